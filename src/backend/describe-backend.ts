@@ -1,0 +1,14 @@
+import type { BackendInfo } from './select-backend.js';
+
+/** A human-readable account of the backend choice, as `pul info` prints it. */
+export function describeBackend(info: BackendInfo): string {
+  const lines = [`backend: ${info.backend} (tfjs '${info.tfjsBackend}', requested: ${info.requested})`];
+  for (const attempt of info.attempts) {
+    if (!attempt.loaded) lines.push(`  ${attempt.backend}: not used — ${attempt.reason ?? 'unknown'}`);
+  }
+  lines.push(`tfjs: ${info.tfjsVersion}`);
+  if (info.wasmSimd !== null) lines.push(`wasm: SIMD ${info.wasmSimd ? 'on' : 'off'}, threads ${info.wasmThreads ?? 1}`);
+  lines.push(`CPUs: ${info.cpuCount}`);
+  if (info.pulKernels.length > 0) lines.push(`pul kernels: ${info.pulKernels.join(', ')}`);
+  return `${lines.join('\n')}\n`;
+}

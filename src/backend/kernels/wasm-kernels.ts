@@ -1,0 +1,7 @@
+/**
+ * pul's kernels for the wasm backend, one file per kernel. register-kernels.ts installs them.
+ */
+import type { KernelConfig } from '@tensorflow/tfjs';
+import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
+
+export const WASM_KERNELS: readonly Omit<KernelConfig, 'backendName'>[] = [conv2dBackpropFilterConfig];

@@ -1,0 +1,130 @@
+/**
+ * Chooses the TensorFlow.js backend: the fastest that loads, in the order
+ * tfjs-node-gpu → tfjs-node → wasm → cpu, and says why each faster one was not used.
+ *
+ * tfjs-node(-gpu) are optional dependencies: their install downloads libtensorflow, which fails on
+ * machines without internet, and npm then leaves them out. On such a machine pul uses wasm (SIMD),
+ * with pul's own gradient kernels registered for what the wasm backend lacks.
+ */
+import os from 'node:os';
+import { createRequire } from 'node:module';
+import { PulError } from '../core/errors.js';
+import { tf } from './tf.js';
+import { registerPulKernels } from './register-kernels.js';
+
+export const BACKEND_NAMES = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+export type BackendChoice = BackendName | 'auto';
+
+export interface BackendAttempt {
+  readonly backend: BackendName;
+  readonly loaded: boolean;
+  /** Why it did not load ("not installed", the loader's error), when it did not. */
+  readonly reason?: string;
+}
+
+export interface BackendInfo {
+  readonly backend: BackendName;
+  /** The tfjs engine's own name for it ("tensorflow", "wasm", "cpu"). */
+  readonly tfjsBackend: string;
+  readonly tfjsVersion: string;
+  readonly requested: BackendChoice;
+  /** Every backend tried before (and including) the chosen one, in order. */
+  readonly attempts: readonly BackendAttempt[];
+  readonly wasmSimd: boolean | null;
+  readonly wasmThreads: number | null;
+  readonly cpuCount: number;
+  /** Kernels pul registered for this backend (its own gradient kernels). */
+  readonly pulKernels: readonly string[];
+}
+
+const require = createRequire(import.meta.url);
+
+/** Loads one backend into the tfjs engine; resolves to the engine's backend name or throws why not. */
+const BACKEND_LOADERS = {
+  'tfjs-node-gpu': () => loadNative('@tensorflow/tfjs-node-gpu'),
+  'tfjs-node': () => loadNative('@tensorflow/tfjs-node'),
+  wasm: async () => {
+    await import('@tensorflow/tfjs-backend-wasm');
+    return activate('wasm');
+  },
+  cpu: () => activate('cpu'),
+} satisfies Record<BackendName, () => Promise<string>>;
+
+async function loadNative(pkg: string): Promise<string> {
+  try {
+    require.resolve(pkg);
+  } catch {
+    throw new Error('not installed (its install downloads libtensorflow; see README "Backends")');
+  }
+  // The package registers the 'tensorflow' backend into the shared engine when loaded.
+  require(pkg);
+  return activate('tensorflow');
+}
+
+async function activate(name: string): Promise<string> {
+  const ok = await tf.setBackend(name);
+  if (!ok || tf.getBackend() !== name) throw new Error(`tf.setBackend('${name}') failed`);
+  await tf.ready();
+  return name;
+}
+
+let current: BackendInfo | null = null;
+
+/** The backend chosen by the last selectBackend() call, or null before any. */
+export function currentBackend(): BackendInfo | null {
+  return current;
+}
+
+export function parseBackendChoice(value: string, option = '--backend'): BackendChoice {
+  if (value === 'auto' || (BACKEND_NAMES as readonly string[]).includes(value)) return value as BackendChoice;
+  throw new PulError('backend.unknown', `unknown backend '${value}' (${option}); choose one of auto, ${BACKEND_NAMES.join(', ')}`, { option });
+}
+
+/**
+ * Loads and activates a backend. `choice` defaults to $PUL_BACKEND, else 'auto'.
+ * Calling it again with the backend already active is cheap.
+ */
+export async function selectBackend(choice?: BackendChoice): Promise<BackendInfo> {
+  const envChoice = process.env['PUL_BACKEND'];
+  const requested: BackendChoice = choice ?? (envChoice ? parseBackendChoice(envChoice, 'PUL_BACKEND') : 'auto');
+  if (current && (requested === current.requested || requested === current.backend) && tf.getBackend() === current.tfjsBackend) {
+    return current;
+  }
+  const candidates: readonly BackendName[] = requested === 'auto' ? BACKEND_NAMES : [requested];
+  const attempts: BackendAttempt[] = [];
+  for (const backend of candidates) {
+    try {
+      const tfjsBackend = await BACKEND_LOADERS[backend]();
+      attempts.push({ backend, loaded: true });
+      const pulKernels = registerPulKernels(tfjsBackend);
+      current = {
+        backend,
+        tfjsBackend,
+        tfjsVersion: tf.version_core,
+        requested,
+        attempts,
+        ...(await wasmDetails(tfjsBackend)),
+        cpuCount: os.availableParallelism(),
+        pulKernels,
+      };
+      return current;
+    } catch (err) {
+      attempts.push({ backend, loaded: false, reason: firstLine(err) });
+    }
+  }
+  const why = attempts.map((a) => `${a.backend}: ${a.reason ?? 'unknown'}`).join('; ');
+  throw new PulError('backend.unavailable', `backend '${requested}' cannot be loaded — ${why}`, { option: '--backend' });
+}
+
+async function wasmDetails(tfjsBackend: string): Promise<{ wasmSimd: boolean | null; wasmThreads: number | null }> {
+  if (tfjsBackend !== 'wasm') return { wasmSimd: null, wasmThreads: null };
+  const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as { getThreadsCount(): number };
+  const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
+  return { wasmSimd: simd, wasmThreads: wasm.getThreadsCount() };
+}
+
+function firstLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.split('\n')[0] ?? message;
+}

@@ -1,0 +1,18 @@
+/** `pul info [--json] [--backend B]`: which compute backend pul uses here, and why not a faster one. */
+import type { Command } from 'commander';
+import { describeBackend, parseBackendChoice, selectBackend } from '../../index.js';
+import { runAction } from '../run-action.js';
+
+export function registerInfo(program: Command): void {
+  program
+    .command('info')
+    .description('show the compute backend chosen here, why each faster one was not used, tfjs version, SIMD/threads, CPUs')
+    .option('--json', 'print one JSON object')
+    .action(
+      runAction(async (opts: { json?: boolean }) => {
+        const globals = program.opts<{ backend?: string }>();
+        const info = await selectBackend(globals.backend === undefined ? undefined : parseBackendChoice(globals.backend));
+        process.stdout.write(opts.json ? `${JSON.stringify(info, null, 2)}\n` : describeBackend(info));
+      }),
+    );
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+/**
+ * The `pul` command line: a thin client of the library in src/index.ts. Each command lives in
+ * commands/<name>.ts and registers itself on the program here.
+ */
+import { Command } from 'commander';
+import { PACKAGE_VERSION } from '../index.js';
+import { registerInfo } from './commands/info.js';
+import { reportError } from './run-action.js';
+
+const COMMANDS: readonly ((program: Command) => void)[] = [registerInfo];
+
+export function buildProgram(): Command {
+  const program = new Command('pul')
+    .description('Progressive Unsupervised Learning for person re-identification: adapt a re-ID model to an unlabelled camera network')
+    .version(PACKAGE_VERSION)
+    .option('--backend <name>', 'compute backend: auto|tfjs-node-gpu|tfjs-node|wasm|cpu (default: $PUL_BACKEND or auto)')
+    .showHelpAfterError();
+  for (const register of COMMANDS) register(program);
+  return program;
+}
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((err: unknown) => {
+    reportError(err);
+  });

@@ -1,0 +1,80 @@
+/**
+ * Writes that never leave a half-written file behind: write to a temp file beside the target, fsync,
+ * then rename over it. A crash or a full disk leaves the previous version intact.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { PulError } from './errors.js';
+
+function tempPathFor(target: string): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}-${Date.now()}`);
+}
+
+export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
+  await fs.mkdir(path.dirname(target), { recursive: true });
+  const tmp = tempPathFor(target);
+  try {
+    const handle = await fs.open(tmp, 'w');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(tmp, target);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw new PulError('io.writeFailed', `could not write ${target}: ${(err as Error).message}`, { file: target }, { cause: err });
+  }
+}
+
+export async function writeJsonAtomic(target: string, value: unknown): Promise<void> {
+  await writeFileAtomic(target, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/**
+ * Builds a directory under a temp name, then renames it into place, replacing any previous one only
+ * once the new one is complete.
+ */
+export async function writeDirAtomic(target: string, fill: (tmpDir: string) => Promise<void>): Promise<void> {
+  await fs.mkdir(path.dirname(target), { recursive: true });
+  const tmp = tempPathFor(target);
+  const old = `${tmp}.old`;
+  try {
+    await fs.mkdir(tmp);
+    await fill(tmp);
+    const hadPrevious = await exists(target);
+    if (hadPrevious) await fs.rename(target, old);
+    await fs.rename(tmp, target);
+    if (hadPrevious) await fs.rm(old, { recursive: true, force: true });
+  } catch (err) {
+    await fs.rm(tmp, { recursive: true, force: true });
+    if ((await exists(old)) && !(await exists(target))) await fs.rename(old, target);
+    if (err instanceof PulError) throw err;
+    throw new PulError('io.writeFailed', `could not write ${target}: ${(err as Error).message}`, { file: target }, { cause: err });
+  }
+}
+
+export async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Reads and parses a JSON file; a missing or malformed file is a PulError naming it. */
+export async function readJson(file: string, code: 'config.invalid' | 'checkpoint.corrupt' | 'state.invalid' = 'config.invalid'): Promise<unknown> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    throw new PulError(code, `cannot read ${file}: ${(err as Error).message}`, { file }, { cause: err });
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new PulError(code, `${file} is not valid JSON: ${(err as Error).message}`, { file }, { cause: err });
+  }
+}

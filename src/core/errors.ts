@@ -1,0 +1,82 @@
+/**
+ * The one error type of pul. Library code throws it; only the CLI prints it and exits.
+ * The code is stable (scripts may match on it); the exit code follows from the code's family.
+ */
+
+/** Stable error codes, grouped by family (the part before the dot). */
+export type PulErrorCode =
+  | 'option.invalid'
+  | 'option.outOfRange'
+  | 'config.invalid'
+  | 'backend.unavailable'
+  | 'backend.unknown'
+  | 'dataset.notFound'
+  | 'dataset.empty'
+  | 'dataset.unknownLayout'
+  | 'dataset.badFileName'
+  | 'dataset.unreadable'
+  | 'image.corrupt'
+  | 'csv.malformedLine'
+  | 'csv.missingColumn'
+  | 'idx.malformed'
+  | 'features.malformed'
+  | 'features.mismatch'
+  | 'clustering.invalid'
+  | 'selection.tooSmall'
+  | 'training.diverged'
+  | 'checkpoint.notFound'
+  | 'checkpoint.corrupt'
+  | 'checkpoint.mismatch'
+  | 'state.invalid'
+  | 'state.configChanged'
+  | 'io.writeFailed'
+  | 'interrupted';
+
+/** Where an error happened, as precisely as known. */
+export interface ErrorLocation {
+  readonly file?: string;
+  readonly line?: number;
+  readonly option?: string;
+}
+
+/** Exit codes of the CLI: usage/config 2, data 3, checkpoint/state 4, interrupted 130, unexpected 1. */
+const EXIT_CODE_BY_FAMILY: Readonly<Record<string, number>> = {
+  option: 2,
+  config: 2,
+  backend: 2,
+  dataset: 3,
+  image: 3,
+  csv: 3,
+  idx: 3,
+  features: 3,
+  clustering: 3,
+  selection: 3,
+  training: 3,
+  checkpoint: 4,
+  state: 4,
+  io: 4,
+  interrupted: 130,
+};
+
+export function exitCodeFor(code: PulErrorCode): number {
+  const family = code.split('.')[0] ?? '';
+  return EXIT_CODE_BY_FAMILY[family] ?? 1;
+}
+
+export class PulError extends Error {
+  override readonly name = 'PulError';
+  readonly code: PulErrorCode;
+  readonly exitCode: number;
+  readonly where: ErrorLocation | undefined;
+
+  constructor(code: PulErrorCode, message: string, where?: ErrorLocation, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.exitCode = exitCodeFor(code);
+    this.where = where;
+  }
+}
+
+export function isPulError(value: unknown): value is PulError {
+  return value instanceof PulError;
+}

@@ -1,0 +1,16 @@
+/**
+ * pul — Progressive Unsupervised Learning (Fan et al., ACM TOMM 2018) for person re-identification.
+ * The library API: everything the CLI does is available from here.
+ */
+export { PulError, isPulError, exitCodeFor } from './core/errors.js';
+export type { PulErrorCode, ErrorLocation } from './core/errors.js';
+export { Rng } from './core/random.js';
+export { writeFileAtomic, writeJsonAtomic, writeDirAtomic, readJson } from './core/atomic-fs.js';
+export { silentProgress, streamProgress } from './core/progress.js';
+export type { ProgressEvent, ProgressSink } from './core/progress.js';
+export { PACKAGE_VERSION } from './core/version.js';
+
+export { tf } from './backend/tf.js';
+export { selectBackend, currentBackend, parseBackendChoice, BACKEND_NAMES } from './backend/select-backend.js';
+export type { BackendName, BackendChoice, BackendInfo, BackendAttempt } from './backend/select-backend.js';
+export { describeBackend } from './backend/describe-backend.js';

@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { runCli } from '../helpers/run-cli.js';
+
+test('pul info --json names a loaded backend and why better ones were not used', async () => {
+  const r = await runCli(['info', '--json'], { PUL_BACKEND: '' });
+  assert.equal(r.code, 0, r.stderr);
+  const info = JSON.parse(r.stdout) as { backend: string; attempts: { backend: string; loaded: boolean; reason?: string }[]; cpuCount: number };
+  assert.ok(['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'].includes(info.backend));
+  const last = info.attempts.at(-1);
+  assert.equal(last?.backend, info.backend);
+  assert.equal(last?.loaded, true);
+  for (const a of info.attempts.slice(0, -1)) {
+    assert.equal(a.loaded, false);
+    assert.ok(a.reason && a.reason.length > 0, `a reason for ${a.backend}`);
+  }
+  assert.ok(info.cpuCount >= 1);
+});
+
+test('pul info prints a human account', async () => {
+  const r = await runCli(['info', '--backend', 'cpu']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^backend: cpu/m);
+  assert.match(r.stdout, /tfjs: 4\./);
+});
+
+test('an unknown backend is a usage error naming the option', async () => {
+  const r = await runCli(['--backend', 'tpu', 'info']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /unknown backend 'tpu' \(--backend\)/);
+});
+
+test('a backend that cannot load is an error naming it and what is missing', async () => {
+  const r = await runCli(['info'], { PUL_BACKEND: 'tfjs-node-gpu' });
+  // On a machine where tfjs-node-gpu did install this test has nothing to check.
+  if (r.code === 0) return;
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /backend 'tfjs-node-gpu' cannot be loaded — tfjs-node-gpu: /);
+});
