@@ -14,3 +14,4 @@ export { tf } from './backend/tf.js';
 export { selectBackend, currentBackend, parseBackendChoice, BACKEND_NAMES } from './backend/select-backend.js';
 export type { BackendName, BackendChoice, BackendInfo, BackendAttempt } from './backend/select-backend.js';
 export { describeBackend } from './backend/describe-backend.js';
+export { setColumnBudget } from './backend/kernels/column-budget.js';

@@ -3,5 +3,6 @@
  */
 import type { KernelConfig } from '@tensorflow/tfjs';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
+import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 
-export const WASM_KERNELS: readonly Omit<KernelConfig, 'backendName'>[] = [conv2dBackpropFilterConfig];
+export const WASM_KERNELS: readonly Omit<KernelConfig, 'backendName'>[] = [conv2dBackpropFilterConfig, conv2dBackpropInputConfig];
