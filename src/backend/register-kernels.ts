@@ -4,6 +4,7 @@
  */
 import { tf } from './tf.js';
 import { WASM_KERNELS } from './kernels/wasm-kernels.js';
+import { fastBatchNormGradient } from './batch-norm-gradient.js';
 
 const registered = new Set<string>();
 
@@ -13,6 +14,12 @@ const registered = new Set<string>();
  */
 export function registerPulKernels(tfjsBackend: string): string[] {
   if (tfjsBackend !== 'wasm') return [];
+  if (!registered.has('gradient/FusedBatchNorm')) {
+    // The replacement falls back to tfjs's own gradient on every other backend.
+    const original = tf.getGradient('FusedBatchNorm');
+    if (original !== undefined) tf.registerGradient(fastBatchNormGradient(original));
+    registered.add('gradient/FusedBatchNorm');
+  }
   for (const kernel of WASM_KERNELS) {
     const key = `${kernel.kernelName}/wasm`;
     if (registered.has(key)) continue;
