@@ -15,7 +15,7 @@ export function fastBatchNormGradient(original: GradConfig): GradConfig {
       if (tf.getBackend() !== 'wasm' || !perChannel || Array.isArray(dy)) return original.gradFunc(dy, saved, attrs);
       // Run once, eagerly: the engine calls each closure below in its own tidy scope, which would
       // dispose the other outputs of a lazily run kernel. The backward pass's scope disposes unused ones.
-      const outputs = tf.engine().runKernel(BATCH_NORM_GRAD_KERNEL, { x, dy, mean, variance, ...(scale ? { scale } : {}) }, attrs) as Tensor[];
+      const outputs = tf.engine().runKernel<Tensor[]>(BATCH_NORM_GRAD_KERNEL, { x, dy, mean, variance, ...(scale ? { scale } : {}) }, attrs);
       const take = (i: number) => () => outputs[i] as Tensor;
       return { x: take(0), mean: take(1), variance: take(2), scale: take(3), offset: take(4) };
     },

@@ -1,32 +1,35 @@
 /**
- * The one place that touches tfjs's global kernel registry: pul's own kernels for backends that lack
- * them (wasm has no Conv2DBackpropFilter) or whose own version is too slow to train with.
+ * The one place that touches tfjs's global kernel and gradient registries: pul's own kernels for
+ * backends that lack them (wasm has no Conv2DBackpropFilter) or whose own version is too slow to
+ * train with.
  */
 import { tf } from './tf.js';
-import { WASM_KERNELS } from './kernels/wasm-kernels.js';
+import { WASM_KERNELS, WASM_KERNEL_WRAPPERS } from './kernels/wasm-kernels.js';
 import { fastBatchNormGradient } from './batch-norm-gradient.js';
 
-const registered = new Set<string>();
+let wasmRegistered = false;
 
 /**
  * Registers pul's kernels for the given tfjs backend name. Idempotent; returns the kernel names that
- * pul provides for that backend.
+ * pul provides (or speeds up) for that backend.
  */
 export function registerPulKernels(tfjsBackend: string): string[] {
   if (tfjsBackend !== 'wasm') return [];
-  if (!registered.has('gradient/FusedBatchNorm')) {
-    // The replacement falls back to tfjs's own gradient on every other backend.
-    const original = tf.getGradient('FusedBatchNorm');
-    if (original !== undefined) tf.registerGradient(fastBatchNormGradient(original));
-    registered.add('gradient/FusedBatchNorm');
-  }
+  const names = [...WASM_KERNELS, ...WASM_KERNEL_WRAPPERS].map((k) => k.kernelName);
+  if (wasmRegistered) return names;
   for (const kernel of WASM_KERNELS) {
-    const key = `${kernel.kernelName}/wasm`;
-    if (registered.has(key)) continue;
-    // Replace the backend's own kernel where it has one (kept only when it is faster for training).
     if (tf.getKernel(kernel.kernelName, 'wasm') !== undefined) tf.unregisterKernel(kernel.kernelName, 'wasm');
     tf.registerKernel({ ...kernel, backendName: 'wasm' });
-    registered.add(key);
   }
-  return WASM_KERNELS.map((k) => k.kernelName);
+  for (const wrapper of WASM_KERNEL_WRAPPERS) {
+    const original = tf.getKernel(wrapper.kernelName, 'wasm');
+    if (original === undefined) continue;
+    tf.unregisterKernel(wrapper.kernelName, 'wasm');
+    tf.registerKernel({ ...original, kernelFunc: wrapper.wrap(original.kernelFunc) });
+  }
+  // The replacement gradient falls back to tfjs's own on every other backend.
+  const batchNormGradient = tf.getGradient('FusedBatchNorm');
+  if (batchNormGradient !== undefined) tf.registerGradient(fastBatchNormGradient(batchNormGradient));
+  wasmRegistered = true;
+  return names;
 }

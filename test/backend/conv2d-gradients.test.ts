@@ -84,9 +84,9 @@ test('the wasm backend registers pul kernels and trains a conv layer', async () 
   const info = await selectBackend('wasm');
   assert.ok(info.pulKernels.includes('Conv2DBackpropFilter'));
   const before = tf.memory().numTensors;
-  const init = tf.ones([3, 3, 2, 4]) as tf.Tensor4D;
+  const init = tf.ones<tf.Rank.R4>([3, 3, 2, 4]);
   const w = tf.variable(init);
-  const x = tf.ones([2, 6, 5, 2]) as tf.Tensor4D;
+  const x = tf.ones<tf.Rank.R4>([2, 6, 5, 2]);
   const opt = tf.train.sgd(0.01);
   const loss = opt.minimize(() => tf.mean(tf.square(tf.conv2d(x, w, 1, 'same'))), true);
   assert.ok(loss !== null && (await loss.data())[0]! > 0);

@@ -95,3 +95,19 @@ test('batch-norm moments gradient (training-mode BN layer) matches the cpu backe
   });
   assert.ok(relativeMaxError(wasm[0]!, cpu[0]!) <= 1e-4, `dx relative error ${relativeMaxError(wasm[0]!, cpu[0]!)}`);
 });
+
+test('wasm Sum and Mean over leading axes match the cpu backend; other reductions still work', async () => {
+  const rng = new Rng(11);
+  const x = randomArray(rng, 3 * 4 * 5 * 6);
+  const { cpu, wasm } = await onBothBackends(async () => {
+    const outs = tf.tidy(() => {
+      const t = tf.tensor(x, [3, 4, 5, 6]);
+      return [tf.sum(t, [0, 1, 2]), tf.mean(t, [0, 1, 2], true), tf.mean(t, [-4, -3, -2]), tf.sum(t, [1, 2]), tf.mean(t, 3), tf.sum(t)];
+    });
+    const data = await Promise.all(outs.map(async (o) => (await o.data()) as Float32Array));
+    assert.deepEqual(outs[1]!.shape, [1, 1, 1, 6]);
+    tf.dispose(outs);
+    return data;
+  });
+  cpu.forEach((ref, i) => assert.ok(relativeMaxError(wasm[i]!, ref) <= 1e-5, `reduction ${i}: ${relativeMaxError(wasm[i]!, ref)}`));
+});

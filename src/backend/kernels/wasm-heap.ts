@@ -51,9 +51,9 @@ export function release(backend: WasmBackend, ...infos: TensorInfo[]): void {
 export function callWasmKernel(name: string, backend: WasmBackend, inputs: Record<string, TensorInfo>, attrs: Record<string, unknown>): TensorInfo {
   const kernel = tf.getKernel(name, 'wasm');
   if (kernel === undefined) throw new Error(`wasm backend has no ${name} kernel`);
-  const out = kernel.kernelFunc({ inputs, attrs: attrs as never, backend: backend as never });
+  const out = kernel.kernelFunc({ inputs, attrs: attrs as never, backend: backend });
   if (Array.isArray(out)) throw new Error(`${name} returned several outputs`);
-  return out as TensorInfo;
+  return out;
 }
 
 /**
