@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { PulError } from '../core/errors.js';
 import { tf } from './tf.js';
 import { registerPulKernels } from './register-kernels.js';
+import { prepareWasmThreads, wasmThreadsWanted } from './wasm-threads.js';
 
 export const BACKEND_NAMES = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -39,14 +40,24 @@ export interface BackendInfo {
 }
 
 const require = createRequire(import.meta.url);
+let wasmInitialised = false;
 
 /** Loads one backend into the tfjs engine; resolves to the engine's backend name or throws why not. */
 const BACKEND_LOADERS = {
   'tfjs-node-gpu': () => loadNative('@tensorflow/tfjs-node-gpu'),
   'tfjs-node': () => loadNative('@tensorflow/tfjs-node'),
   wasm: async () => {
-    await import('@tensorflow/tfjs-backend-wasm');
-    return activate('wasm');
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    const threads = wasmThreadsWanted();
+    // Threads are decided when the backend is first initialised (tf.findBackend would initialise it).
+    if (threads < 2 || wasmInitialised) return activate('wasm');
+    const restore = prepareWasmThreads(threads, (n) => wasm.setThreadsCount(n));
+    try {
+      return await activate('wasm');
+    } finally {
+      wasmInitialised = true;
+      restore();
+    }
   },
   cpu: () => activate('cpu'),
 } satisfies Record<BackendName, () => Promise<string>>;
@@ -91,6 +102,7 @@ export async function selectBackend(choice?: BackendChoice): Promise<BackendInfo
   if (current && (requested === current.requested || requested === current.backend) && tf.getBackend() === current.tfjsBackend) {
     return current;
   }
+  wasmThreadsWanted(); // a bad PUL_WASM_THREADS is a usage error, not a reason to fall back to cpu
   const candidates: readonly BackendName[] = requested === 'auto' ? BACKEND_NAMES : [requested];
   const attempts: BackendAttempt[] = [];
   for (const backend of candidates) {

@@ -14,7 +14,7 @@ interface WasmTensorData {
 /** The parts of tfjs-backend-wasm's BackendWasm that pul's kernels use. */
 export interface WasmBackend {
   readonly dataIdMap: { get(dataId: object): WasmTensorData | undefined };
-  readonly wasm: { readonly HEAPF32: Float32Array };
+  readonly wasm: { readonly HEAPF32: Float32Array; readonly wasmMemory?: { readonly buffer: ArrayBufferLike } };
   makeOutput(shape: number[], dtype: DataType): TensorInfo;
   disposeData(dataId: object, force?: boolean): boolean;
 }
@@ -23,12 +23,19 @@ export function asWasmBackend(backend: unknown): WasmBackend {
   return backend as WasmBackend;
 }
 
+let sharedView: Float32Array | null = null;
+
 /**
- * The current float view of the wasm heap. Any allocation may grow (and so detach) the heap: fetch it
- * again after every makeOutput or kernel call.
+ * The current float view of the wasm heap. Any allocation may grow the heap: fetch it again after
+ * every makeOutput or kernel call. With the threaded build the memory is shared and a worker thread
+ * may have grown it, leaving the module's HEAPF32 a shorter view of the old buffer (accesses past its
+ * end would be silently dropped): so the view is checked against the memory's current buffer.
  */
 export function heap(backend: WasmBackend): Float32Array {
-  return backend.wasm.HEAPF32;
+  const { HEAPF32, wasmMemory } = backend.wasm;
+  if (wasmMemory === undefined || HEAPF32.buffer === wasmMemory.buffer) return HEAPF32;
+  if (sharedView === null || sharedView.buffer !== wasmMemory.buffer) sharedView = new Float32Array(wasmMemory.buffer);
+  return sharedView;
 }
 
 /** Index of a tensor's first element in heap(backend). */
