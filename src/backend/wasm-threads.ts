@@ -28,11 +28,31 @@ let tempDir: string | null = null;
 
 function tempDirectory(): string {
   if (tempDir === null) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pul-wasm-'));
+    removeDirectoriesOfDeadProcesses();
+    const dir = path.join(os.tmpdir(), `pul-wasm-${process.pid}`);
+    fs.mkdirSync(dir, { recursive: true });
     tempDir = dir;
     process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   }
   return tempDir;
+}
+
+/** A killed process cannot clean up after itself: the next one does. */
+function removeDirectoriesOfDeadProcesses(): void {
+  for (const name of fs.readdirSync(os.tmpdir())) {
+    const pid = /^pul-wasm-(\d+)$/.exec(name)?.[1];
+    if (pid === undefined || Number(pid) === process.pid || isAlive(Number(pid))) continue;
+    fs.rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /**
