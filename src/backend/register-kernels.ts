@@ -6,6 +6,7 @@
 import { tf } from './tf.js';
 import { WASM_KERNELS, WASM_KERNEL_WRAPPERS } from './kernels/wasm-kernels.js';
 import { fastBatchNormGradient } from './batch-norm-gradient.js';
+import { fastMeanGradient } from './mean-gradient.js';
 
 let wasmRegistered = false;
 
@@ -27,9 +28,11 @@ export function registerPulKernels(tfjsBackend: string): string[] {
     tf.unregisterKernel(wrapper.kernelName, 'wasm');
     tf.registerKernel({ ...original, kernelFunc: wrapper.wrap(original.kernelFunc) });
   }
-  // The replacement gradient falls back to tfjs's own on every other backend.
+  // The replacement gradients fall back to tfjs's own on every other backend.
   const batchNormGradient = tf.getGradient('FusedBatchNorm');
   if (batchNormGradient !== undefined) tf.registerGradient(fastBatchNormGradient(batchNormGradient));
+  const meanGradient = tf.getGradient('Mean');
+  if (meanGradient !== undefined) tf.registerGradient(fastMeanGradient(meanGradient));
   wasmRegistered = true;
   return names;
 }

@@ -111,3 +111,20 @@ test('wasm Sum and Mean over leading axes match the cpu backend; other reduction
   });
   cpu.forEach((ref, i) => assert.ok(relativeMaxError(wasm[i]!, ref) <= 1e-5, `reduction ${i}: ${relativeMaxError(wasm[i]!, ref)}`));
 });
+
+test('the gradient of a per-channel mean matches the cpu backend (and other means still work)', async () => {
+  const rng = new Rng(13);
+  const x = randomArray(rng, 3 * 4 * 5 * 6);
+  const r6 = randomArray(rng, 6);
+  const r4 = randomArray(rng, 3 * 4 * 5);
+  const { cpu, wasm } = await onBothBackends(async () => {
+    const grads = tf.tidy(() => [
+      tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.mean(a, [0, 1, 2]), tf.tensor1d(r6))))(tf.tensor(x, [3, 4, 5, 6])),
+      tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.mean(a, 3), tf.tensor(r4, [3, 4, 5]))))(tf.tensor(x, [3, 4, 5, 6])),
+    ]);
+    const data = await Promise.all(grads.map(async (g) => (await g.data()) as Float32Array));
+    tf.dispose(grads);
+    return data;
+  });
+  cpu.forEach((ref, i) => assert.ok(relativeMaxError(wasm[i]!, ref) <= 1e-5, `mean gradient ${i}: ${relativeMaxError(wasm[i]!, ref)}`));
+});

@@ -7,6 +7,7 @@ import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
 import { batchNormGradConfig } from './batch-norm-grad.js';
 import { meanWrapper, sumWrapper } from './reduce-leading-axes.js';
+import { broadcastChannelsConfig } from './broadcast-channels.js';
 
 /** Kernels pul provides outright (missing from the backend, or replacing a slow one). */
 export const WASM_KERNELS: readonly Omit<KernelConfig, 'backendName'>[] = [
@@ -14,6 +15,7 @@ export const WASM_KERNELS: readonly Omit<KernelConfig, 'backendName'>[] = [
   conv2dBackpropInputConfig,
   maxPoolGradConfig,
   batchNormGradConfig,
+  broadcastChannelsConfig,
 ];
 
 /** Kernels pul speeds up for some inputs, handing the rest to the backend's own kernel. */

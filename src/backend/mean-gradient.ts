@@ -1,0 +1,28 @@
+/**
+ * The gradient of Mean over every axis but the last (batch-norm moments), replaced on the wasm backend
+ * by one write pass (kernels/broadcast-channels.ts); other cases keep tfjs's own.
+ */
+import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs';
+import { tf } from './tf.js';
+import { BROADCAST_CHANNELS_KERNEL } from './kernels/broadcast-channels.js';
+
+function reducesLeadingAxes(rank: number, axis: unknown): boolean {
+  const list = (Array.isArray(axis) ? axis : [axis]) as number[];
+  const axes = [...new Set(list.map((a) => (a < 0 ? a + rank : a)))].sort((a, b) => a - b);
+  return rank >= 2 && axes.length === rank - 1 && axes.every((a, i) => a === i);
+}
+
+export function fastMeanGradient(original: GradConfig): GradConfig {
+  return {
+    ...original,
+    gradFunc: (dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
+      const [x] = saved as [Tensor];
+      if (tf.getBackend() !== 'wasm' || Array.isArray(dy) || x.dtype !== 'float32' || !reducesLeadingAxes(x.rank, attrs['axis'])) {
+        return original.gradFunc(dy, saved, attrs);
+      }
+      const channels = x.shape.at(-1) ?? 1;
+      const scale = channels / x.size;
+      return { x: () => tf.engine().runKernel<Tensor>(BROADCAST_CHANNELS_KERNEL, { v: dy }, { shape: x.shape, scale }) };
+    },
+  };
+}
