@@ -4,5 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+// Production mode: no debug-only console banners (e.g. "install the node backend") in CLI output.
+tf.enableProdMode();
+
 export { tf };
 export type Tensor = tf.Tensor;
