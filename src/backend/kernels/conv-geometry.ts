@@ -19,16 +19,16 @@ export interface ConvGeometry {
   readonly padRight: number;
 }
 
-type PadAttr = 'valid' | 'same' | number | number[][];
+/** The attributes tfjs passes to its convolution gradient kernels. */
+export interface ConvAttrs {
+  strides: number | number[];
+  pad: 'valid' | 'same' | number | number[][];
+  dataFormat: string;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
 
-export function convGeometry(
-  inputShape: readonly number[],
-  filterShape: readonly number[],
-  strides: number | readonly number[],
-  pad: PadAttr,
-  dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined,
-  dataFormat: string,
-): ConvGeometry {
+export function convGeometry(inputShape: readonly number[], filterShape: readonly number[], attrs: ConvAttrs): ConvGeometry {
+  const { strides, pad, dimRoundingMode, dataFormat } = attrs;
   if (dataFormat !== 'NHWC' && dataFormat !== 'channelsLast') {
     throw new Error(`pul's wasm convolution gradients support NHWC only, got ${dataFormat}`);
   }

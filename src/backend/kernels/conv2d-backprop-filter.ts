@@ -8,24 +8,20 @@
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { columnBudget } from './column-budget.js';
-import { convGeometry, type ConvGeometry } from './conv-geometry.js';
+import { convGeometry, type ConvAttrs, type ConvGeometry } from './conv-geometry.js';
 import { allocate, asWasmBackend, heap, matMul, offsetOf, release, type WasmBackend } from './wasm-heap.js';
 import { transposeRowsToColumns } from './transpose.js';
 
 
-interface BackpropFilterAttrs {
-  strides: number | number[];
-  pad: 'valid' | 'same' | number | number[][];
-  dataFormat: string;
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+interface BackpropFilterAttrs extends ConvAttrs {
   filterShape: number[];
 }
 
 function conv2dBackpropFilter(args: { inputs: { x: TensorInfo; dy: TensorInfo }; backend: unknown; attrs: BackpropFilterAttrs }): TensorInfo {
   const backend = asWasmBackend(args.backend);
   const { x, dy } = args.inputs;
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = args.attrs;
-  const g = convGeometry(x.shape, filterShape, strides, pad, dimRoundingMode, dataFormat);
+  const { filterShape } = args.attrs;
+  const g = convGeometry(x.shape, filterShape, args.attrs);
   const taps = g.filterHeight * g.filterWidth * g.inChannels;
   const rowsPerImage = g.outHeight * g.outWidth;
   const imagesPerChunk = Math.max(1, Math.min(g.batch, Math.floor(columnBudget() / (taps * rowsPerImage))));

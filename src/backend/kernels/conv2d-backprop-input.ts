@@ -9,24 +9,19 @@
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { columnBudget } from './column-budget.js';
-import { convGeometry, type ConvGeometry } from './conv-geometry.js';
+import { convGeometry, type ConvAttrs, type ConvGeometry } from './conv-geometry.js';
 import { allocate, asWasmBackend, callWasmKernel, heap, matMul, offsetOf, release, type WasmBackend } from './wasm-heap.js';
 import { transposeRowsToColumns } from './transpose.js';
 
 
-interface BackpropInputAttrs {
-  strides: number | number[];
-  pad: 'valid' | 'same' | number | number[][];
-  dataFormat: string;
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+interface BackpropInputAttrs extends ConvAttrs {
   inputShape: number[];
 }
 
 function conv2dBackpropInput(args: { inputs: { dy: TensorInfo; filter: TensorInfo }; backend: unknown; attrs: BackpropInputAttrs }): TensorInfo {
   const backend = asWasmBackend(args.backend);
   const { dy, filter } = args.inputs;
-  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = args.attrs;
-  const g = convGeometry(inputShape, filter.shape, strides, pad, dimRoundingMode, dataFormat);
+  const g = convGeometry(args.attrs.inputShape, filter.shape, args.attrs);
   return g.strideHeight === 1 && g.strideWidth === 1 ? viaForwardConv(backend, dy, filter, g) : viaColumns(backend, dy, filter, g);
 }
 
