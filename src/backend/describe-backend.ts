@@ -9,6 +9,13 @@ export function describeBackend(info: BackendInfo): string {
   lines.push(`tfjs: ${info.tfjsVersion}`);
   if (info.wasmSimd !== null) lines.push(`wasm: SIMD ${info.wasmSimd ? 'on' : 'off'}, threads ${info.wasmThreads ?? 1}`);
   lines.push(`CPUs: ${info.cpuCount}`);
+  if (info.native !== null) {
+    lines.push(
+      info.native.loaded
+        ? `native kernels: on (${info.native.avx2 ? 'AVX2/FMA' : 'portable'} GEMM, ${info.native.threads ?? 1} threads)`
+        : `native kernels: off — ${info.native.reason ?? 'unknown'}`,
+    );
+  }
   if (info.pulKernels.length > 0) lines.push(`pul kernels: ${info.pulKernels.join(', ')}`);
   return `${lines.join('\n')}\n`;
 }

@@ -5,12 +5,7 @@
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs';
 import { tf } from './tf.js';
 import { BROADCAST_CHANNELS_KERNEL } from './kernels/broadcast-channels.js';
-
-function reducesLeadingAxes(rank: number, axis: unknown): boolean {
-  const list = (Array.isArray(axis) ? axis : [axis]) as number[];
-  const axes = [...new Set(list.map((a) => (a < 0 ? a + rank : a)))].sort((a, b) => a - b);
-  return rank >= 2 && axes.length === rank - 1 && axes.every((a, i) => a === i);
-}
+import { reducesLeadingAxes } from './kernels/reduce-leading-axes.js';
 
 export function fastMeanGradient(original: GradConfig): GradConfig {
   return {

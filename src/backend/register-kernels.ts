@@ -7,22 +7,27 @@ import { tf } from './tf.js';
 import { WASM_KERNELS, WASM_KERNEL_WRAPPERS } from './kernels/wasm-kernels.js';
 import { fastBatchNormGradient } from './batch-norm-gradient.js';
 import { fastMeanGradient } from './mean-gradient.js';
+import type { NativeKernels } from './native.js';
+import { nativeConvWrappers } from './kernels/native-conv.js';
+import { nativeChannelWrappers } from './kernels/native-channels.js';
 
 let wasmRegistered = false;
 
 /**
- * Registers pul's kernels for the given tfjs backend name. Idempotent; returns the kernel names that
- * pul provides (or speeds up) for that backend.
+ * Registers pul's kernels for the given tfjs backend name (with pul's native convolutions on top
+ * when they loaded). Idempotent; returns the kernel names that pul provides (or speeds up).
  */
-export function registerPulKernels(tfjsBackend: string): string[] {
+export function registerPulKernels(tfjsBackend: string, native: NativeKernels | null = null): string[] {
   if (tfjsBackend !== 'wasm') return [];
-  const names = [...WASM_KERNELS, ...WASM_KERNEL_WRAPPERS].map((k) => k.kernelName);
+  const nativeWrappers = native === null ? [] : [...nativeConvWrappers(native), ...nativeChannelWrappers(native)];
+  const names = [...new Set([...WASM_KERNELS, ...WASM_KERNEL_WRAPPERS, ...nativeWrappers].map((k) => k.kernelName))];
   if (wasmRegistered) return names;
   for (const kernel of WASM_KERNELS) {
     if (tf.getKernel(kernel.kernelName, 'wasm') !== undefined) tf.unregisterKernel(kernel.kernelName, 'wasm');
     tf.registerKernel({ ...kernel, backendName: 'wasm' });
   }
-  for (const wrapper of WASM_KERNEL_WRAPPERS) {
+  // Native wrappers come last: they fall back to whatever was registered before them.
+  for (const wrapper of [...WASM_KERNEL_WRAPPERS, ...nativeWrappers]) {
     const original = tf.getKernel(wrapper.kernelName, 'wasm');
     if (original === undefined) continue;
     tf.unregisterKernel(wrapper.kernelName, 'wasm');

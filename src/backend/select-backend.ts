@@ -12,6 +12,7 @@ import { PulError } from '../core/errors.js';
 import { tf } from './tf.js';
 import { registerPulKernels } from './register-kernels.js';
 import { prepareWasmThreads, wasmThreadsWanted } from './wasm-threads.js';
+import { loadNativeKernels, type NativeStatus } from './native.js';
 
 export const BACKEND_NAMES = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -37,6 +38,8 @@ export interface BackendInfo {
   readonly cpuCount: number;
   /** Kernels pul registered for this backend (its own gradient kernels). */
   readonly pulKernels: readonly string[];
+  /** pul's native convolution kernels (wasm backend only; null on other backends). */
+  readonly native: NativeStatus | null;
 }
 
 const require = createRequire(import.meta.url);
@@ -102,14 +105,15 @@ export async function selectBackend(choice?: BackendChoice): Promise<BackendInfo
   if (current && (requested === current.requested || requested === current.backend) && tf.getBackend() === current.tfjsBackend) {
     return current;
   }
-  wasmThreadsWanted(); // a bad PUL_WASM_THREADS is a usage error, not a reason to fall back to cpu
+  wasmThreadsWanted(); // a bad PUL_THREADS is a usage error, not a reason to fall back to cpu
   const candidates: readonly BackendName[] = requested === 'auto' ? BACKEND_NAMES : [requested];
   const attempts: BackendAttempt[] = [];
   for (const backend of candidates) {
     try {
       const tfjsBackend = await BACKEND_LOADERS[backend]();
       attempts.push({ backend, loaded: true });
-      const pulKernels = registerPulKernels(tfjsBackend);
+      const native = tfjsBackend === 'wasm' ? loadNativeKernels(wasmThreadsWanted()) : null;
+      const pulKernels = registerPulKernels(tfjsBackend, native?.kernels ?? null);
       current = {
         backend,
         tfjsBackend,
@@ -119,6 +123,7 @@ export async function selectBackend(choice?: BackendChoice): Promise<BackendInfo
         ...(await wasmDetails(tfjsBackend)),
         cpuCount: os.availableParallelism(),
         pulKernels,
+        native: native?.status ?? null,
       };
       return current;
     } catch (err) {

@@ -121,12 +121,12 @@ export function prepareWasmThreads(threads: number, setThreadsCount: (n: number)
   };
 }
 
-/** Threads to use: $PUL_WASM_THREADS, else every available core. 1 means the single-threaded build. */
+/** Threads to use: $PUL_THREADS, else every available core. 1 means the single-threaded build. */
 export function wasmThreadsWanted(): number {
-  const env = process.env['PUL_WASM_THREADS'];
+  const env = process.env['PUL_THREADS'];
   if (env !== undefined && env !== '') {
     const n = Number(env);
-    if (!Number.isInteger(n) || n < 1) throw new PulError('option.invalid', `PUL_WASM_THREADS must be a whole number ≥ 1, got '${env}'`, { option: 'PUL_WASM_THREADS' });
+    if (!Number.isInteger(n) || n < 1) throw new PulError('option.invalid', `PUL_THREADS must be a whole number ≥ 1, got '${env}'`, { option: 'PUL_THREADS' });
     return n;
   }
   return os.availableParallelism();

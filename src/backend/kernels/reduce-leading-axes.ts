@@ -11,10 +11,11 @@ interface ReduceAttrs {
   keepDims: boolean;
 }
 
-function reducesLeadingAxes(shape: readonly number[], axis: number | number[]): boolean {
-  const rank = shape.length;
+/** True when `axis` names every axis of a rank-`rank` tensor but the last (per-channel reduction). */
+export function reducesLeadingAxes(rank: number, axis: unknown): boolean {
   if (rank < 2) return false;
-  const axes = [...new Set((Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a)))].sort((a, b) => a - b);
+  const list = (Array.isArray(axis) ? axis : [axis]) as number[];
+  const axes = [...new Set(list.map((a) => (a < 0 ? a + rank : a)))].sort((a, b) => a - b);
   return axes.length === rank - 1 && axes.every((a, i) => a === i);
 }
 
@@ -22,7 +23,7 @@ function reduceLeadingAxes(original: KernelFunc, divideByCount: boolean): Kernel
   return (args) => {
     const { x } = args.inputs as { x: TensorInfo };
     const { axis, keepDims } = args.attrs as unknown as ReduceAttrs;
-    if (x.dtype !== 'float32' || !reducesLeadingAxes(x.shape, axis)) return original(args);
+    if (x.dtype !== 'float32' || !reducesLeadingAxes(x.shape.length, axis)) return original(args);
     const backend = asWasmBackend(args.backend);
     const channels = x.shape.at(-1) ?? 1;
     const size = x.shape.reduce((a, b) => a * b, 1);

@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "pul_native",
+      "sources": ["src/addon.c", "src/gemm.c", "src/conv.c", "src/parallel.c", "src/channels.c"],
+      "cflags": ["-O3", "-std=gnu11", "-Wall"],
+      "libraries": ["-lpthread", "-lm"]
+    }
+  ]
+}

@@ -1,0 +1,242 @@
+/*
+ * pul_native: convolution kernels for pul's wasm backend, working in place on the wasm heap. Every
+ * function takes the heap as a Float32Array and element offsets into it, so no data is copied.
+ */
+#include <node_api.h>
+#include <stdint.h>
+#include "conv.h"
+#include "gemm.h"
+#include "parallel.h"
+#include "channels.h"
+
+#define CHECK(call)                                                   \
+  do {                                                                \
+    if ((call) != napi_ok) {                                          \
+      napi_throw_error(env, 0, "pul_native: bad argument in " #call); \
+      return 0;                                                       \
+    }                                                                 \
+  } while (0)
+
+static int float_array(napi_env env, napi_value v, float **data, size_t *length) {
+  napi_typedarray_type type;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, v, &type, length, (void **)data, &buffer, &offset) != napi_ok) return 0;
+  return type == napi_float32_array;
+}
+
+static int int_at(napi_env env, napi_value v, int64_t *out) { return napi_get_value_int64(env, v, out) == napi_ok; }
+
+/* Reads (heap, offsets…, dims Int32Array[13]) and checks every range lies inside the heap. */
+static int read_conv_args(napi_env env, napi_callback_info info, int offsets, float **heap, size_t *heap_length, int64_t *off, pul_conv_t *g, int64_t *extra, int extras) {
+  napi_value args[12];
+  size_t argc = 12;
+  size_t length;
+  if (napi_get_cb_info(env, info, &argc, args, 0, 0) != napi_ok || argc < (size_t)(offsets + 2 + extras)) return 0;
+  if (!float_array(env, args[0], heap, &length)) return 0;
+  for (int i = 0; i < offsets; i++)
+    if (!int_at(env, args[1 + i], &off[i]) || off[i] < -1 || off[i] >= (int64_t)length) return 0;
+  int32_t *dims;
+  size_t count;
+  napi_typedarray_type type;
+  napi_value buffer;
+  size_t byte_offset;
+  if (napi_get_typedarray_info(env, args[1 + offsets], &type, &count, (void **)&dims, &buffer, &byte_offset) != napi_ok || type != napi_int32_array || count != 13) return 0;
+  *g = (pul_conv_t){dims[0], dims[1], dims[2], dims[3], dims[4], dims[5], dims[6], dims[7], dims[8], dims[9], dims[10], dims[11], dims[12]};
+  for (int i = 0; i < extras; i++)
+    if (!int_at(env, args[2 + offsets + i], &extra[i])) return 0;
+  if (g->n < 1 || g->h < 1 || g->w < 1 || g->ci < 1 || g->kh < 1 || g->kw < 1 || g->co < 1 || g->sh < 1 || g->sw < 1 || g->oh < 1 || g->ow < 1) return 0;
+  *heap_length = length;
+  return 1;
+}
+
+static int inside(int64_t off, int64_t size, size_t length) { return off >= 0 && off + size <= (int64_t)length; }
+static int64_t input_size(const pul_conv_t *g) { return (int64_t)g->n * g->h * g->w * g->ci; }
+static int64_t filter_size(const pul_conv_t *g) { return (int64_t)g->kh * g->kw * g->ci * g->co; }
+static int64_t output_size(const pul_conv_t *g) { return (int64_t)g->n * g->oh * g->ow * g->co; }
+
+/* conv2d(heap, xOff, fOff, biasOff (-1 = none), yOff, dims, relu) */
+static napi_value conv2d(napi_env env, napi_callback_info info) {
+  float *heap;
+  size_t n;
+  int64_t off[4], relu;
+  pul_conv_t g;
+  if (!read_conv_args(env, info, 4, &heap, &n, off, &g, &relu, 1) || !inside(off[0], input_size(&g), n) || !inside(off[1], filter_size(&g), n) ||
+      (off[2] >= 0 && !inside(off[2], g.co, n)) || !inside(off[3], output_size(&g), n)) {
+    napi_throw_type_error(env, 0, "pul_native.conv2d(heap, x, f, bias, y, dims, relu): bad arguments");
+    return 0;
+  }
+  pul_conv2d(&g, heap + off[0], heap + off[1], off[2] < 0 ? 0 : heap + off[2], (int)relu, heap + off[3]);
+  return 0;
+}
+
+/* conv2dBackpropInput(heap, dyOff, fOff, dxOff, dims) */
+static napi_value backprop_input(napi_env env, napi_callback_info info) {
+  float *heap;
+  size_t n;
+  int64_t off[3];
+  pul_conv_t g;
+  if (!read_conv_args(env, info, 3, &heap, &n, off, &g, 0, 0) || !inside(off[0], output_size(&g), n) || !inside(off[1], filter_size(&g), n) ||
+      !inside(off[2], input_size(&g), n)) {
+    napi_throw_type_error(env, 0, "pul_native.conv2dBackpropInput(heap, dy, f, dx, dims): bad arguments");
+    return 0;
+  }
+  pul_conv2d_backprop_input(&g, heap + off[0], heap + off[1], heap + off[2]);
+  return 0;
+}
+
+/* conv2dBackpropFilter(heap, xOff, dyOff, dfOff, dims) */
+static napi_value backprop_filter(napi_env env, napi_callback_info info) {
+  float *heap;
+  size_t n;
+  int64_t off[3];
+  pul_conv_t g;
+  if (!read_conv_args(env, info, 3, &heap, &n, off, &g, 0, 0) || !inside(off[0], input_size(&g), n) || !inside(off[1], output_size(&g), n) ||
+      !inside(off[2], filter_size(&g), n)) {
+    napi_throw_type_error(env, 0, "pul_native.conv2dBackpropFilter(heap, x, dy, df, dims): bad arguments");
+    return 0;
+  }
+  pul_conv2d_backprop_filter(&g, heap + off[0], heap + off[1], heap + off[2]);
+  return 0;
+}
+
+/* sgemm(a Float32Array, b, c, m, n, k, transA, transB): c = op(a)·op(b), for tests and benchmarks. */
+static napi_value sgemm(napi_env env, napi_callback_info info) {
+  napi_value args[8];
+  size_t argc = 8, la, lb, lc;
+  float *a, *b, *c;
+  int64_t m, n, k, ta, tb;
+  CHECK(napi_get_cb_info(env, info, &argc, args, 0, 0));
+  if (argc < 8 || !float_array(env, args[0], &a, &la) || !float_array(env, args[1], &b, &lb) || !float_array(env, args[2], &c, &lc) ||
+      !int_at(env, args[3], &m) || !int_at(env, args[4], &n) || !int_at(env, args[5], &k) || !int_at(env, args[6], &ta) || !int_at(env, args[7], &tb) ||
+      !inside(0, m * k, la) || !inside(0, k * n, lb) || !inside(0, m * n, lc)) {
+    napi_throw_type_error(env, 0, "pul_native.sgemm(a, b, c, m, n, k, transA, transB): bad arguments");
+    return 0;
+  }
+  pul_sgemm((int)m, (int)n, (int)k, a, ta ? (int)m : (int)k, (int)ta, b, tb ? (int)k : (int)n, (int)tb, c, (int)n, 0);
+  return 0;
+}
+
+/* Reads heap (args[0]) and `count` integers from args[1..]; 0 on a bad argument. */
+static int read_ints(napi_env env, napi_callback_info info, float **heap, size_t *length, int64_t *v, int count) {
+  napi_value args[16];
+  size_t argc = 16;
+  if (count > 15 || napi_get_cb_info(env, info, &argc, args, 0, 0) != napi_ok || argc < (size_t)count + 1) return 0;
+  if (!float_array(env, args[0], heap, length)) return 0;
+  for (int i = 0; i < count; i++)
+    if (!int_at(env, args[1 + i], &v[i])) return 0;
+  return 1;
+}
+
+static double number_at(napi_env env, napi_callback_info info, int index) {
+  napi_value args[16];
+  size_t argc = 16;
+  double d = 0;
+  if (napi_get_cb_info(env, info, &argc, args, 0, 0) == napi_ok && (size_t)index < argc) napi_get_value_double(env, args[index], &d);
+  return d;
+}
+
+/* channelSum(heap, x, out, rows, channels, scale) */
+static napi_value channel_sum(napi_env env, napi_callback_info info) {
+  float *heap;
+  size_t n;
+  int64_t v[4];
+  if (!read_ints(env, info, &heap, &n, v, 4) || v[2] < 1 || v[3] < 1 || !inside(v[0], v[2] * v[3], n) || !inside(v[1], v[3], n)) {
+    napi_throw_type_error(env, 0, "pul_native.channelSum(heap, x, out, rows, channels, scale): bad arguments");
+    return 0;
+  }
+  pul_channel_sum(heap + v[0], (int)v[2], (int)v[3], (float)number_at(env, info, 5), heap + v[1]);
+  return 0;
+}
+
+/* broadcastChannels(heap, v, out, rows, channels, scale) */
+static napi_value broadcast_channels(napi_env env, napi_callback_info info) {
+  float *heap;
+  size_t n;
+  int64_t v[4];
+  if (!read_ints(env, info, &heap, &n, v, 4) || v[2] < 1 || v[3] < 1 || !inside(v[0], v[3], n) || !inside(v[1], v[2] * v[3], n)) {
+    napi_throw_type_error(env, 0, "pul_native.broadcastChannels(heap, v, out, rows, channels, scale): bad arguments");
+    return 0;
+  }
+  pul_broadcast_channels(heap + v[0], (int)v[2], (int)v[3], (float)number_at(env, info, 5), heap + v[1]);
+  return 0;
+}
+
+/* batchNormGrad(heap, x, dy, mean, variance, scale|-1, dx, dmean, dvariance, dscale, doffset, rows, channels, eps) */
+static napi_value batch_norm_grad(napi_env env, napi_callback_info info) {
+  float *heap;
+  size_t n;
+  int64_t v[12];
+  int ok = read_ints(env, info, &heap, &n, v, 12) && v[10] >= 1 && v[11] >= 1;
+  int64_t size = ok ? v[10] * v[11] : 0, C = ok ? v[11] : 0;
+  ok = ok && inside(v[0], size, n) && inside(v[1], size, n) && inside(v[2], C, n) && inside(v[3], C, n) && (v[4] < 0 || inside(v[4], C, n)) &&
+       inside(v[5], size, n) && inside(v[6], C, n) && inside(v[7], C, n) && inside(v[8], C, n) && inside(v[9], C, n);
+  if (!ok) {
+    napi_throw_type_error(env, 0, "pul_native.batchNormGrad: bad arguments");
+    return 0;
+  }
+  pul_batch_norm_grad(heap + v[0], heap + v[1], heap + v[2], heap + v[3], v[4] < 0 ? 0 : heap + v[4], (float)number_at(env, info, 13),
+                      (int)v[10], (int)v[11], heap + v[5], heap + v[6], heap + v[7], heap + v[8], heap + v[9]);
+  return 0;
+}
+
+/* maxPoolGrad(heap, x, dy, dx, dims Int32Array[n,h,w,c,fh,fw,sh,sw,pt,pl,oh,ow]) */
+static napi_value max_pool_grad(napi_env env, napi_callback_info info) {
+  float *heap;
+  size_t n;
+  int64_t v[3];
+  napi_value args[5];
+  size_t argc = 5, count, byte_offset;
+  int32_t *d;
+  napi_typedarray_type type;
+  napi_value buffer;
+  int ok = read_ints(env, info, &heap, &n, v, 3) && napi_get_cb_info(env, info, &argc, args, 0, 0) == napi_ok && argc == 5 &&
+           napi_get_typedarray_info(env, args[4], &type, &count, (void **)&d, &buffer, &byte_offset) == napi_ok && type == napi_int32_array && count == 12;
+  if (ok) {
+    for (int i = 0; i < 12; i++) ok = ok && (d[i] >= 0) && (i >= 8 || d[i] >= 1);
+    ok = ok && d[10] >= 1 && d[11] >= 1;
+  }
+  if (ok) {
+    int64_t in = (int64_t)d[0] * d[1] * d[2] * d[3], out = (int64_t)d[0] * d[10] * d[11] * d[3];
+    ok = inside(v[0], in, n) && inside(v[1], out, n) && inside(v[2], in, n);
+  }
+  if (!ok) {
+    napi_throw_type_error(env, 0, "pul_native.maxPoolGrad(heap, x, dy, dx, dims): bad arguments");
+    return 0;
+  }
+  pul_max_pool_grad(heap + v[0], heap + v[1], d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], heap + v[2]);
+  return 0;
+}
+
+static napi_value threads(napi_env env, napi_callback_info info) {
+  napi_value args[1], result;
+  size_t argc = 1;
+  CHECK(napi_get_cb_info(env, info, &argc, args, 0, 0));
+  if (argc == 1) {
+    int64_t n;
+    if (int_at(env, args[0], &n)) pul_set_threads((int)n);
+  }
+  CHECK(napi_create_int32(env, pul_threads(), &result));
+  return result;
+}
+
+static napi_value simd(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+  CHECK(napi_get_boolean(env, pul_sgemm_uses_avx2(), &result));
+  return result;
+}
+
+NAPI_MODULE_INIT() {
+  struct { const char *name; napi_callback fn; } fns[] = {
+      {"conv2d", conv2d}, {"conv2dBackpropInput", backprop_input}, {"conv2dBackpropFilter", backprop_filter},
+      {"sgemm", sgemm}, {"threads", threads}, {"avx2", simd}, {"channelSum", channel_sum}, {"broadcastChannels", broadcast_channels},
+      {"batchNormGrad", batch_norm_grad}, {"maxPoolGrad", max_pool_grad},
+  };
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    napi_value f;
+    if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, 0, &f) != napi_ok) return 0;
+    if (napi_set_named_property(env, exports, fns[i].name, f) != napi_ok) return 0;
+  }
+  return exports;
+}

@@ -1,0 +1,177 @@
+/* The per-channel loops of pul's wasm kernels, on every core: row blocks per task, per-worker partial sums. */
+#include "channels.h"
+#include "parallel.h"
+#include <float.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+static double sqrt_d(double v) { return sqrt(v); }
+
+#define ROWS_PER_TASK 2048
+#define MAX_WORKERS 64
+
+static int row_tasks(int rows) { return (rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK; }
+
+/* ---- per-channel sums ---- */
+typedef struct {
+  const float *x;
+  int rows, channels;
+  double *partial[MAX_WORKERS];
+} sum_ctx;
+
+static void sum_task(void *p, int task, int worker) {
+  sum_ctx *c = p;
+  if (!c->partial[worker]) c->partial[worker] = calloc(c->channels, sizeof(double));
+  double *acc = c->partial[worker];
+  int r0 = task * ROWS_PER_TASK, r1 = r0 + ROWS_PER_TASK < c->rows ? r0 + ROWS_PER_TASK : c->rows;
+  /* float block sums (vectorisable), folded into double per block */
+  float *block = calloc(c->channels, sizeof(float));
+  for (int r = r0; r < r1; r++) {
+    const float *row = c->x + (size_t)r * c->channels;
+    for (int k = 0; k < c->channels; k++) block[k] += row[k];
+  }
+  for (int k = 0; k < c->channels; k++) acc[k] += block[k];
+  free(block);
+}
+
+void pul_channel_sum(const float *x, int rows, int channels, float scale, float *out) {
+  sum_ctx c = {x, rows, channels, {0}};
+  pul_parallel_for(row_tasks(rows), sum_task, &c);
+  for (int k = 0; k < channels; k++) {
+    double s = 0;
+    for (int w = 0; w < MAX_WORKERS; w++)
+      if (c.partial[w]) s += c.partial[w][k];
+    out[k] = (float)(s * scale);
+  }
+  for (int w = 0; w < MAX_WORKERS; w++) free(c.partial[w]);
+}
+
+/* ---- broadcast ---- */
+typedef struct {
+  const float *values;
+  int rows, channels;
+  float *out;
+} bcast_ctx;
+
+static void bcast_task(void *p, int task, int worker) {
+  (void)worker;
+  bcast_ctx *c = p;
+  int r0 = task * ROWS_PER_TASK, r1 = r0 + ROWS_PER_TASK < c->rows ? r0 + ROWS_PER_TASK : c->rows;
+  for (int r = r0; r < r1; r++) memcpy(c->out + (size_t)r * c->channels, c->values, sizeof(float) * c->channels);
+}
+
+void pul_broadcast_channels(const float *v, int rows, int channels, float scale, float *out) {
+  float *values = malloc(sizeof(float) * channels);
+  for (int k = 0; k < channels; k++) values[k] = v[k] * scale;
+  bcast_ctx c = {values, rows, channels, out};
+  pul_parallel_for(row_tasks(rows), bcast_task, &c);
+  free(values);
+}
+
+/* ---- batch-norm gradient ---- */
+typedef struct {
+  const float *x, *dy, *mean, *gain;
+  int rows, channels;
+  float *dx;
+  double *s1[MAX_WORKERS], *s2[MAX_WORKERS];
+} bn_ctx;
+
+static void bn_task(void *p, int task, int worker) {
+  bn_ctx *c = p;
+  const int C = c->channels;
+  if (!c->s1[worker]) {
+    c->s1[worker] = calloc(C, sizeof(double));
+    c->s2[worker] = calloc(C, sizeof(double));
+  }
+  float *b1 = calloc(C, sizeof(float)), *b2 = calloc(C, sizeof(float));
+  int r0 = task * ROWS_PER_TASK, r1 = r0 + ROWS_PER_TASK < c->rows ? r0 + ROWS_PER_TASK : c->rows;
+  for (int r = r0; r < r1; r++) {
+    const float *xr = c->x + (size_t)r * C, *gr = c->dy + (size_t)r * C;
+    float *dxr = c->dx + (size_t)r * C;
+    for (int k = 0; k < C; k++) {
+      float g = gr[k];
+      b1[k] += g;
+      b2[k] += g * (xr[k] - c->mean[k]);
+      dxr[k] = g * c->gain[k];
+    }
+  }
+  for (int k = 0; k < C; k++) {
+    c->s1[worker][k] += b1[k];
+    c->s2[worker][k] += b2[k];
+  }
+  free(b1);
+  free(b2);
+}
+
+void pul_batch_norm_grad(const float *x, const float *dy, const float *mean, const float *variance, const float *scale, float eps,
+                         int rows, int channels, float *dx, float *dmean, float *dvariance, float *dscale, float *doffset) {
+  float *gain = malloc(sizeof(float) * channels);
+  double *r = malloc(sizeof(double) * channels);
+  for (int k = 0; k < channels; k++) {
+    r[k] = 1.0 / sqrt_d((double)variance[k] + eps);
+    gain[k] = (float)(r[k] * (scale ? scale[k] : 1.0f));
+  }
+  bn_ctx c = {x, dy, mean, gain, rows, channels, dx, {0}, {0}};
+  pul_parallel_for(row_tasks(rows), bn_task, &c);
+  for (int k = 0; k < channels; k++) {
+    double s1 = 0, s2 = 0;
+    for (int w = 0; w < MAX_WORKERS; w++)
+      if (c.s1[w]) {
+        s1 += c.s1[w][k];
+        s2 += c.s2[w][k];
+      }
+    double sc = scale ? scale[k] : 1.0, rk = r[k];
+    dmean[k] = (float)(-rk * sc * s1);
+    dvariance[k] = (float)(-0.5 * rk * rk * rk * sc * s2);
+    dscale[k] = (float)(rk * s2);
+    doffset[k] = (float)s1;
+  }
+  for (int w = 0; w < MAX_WORKERS; w++) {
+    free(c.s1[w]);
+    free(c.s2[w]);
+  }
+  free(gain);
+  free(r);
+}
+
+/* ---- max-pool gradient: one image per task (disjoint parts of dx) ---- */
+typedef struct {
+  const float *x, *dy;
+  int h, w, c, fh, fw, sh, sw, pt, pl, oh, ow;
+  float *dx;
+} pool_ctx;
+
+static void pool_task(void *p, int n, int worker) {
+  (void)worker;
+  pool_ctx *q = p;
+  const size_t image = (size_t)q->h * q->w * q->c;
+  const float *x = q->x + n * image;
+  float *dx = q->dx + n * image;
+  memset(dx, 0, image * sizeof(float));
+  const float *dy = q->dy + (size_t)n * q->oh * q->ow * q->c;
+  for (int oy = 0; oy < q->oh; oy++) {
+    int y0 = oy * q->sh - q->pt, ys = y0 < 0 ? 0 : y0, ye = y0 + q->fh < q->h ? y0 + q->fh : q->h;
+    for (int ox = 0; ox < q->ow; ox++, dy += q->c) {
+      int x0 = ox * q->sw - q->pl, xs = x0 < 0 ? 0 : x0, xe = x0 + q->fw < q->w ? x0 + q->fw : q->w;
+      for (int k = 0; k < q->c; k++) {
+        float best = -FLT_MAX;
+        long at = -1;
+        for (int y = ys; y < ye; y++)
+          for (int xx = xs; xx < xe; xx++) {
+            long i = ((long)y * q->w + xx) * q->c + k;
+            if (at < 0 || x[i] > best) {
+              best = x[i];
+              at = i;
+            }
+          }
+        if (at >= 0) dx[at] += dy[k];
+      }
+    }
+  }
+}
+
+void pul_max_pool_grad(const float *x, const float *dy, int n, int h, int w, int c, int fh, int fw, int sh, int sw, int pt, int pl,
+                       int oh, int ow, float *dx) {
+  pool_ctx q = {x, dy, h, w, c, fh, fw, sh, sw, pt, pl, oh, ow, dx};
+  pul_parallel_for(n, pool_task, &q);
+}

@@ -1,0 +1,14 @@
+/* Per-channel kernels over a [rows, channels] view of an NHWC tensor, and max-pool's gradient. */
+#ifndef PUL_CHANNELS_H
+#define PUL_CHANNELS_H
+/* out[c] = scale · Σ_r x[r, c] */
+void pul_channel_sum(const float *x, int rows, int channels, float scale, float *out);
+/* out[r, c] = v[c] · scale */
+void pul_broadcast_channels(const float *v, int rows, int channels, float scale, float *out);
+/* Every gradient of batch norm with per-channel statistics (see src/backend/kernels/batch-norm-grad.ts). */
+void pul_batch_norm_grad(const float *x, const float *dy, const float *mean, const float *variance, const float *scale, float eps,
+                         int rows, int channels, float *dx, float *dmean, float *dvariance, float *dscale, float *doffset);
+/* dx of max pooling: each dy goes to its window's first maximum (tfjs's rule). */
+void pul_max_pool_grad(const float *x, const float *dy, int n, int h, int w, int c, int fh, int fw, int sh, int sw, int pt, int pl,
+                       int oh, int ow, float *dx);
+#endif

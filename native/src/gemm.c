@@ -1,0 +1,154 @@
+/*
+ * Blocked SGEMM (Goto/BLIS layout): B is packed in panels of NR columns, A in panels of MR rows, and a
+ * 6×16 register-blocked micro-kernel accumulates with AVX2 FMA (12 of the 16 ymm registers). Packing
+ * reads through the transposition flags, so transposed operands cost nothing extra. The AVX2 kernel is
+ * compiled for that target alone and chosen at run time; other CPUs get a portable scalar kernel.
+ */
+#include "gemm.h"
+#include <stdlib.h>
+#include <string.h>
+#if defined(__x86_64__) || defined(__i386__)
+#define PUL_X86 1
+#include <immintrin.h>
+#endif
+
+#define MR 6
+#define NR 16
+#define KC 256
+#define MC 120
+#define NC 2048
+
+static inline int min_int(int a, int b) { return a < b ? a : b; }
+
+static void pack_a(int mc, int kc, const float *A, int lda, int transA, float *buf) {
+  for (int ir = 0; ir < mc; ir += MR) {
+    int mr = min_int(MR, mc - ir);
+    for (int k = 0; k < kc; k++) {
+      int r = 0;
+      if (transA) {
+        const float *src = A + (size_t)k * lda + ir;
+        for (; r < mr; r++) *buf++ = src[r];
+      } else {
+        for (; r < mr; r++) *buf++ = A[(size_t)(ir + r) * lda + k];
+      }
+      for (; r < MR; r++) *buf++ = 0.0f;
+    }
+  }
+}
+
+static void pack_b(int kc, int nc, const float *B, int ldb, int transB, float *buf) {
+  for (int jr = 0; jr < nc; jr += NR) {
+    int nr = min_int(NR, nc - jr);
+    for (int k = 0; k < kc; k++) {
+      int c = 0;
+      if (transB) {
+        for (; c < nr; c++) *buf++ = B[(size_t)(jr + c) * ldb + k];
+      } else {
+        const float *src = B + (size_t)k * ldb + jr;
+        if (nr == NR) {
+          memcpy(buf, src, NR * sizeof(float));
+          buf += NR;
+          c = NR;
+        } else {
+          for (; c < nr; c++) *buf++ = src[c];
+        }
+      }
+      for (; c < NR; c++) *buf++ = 0.0f;
+    }
+  }
+}
+
+/* c[MR×NR] (ldc) += a-panel · b-panel over kc; only the mr×nr corner is written. */
+typedef void (*micro_kernel_fn)(int kc, const float *a, const float *b, float *c, int ldc, int mr, int nr);
+
+#ifdef PUL_X86
+__attribute__((target("avx2,fma"))) static void micro_kernel_avx2(int kc, const float *a, const float *b, float *c, int ldc, int mr, int nr) {
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+  for (int k = 0; k < kc; k++) {
+    __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+    __m256 a0 = _mm256_broadcast_ss(a + 0), a1 = _mm256_broadcast_ss(a + 1);
+    c00 = _mm256_fmadd_ps(a0, b0, c00); c01 = _mm256_fmadd_ps(a0, b1, c01);
+    c10 = _mm256_fmadd_ps(a1, b0, c10); c11 = _mm256_fmadd_ps(a1, b1, c11);
+    __m256 a2 = _mm256_broadcast_ss(a + 2), a3 = _mm256_broadcast_ss(a + 3);
+    c20 = _mm256_fmadd_ps(a2, b0, c20); c21 = _mm256_fmadd_ps(a2, b1, c21);
+    c30 = _mm256_fmadd_ps(a3, b0, c30); c31 = _mm256_fmadd_ps(a3, b1, c31);
+    __m256 a4 = _mm256_broadcast_ss(a + 4), a5 = _mm256_broadcast_ss(a + 5);
+    c40 = _mm256_fmadd_ps(a4, b0, c40); c41 = _mm256_fmadd_ps(a4, b1, c41);
+    c50 = _mm256_fmadd_ps(a5, b0, c50); c51 = _mm256_fmadd_ps(a5, b1, c51);
+    a += MR;
+    b += NR;
+  }
+  __m256 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+  if (nr == NR) {
+    for (int r = 0; r < mr; r++) {
+      float *row = c + (size_t)r * ldc;
+      _mm256_storeu_ps(row, _mm256_add_ps(_mm256_loadu_ps(row), acc[r][0]));
+      _mm256_storeu_ps(row + 8, _mm256_add_ps(_mm256_loadu_ps(row + 8), acc[r][1]));
+    }
+  } else {
+    float tmp[NR];
+    for (int r = 0; r < mr; r++) {
+      _mm256_storeu_ps(tmp, acc[r][0]);
+      _mm256_storeu_ps(tmp + 8, acc[r][1]);
+      float *row = c + (size_t)r * ldc;
+      for (int j = 0; j < nr; j++) row[j] += tmp[j];
+    }
+  }
+}
+#endif
+
+static void micro_kernel_scalar(int kc, const float *a, const float *b, float *c, int ldc, int mr, int nr) {
+  float acc[MR][NR];
+  memset(acc, 0, sizeof acc);
+  for (int k = 0; k < kc; k++) {
+    for (int r = 0; r < MR; r++)
+      for (int j = 0; j < NR; j++) acc[r][j] += a[r] * b[j];
+    a += MR;
+    b += NR;
+  }
+  for (int r = 0; r < mr; r++)
+    for (int j = 0; j < nr; j++) c[(size_t)r * ldc + j] += acc[r][j];
+}
+
+static micro_kernel_fn chosen_kernel(void) {
+#ifdef PUL_X86
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return micro_kernel_avx2;
+#endif
+  return micro_kernel_scalar;
+}
+
+int pul_sgemm_uses_avx2(void) { return chosen_kernel() != micro_kernel_scalar; }
+
+void pul_sgemm(int M, int N, int K, const float *A, int lda, int transA, const float *B, int ldb, int transB,
+               float *C, int ldc, int accumulate) {
+  if (!accumulate)
+    for (int i = 0; i < M; i++) memset(C + (size_t)i * ldc, 0, (size_t)N * sizeof(float));
+  if (M == 0 || N == 0 || K == 0) return;
+  micro_kernel_fn micro_kernel = chosen_kernel();
+  float *bufA = aligned_alloc(64, sizeof(float) * MC * KC);
+  float *bufB = aligned_alloc(64, sizeof(float) * (size_t)KC * (NC + NR));
+  for (int jc = 0; jc < N; jc += NC) {
+    int nc = min_int(NC, N - jc);
+    for (int pc = 0; pc < K; pc += KC) {
+      int kc = min_int(KC, K - pc);
+      const float *Bp = transB ? B + (size_t)jc * ldb + pc : B + (size_t)pc * ldb + jc;
+      pack_b(kc, nc, Bp, ldb, transB, bufB);
+      for (int ic = 0; ic < M; ic += MC) {
+        int mc = min_int(MC, M - ic);
+        const float *Ap = transA ? A + (size_t)pc * lda + ic : A + (size_t)ic * lda + pc;
+        pack_a(mc, kc, Ap, lda, transA, bufA);
+        for (int jr = 0; jr < nc; jr += NR) {
+          int nr = min_int(NR, nc - jr);
+          for (int ir = 0; ir < mc; ir += MR) {
+            int mr = min_int(MR, mc - ir);
+            micro_kernel(kc, bufA + (size_t)ir * kc, bufB + (size_t)jr * kc, C + (size_t)(ic + ir) * ldc + jc + jr, ldc, mr, nr);
+          }
+        }
+      }
+    }
+  }
+  free(bufA);
+  free(bufB);
+}

@@ -1,0 +1,8 @@
+/* Single-threaded blocked SGEMM, row-major: C (+)= op(A) · op(B), C is M×N, op(A) M×K, op(B) K×N. */
+#ifndef PUL_GEMM_H
+#define PUL_GEMM_H
+void pul_sgemm(int M, int N, int K, const float *A, int lda, int transA, const float *B, int ldb, int transB,
+               float *C, int ldc, int accumulate);
+/* 1 when the AVX2/FMA micro-kernel runs on this CPU. */
+int pul_sgemm_uses_avx2(void);
+#endif

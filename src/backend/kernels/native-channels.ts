@@ -1,0 +1,80 @@
+/**
+ * The per-channel kernels (Sum/Mean over leading axes, their broadcast gradient, the batch-norm
+ * gradient) and MaxPoolGrad on pul's native code, on every core. Each wraps pul's JS kernel of the same
+ * name and hands it what it does not cover.
+ */
+import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import { tf } from '../tf.js';
+import type { NativeKernels } from '../native.js';
+import { allocate, asWasmBackend, heap, offsetOf } from './wasm-heap.js';
+import { reducesLeadingAxes } from './reduce-leading-axes.js';
+
+type Wrapper = { readonly kernelName: string; wrap(original: KernelFunc): KernelFunc };
+
+const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+function reduction(native: NativeKernels, kernelName: 'Sum' | 'Mean'): Wrapper {
+  return {
+    kernelName,
+    wrap: (original) => (args) => {
+      const { x } = args.inputs as { x: TensorInfo };
+      const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
+      if (x.dtype !== 'float32' || !reducesLeadingAxes(x.shape.length, axis)) return original(args);
+      const wasm = asWasmBackend(args.backend);
+      const channels = x.shape.at(-1) ?? 1;
+      const rows = sizeOf(x.shape) / channels;
+      const out = allocate(wasm, keepDims ? [...x.shape.slice(0, -1).map(() => 1), channels] : [channels]);
+      native.channelSum(heap(wasm), offsetOf(wasm, x), offsetOf(wasm, out), rows, channels, kernelName === 'Mean' ? 1 / rows : 1);
+      return out;
+    },
+  };
+}
+
+export function nativeChannelWrappers(native: NativeKernels): readonly Wrapper[] {
+  return [
+    reduction(native, 'Sum'),
+    reduction(native, 'Mean'),
+    {
+      kernelName: 'PulBroadcastChannels',
+      wrap: () => (args) => {
+        const { v } = args.inputs as { v: TensorInfo };
+        const { shape, scale } = args.attrs as { shape: number[]; scale: number };
+        const wasm = asWasmBackend(args.backend);
+        const out = allocate(wasm, [...shape]);
+        const channels = sizeOf(v.shape);
+        native.broadcastChannels(heap(wasm), offsetOf(wasm, v), offsetOf(wasm, out), sizeOf(shape) / channels, channels, scale);
+        return out;
+      },
+    },
+    {
+      kernelName: 'PulBatchNormGrad',
+      wrap: () => (args) => {
+        const { x, dy, mean, variance, scale } = args.inputs as { x: TensorInfo; dy: TensorInfo; mean: TensorInfo; variance: TensorInfo; scale?: TensorInfo };
+        const wasm = asWasmBackend(args.backend);
+        const channels = mean.shape[0] ?? 1;
+        const dx = allocate(wasm, [...x.shape]);
+        const perChannel = [0, 1, 2, 3].map(() => allocate(wasm, [channels]));
+        const [dMean, dVariance, dScale, dOffset] = perChannel.map((t) => offsetOf(wasm, t)) as [number, number, number, number];
+        native.batchNormGrad(
+          heap(wasm), offsetOf(wasm, x), offsetOf(wasm, dy), offsetOf(wasm, mean), offsetOf(wasm, variance), scale ? offsetOf(wasm, scale) : -1,
+          offsetOf(wasm, dx), dMean, dVariance, dScale, dOffset, sizeOf(x.shape) / channels, channels, (args.attrs as { varianceEpsilon: number }).varianceEpsilon,
+        );
+        return [dx, ...perChannel];
+      },
+    },
+    {
+      kernelName: 'MaxPoolGrad',
+      wrap: (original) => (args) => {
+        const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
+        const { filterSize, strides, pad, dimRoundingMode } = args.attrs as { filterSize: number | [number, number]; strides: number | [number, number]; pad: 'valid' | 'same' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+        if (input.dtype !== 'float32' || input.shape.length !== 4) return original(args);
+        const i = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+        const wasm = asWasmBackend(args.backend);
+        const dx = allocate(wasm, [...input.shape]);
+        const dims = Int32Array.from([i.batchSize, i.inHeight, i.inWidth, i.inChannels, i.filterHeight, i.filterWidth, i.strideHeight, i.strideWidth, i.padInfo.top, i.padInfo.left, i.outHeight, i.outWidth]);
+        native.maxPoolGrad(heap(wasm), offsetOf(wasm, input), offsetOf(wasm, dy), offsetOf(wasm, dx), dims);
+        return dx;
+      },
+    },
+  ];
+}

@@ -1,0 +1,59 @@
+/**
+ * pul's optional native kernels (native/, built by node-gyp at install): convolutions and their
+ * gradients as im2col + an AVX2/FMA SGEMM, and the per-channel and pooling kernels of training, on
+ * every core, working in place on the wasm heap. Where the
+ * build failed (no compiler) or PUL_NATIVE=0, pul uses its WebAssembly/JS kernels instead.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface NativeKernels {
+  conv2d(heap: Float32Array, x: number, f: number, bias: number, y: number, dims: Int32Array, relu: number): void;
+  conv2dBackpropInput(heap: Float32Array, dy: number, f: number, dx: number, dims: Int32Array): void;
+  conv2dBackpropFilter(heap: Float32Array, x: number, dy: number, df: number, dims: Int32Array): void;
+  channelSum(heap: Float32Array, x: number, out: number, rows: number, channels: number, scale: number): void;
+  broadcastChannels(heap: Float32Array, v: number, out: number, rows: number, channels: number, scale: number): void;
+  batchNormGrad(
+    heap: Float32Array, x: number, dy: number, mean: number, variance: number, scale: number,
+    dx: number, dMean: number, dVariance: number, dScale: number, dOffset: number, rows: number, channels: number, epsilon: number,
+  ): void;
+  maxPoolGrad(heap: Float32Array, x: number, dy: number, dx: number, dims: Int32Array): void;
+  sgemm(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number, transA: number, transB: number): void;
+  threads(set?: number): number;
+  avx2(): boolean;
+}
+
+export interface NativeStatus {
+  readonly loaded: boolean;
+  /** Why not, when not loaded. */
+  readonly reason?: string;
+  readonly threads?: number;
+  readonly avx2?: boolean;
+}
+
+const require = createRequire(import.meta.url);
+/** dist/src/backend → the package root. */
+const ADDON = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../native/build/Release/pul_native.node');
+
+let loaded: { kernels: NativeKernels | null; status: NativeStatus } | null = null;
+
+/** Loads the addon once; `threads` sets its worker count. */
+export function loadNativeKernels(threads: number): { kernels: NativeKernels | null; status: NativeStatus } {
+  if (loaded !== null) return loaded;
+  if (process.env['PUL_NATIVE'] === '0') {
+    loaded = { kernels: null, status: { loaded: false, reason: 'disabled by PUL_NATIVE=0' } };
+  } else if (!existsSync(ADDON)) {
+    loaded = { kernels: null, status: { loaded: false, reason: 'not built (npm run build:native; needs a C compiler and Node headers)' } };
+  } else {
+    try {
+      const kernels = require(ADDON) as NativeKernels;
+      kernels.threads(threads);
+      loaded = { kernels, status: { loaded: true, threads: kernels.threads(), avx2: kernels.avx2() } };
+    } catch (err) {
+      loaded = { kernels: null, status: { loaded: false, reason: `cannot load ${ADDON}: ${(err as Error).message.split('\n')[0]}` } };
+    }
+  }
+  return loaded;
+}
