@@ -1,0 +1,94 @@
+/**
+ * pul's native kernels: the SGEMM against a float64 reference, forward convolutions (plain and fused
+ * with bias + ReLU) against the cpu backend, and every backend test again with the native kernels off
+ * (PUL_NATIVE=0), so that both the native and the WebAssembly/JS paths stay tested.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Rng, selectBackend, tf } from '../../src/index.js';
+import { relativeMaxError } from '../helpers/assert-close.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+function randomArray(rng: Rng, n: number): Float32Array {
+  return Float32Array.from({ length: n }, () => rng.normal());
+}
+
+test('the native kernels load here and report their threads', async (t) => {
+  const info = await selectBackend('wasm');
+  if (process.env['PUL_NATIVE'] === '0') {
+    assert.equal(info.native?.loaded, false);
+    assert.match(info.native?.reason ?? '', /PUL_NATIVE=0/);
+    return;
+  }
+  if (!info.native?.loaded) {
+    t.skip(`native kernels not built here: ${info.native?.reason ?? ''}`);
+    return;
+  }
+  assert.ok((info.native.threads ?? 0) >= 1);
+  assert.ok(info.pulKernels.includes('Conv2D') && info.pulKernels.includes('FusedConv2D'));
+});
+
+test('native SGEMM matches a float64 reference for every transpose combination and edge sizes', async (t) => {
+  const { loadNativeKernels } = await import('../../src/backend/native.js');
+  const native = loadNativeKernels(2).kernels;
+  if (native === null) {
+    t.skip('native kernels not available');
+    return;
+  }
+  const rng = new Rng(21);
+  for (const [m, n, k] of [[1, 1, 1], [7, 17, 5], [6, 16, 256], [13, 33, 300], [130, 70, 513]] as const) {
+    for (const ta of [0, 1]) {
+      for (const tb of [0, 1]) {
+        const a = randomArray(rng, m * k);
+        const b = randomArray(rng, k * n);
+        const c = new Float32Array(m * n);
+        native.sgemm(a, b, c, m, n, k, ta, tb);
+        const ref = new Float64Array(m * n);
+        for (let i = 0; i < m; i++)
+          for (let p = 0; p < k; p++) {
+            const av = ta ? a[p * m + i]! : a[i * k + p]!;
+            for (let j = 0; j < n; j++) ref[i * n + j]! += av * (tb ? b[j * k + p]! : b[p * n + j]!);
+          }
+        assert.ok(relativeMaxError(c, ref) <= 1e-5, `${m}x${n}x${k} ta=${ta} tb=${tb}: ${relativeMaxError(c, ref)}`);
+      }
+    }
+  }
+  assert.throws(() => native.sgemm(new Float32Array(2), new Float32Array(4), new Float32Array(4), 2, 2, 2, 0, 0), /bad arguments/);
+});
+
+test('forward convolutions (plain, fused bias + ReLU, strided, 1×1) match the cpu backend', async () => {
+  const rng = new Rng(23);
+  for (const [h, w, ci, co, k, s, pad] of [[9, 7, 3, 5, 3, 1, 'same'], [8, 8, 4, 6, 3, 2, 'same'], [9, 9, 2, 3, 3, 2, 'valid'], [10, 6, 3, 4, 1, 1, 'valid'], [7, 5, 16, 8, 5, 1, 'same']] as const) {
+    const x = randomArray(rng, 2 * h * w * ci);
+    const f = randomArray(rng, k * k * ci * co);
+    const bias = randomArray(rng, co);
+    const run = async () => {
+      const outs = tf.tidy(() => {
+        const xt = tf.tensor4d(x, [2, h, w, ci]);
+        const ft = tf.tensor4d(f, [k, k, ci, co]);
+        return [tf.conv2d(xt, ft, s, pad), tf.fused.conv2d({ x: xt, filter: ft, strides: s, pad, bias: tf.tensor1d(bias), activation: 'relu' })];
+      });
+      const data = await Promise.all(outs.map(async (o) => (await o.data()) as Float32Array));
+      tf.dispose(outs);
+      return data;
+    };
+    await selectBackend('cpu');
+    const ref = await run();
+    await selectBackend('wasm');
+    const got = await run();
+    ref.forEach((r, i) => assert.ok(relativeMaxError(got[i]!, r) <= 1e-5, `${h}x${w} ${ci}->${co} k${k} s${s} ${pad} output ${i}: ${relativeMaxError(got[i]!, r)}`));
+  }
+});
+
+test('all backend tests pass with the native kernels off (the WebAssembly/JS kernels)', { skip: process.env['PUL_NATIVE'] === '0' }, () => {
+  const files = ['conv2d-gradients.test.js', 'pool-and-norm-gradients.test.js'].map((f) => path.join(here, f));
+  // Without NODE_TEST_CONTEXT the nested runner reports plain TAP instead of talking to this one.
+  const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+  const r = spawnSync(process.execPath, ['--test', ...files], { env: { ...env, PUL_NATIVE: '0' }, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stdout.slice(-3000));
+  assert.match(r.stdout, /# fail 0/);
+});
