@@ -128,3 +128,17 @@ test('the gradient of a per-channel mean matches the cpu backend (and other mean
   });
   cpu.forEach((ref, i) => assert.ok(relativeMaxError(wasm[i]!, ref) <= 1e-5, `mean gradient ${i}: ${relativeMaxError(wasm[i]!, ref)}`));
 });
+
+test('Identity and same-dtype Cast share data without leaking, other casts convert', async () => {
+  await selectBackend('wasm');
+  const before = tf.memory().numTensors;
+  const x = tf.tensor1d([1.5, -2, 3]);
+  const copies = [tf.clone(x), tf.cast(x, 'float32'), tf.cast(x, 'int32'), tf.cast(x, 'bool')];
+  x.dispose(); // the shared copies must outlive the original
+  assert.deepEqual(await copies[0]!.data(), Float32Array.from([1.5, -2, 3]));
+  assert.deepEqual(await copies[1]!.data(), Float32Array.from([1.5, -2, 3]));
+  assert.deepEqual(Array.from(await copies[2]!.data()), [1, -2, 3]);
+  assert.deepEqual(Array.from(await copies[3]!.data()), [1, 1, 1]);
+  tf.dispose(copies);
+  assert.equal(tf.memory().numTensors, before);
+});

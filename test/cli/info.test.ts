@@ -38,18 +38,18 @@ test('a backend that cannot load is an error naming it and what is missing', asy
   assert.match(r.stderr, /backend 'tfjs-node-gpu' cannot be loaded — tfjs-node-gpu: /);
 });
 
-test('the wasm backend runs threaded (PUL_WASM_THREADS) and the process still exits by itself', async () => {
-  const r = await runCli(['info', '--json', '--backend', 'wasm'], { PUL_WASM_THREADS: '2' });
+test('the wasm backend runs threaded (PUL_THREADS) and the process still exits by itself', async () => {
+  const r = await runCli(['info', '--json', '--backend', 'wasm'], { PUL_THREADS: '2' });
   assert.equal(r.code, 0, r.stderr);
   const info = JSON.parse(r.stdout) as { backend: string; wasmThreads: number; wasmSimd: boolean };
   assert.equal(info.backend, 'wasm');
   assert.equal(info.wasmThreads, 2);
-  const single = await runCli(['info', '--json', '--backend', 'wasm'], { PUL_WASM_THREADS: '1' });
+  const single = await runCli(['info', '--json', '--backend', 'wasm'], { PUL_THREADS: '1' });
   assert.equal((JSON.parse(single.stdout) as { wasmThreads: number }).wasmThreads, 1);
 });
 
-test('a bad PUL_WASM_THREADS is a usage error naming the variable', async () => {
-  const r = await runCli(['info'], { PUL_WASM_THREADS: 'many' });
+test('a bad PUL_THREADS is a usage error naming the variable', async () => {
+  const r = await runCli(['info'], { PUL_THREADS: 'many' });
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /PUL_WASM_THREADS must be a whole number ≥ 1, got 'many'/);
+  assert.match(r.stderr, /PUL_THREADS must be a whole number ≥ 1, got 'many'/);
 });

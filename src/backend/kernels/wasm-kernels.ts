@@ -8,6 +8,7 @@ import { maxPoolGradConfig } from './max-pool-grad.js';
 import { batchNormGradConfig } from './batch-norm-grad.js';
 import { meanWrapper, sumWrapper } from './reduce-leading-axes.js';
 import { broadcastChannelsConfig } from './broadcast-channels.js';
+import { castWrapper, identityWrapper } from './share-data.js';
 
 /** Kernels pul provides outright (missing from the backend, or replacing a slow one). */
 export const WASM_KERNELS: readonly Omit<KernelConfig, 'backendName'>[] = [
@@ -19,4 +20,9 @@ export const WASM_KERNELS: readonly Omit<KernelConfig, 'backendName'>[] = [
 ];
 
 /** Kernels pul speeds up for some inputs, handing the rest to the backend's own kernel. */
-export const WASM_KERNEL_WRAPPERS: readonly { readonly kernelName: string; wrap(original: KernelFunc): KernelFunc }[] = [sumWrapper, meanWrapper];
+export const WASM_KERNEL_WRAPPERS: readonly { readonly kernelName: string; wrap(original: KernelFunc): KernelFunc }[] = [
+  sumWrapper,
+  meanWrapper,
+  identityWrapper,
+  castWrapper,
+];
