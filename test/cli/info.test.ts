@@ -44,7 +44,7 @@ test('the wasm backend runs threaded (PUL_THREADS) and the process still exits b
   const info = JSON.parse(r.stdout) as { backend: string; wasmThreads: number; wasmSimd: boolean };
   assert.equal(info.backend, 'wasm');
   assert.equal(info.wasmThreads, 2);
-  const single = await runCli(['info', '--json', '--backend', 'wasm'], { PUL_THREADS: '1' });
+  const single = await runCli(['info', '--json', '--backend', 'wasm'], { PUL_THREADS: '1', PUL_NATIVE: '0' });
   assert.equal((JSON.parse(single.stdout) as { wasmThreads: number }).wasmThreads, 1);
 });
 
@@ -52,4 +52,14 @@ test('a bad PUL_THREADS is a usage error naming the variable', async () => {
   const r = await runCli(['info'], { PUL_THREADS: 'many' });
   assert.equal(r.code, 2);
   assert.match(r.stderr, /PUL_THREADS must be a whole number ≥ 1, got 'many'/);
+});
+
+test('pul info says whether the native kernels are on, and why not', async () => {
+  const off = await runCli(['info', '--backend', 'wasm'], { PUL_NATIVE: '0' });
+  assert.equal(off.code, 0, off.stderr);
+  assert.match(off.stdout, /^native kernels: off — disabled by PUL_NATIVE=0$/m);
+  const on = await runCli(['info', '--backend', 'wasm']);
+  assert.match(on.stdout, /^native kernels: (on \((AVX2\/FMA|portable) GEMM, \d+ threads\)|off — .+)$/m);
+  const cpu = await runCli(['info', '--json', '--backend', 'cpu']);
+  assert.equal((JSON.parse(cpu.stdout) as { native: unknown }).native, null);
 });
