@@ -15,3 +15,17 @@ export { selectBackend, currentBackend, parseBackendChoice, BACKEND_NAMES } from
 export type { BackendName, BackendChoice, BackendInfo, BackendAttempt } from './backend/select-backend.js';
 export { describeBackend } from './backend/describe-backend.js';
 export { setColumnBudget } from './backend/kernels/column-budget.js';
+
+// features (interchange)
+export { featureMatrix, l2Normalize, assertFinite, selectRows } from './features/feature-matrix.js';
+export type { FeatureMatrix } from './features/feature-matrix.js';
+export { encodeNpy, decodeNpy, readNpy, writeNpy, parseIndexCsv, formatIndexCsv, readFeatureFolder, writeFeatureFolder, FEATURES_FILE, INDEX_FILE } from './features/features-npy.js';
+export type { IndexRow, IndexSplit, FeatureFolder } from './features/features-npy.js';
+
+// evaluation
+export { distanceBlocks } from './evaluation/distance.js';
+export type { DistanceMetric, DistanceBlock, DistanceOptions } from './evaluation/distance.js';
+export { RankAccumulator } from './evaluation/rank.js';
+export type { RankOptions, RankReport, ApDefinition, Labels } from './evaluation/rank.js';
+export { evaluateFeatures, labelsOf } from './evaluation/evaluate.js';
+export type { EvaluateOptions, LabelledFeatures } from './evaluation/evaluate.js';

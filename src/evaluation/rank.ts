@@ -1,0 +1,136 @@
+/**
+ * Re-ID ranking metrics under the Market-1501 protocol (PROTOCOLS.md; torchreid's eval_market1501):
+ * per query, gallery items with the same pid and camera are removed, junk (pid −1) is removed,
+ * distractors (pid 0) stay as negatives; ties in distance go to the lower gallery index. A query with
+ * no remaining true match is skipped and counted.
+ *
+ * Only the ranks of the true matches are needed, not a sorted gallery: for each true match, count the
+ * valid non-matching items ahead of it (smaller distance, or equal and lower index). That is one pass
+ * over the gallery row per query, with a binary search only for items closer than the farthest match.
+ */
+
+export type ApDefinition = 'standard' | 'trapezoid';
+
+export interface RankOptions {
+  /** CMC ranks to report, 1-based (default 1, 5, 10, 20). */
+  readonly ranks?: readonly number[];
+  /** 'standard': mean precision at each true match (torchreid); 'trapezoid': the original Market/PUL code. */
+  readonly ap?: ApDefinition;
+  /** Remove gallery items of the query's pid seen by the query's camera (default true; false for plain retrieval). */
+  readonly removeSameCamera?: boolean;
+}
+
+export interface RankReport {
+  readonly mAP: number;
+  /** CMC at each of `ranks`, in the same order. */
+  readonly cmc: readonly number[];
+  readonly ranks: readonly number[];
+  readonly mINP: number;
+  readonly validQueries: number;
+  readonly skippedQueries: number;
+  /** Indices of skipped queries (at most the first 20). */
+  readonly skippedExamples: readonly number[];
+}
+
+export interface Labels {
+  readonly pids: Int32Array;
+  readonly camids: Int32Array;
+}
+
+/** Accumulates per-query results; feed it distance rows in any order, then call report(). */
+export class RankAccumulator {
+  private readonly ranks: readonly number[];
+  private readonly ap: ApDefinition;
+  private readonly removeSameCamera: boolean;
+  private readonly galleryByPid = new Map<number, number[]>();
+  private readonly cmcHits: Float64Array;
+  private apSum = 0;
+  private inpSum = 0;
+  private valid = 0;
+  private skipped = 0;
+  private readonly skippedExamples: number[] = [];
+
+  constructor(private readonly gallery: Labels, options: RankOptions = {}) {
+    this.ranks = options.ranks ?? [1, 5, 10, 20];
+    this.ap = options.ap ?? 'standard';
+    this.removeSameCamera = options.removeSameCamera ?? true;
+    this.cmcHits = new Float64Array(this.ranks.length);
+    gallery.pids.forEach((pid, g) => {
+      const list = this.galleryByPid.get(pid);
+      if (list) list.push(g);
+      else this.galleryByPid.set(pid, [g]);
+    });
+  }
+
+  /** One query: `distances` holds its distance to every gallery item, in gallery order. */
+  addQuery(queryIndex: number, distances: Float32Array, pid: number, camid: number): void {
+    const { pids: gPids, camids: gCams } = this.gallery;
+    const sameId = pid < 0 ? [] : (this.galleryByPid.get(pid) ?? []);
+    const matches = this.removeSameCamera ? sameId.filter((g) => gCams[g] !== camid) : sameId.slice();
+    if (matches.length === 0) {
+      this.skipped++;
+      if (this.skippedExamples.length < 20) this.skippedExamples.push(queryIndex);
+      return;
+    }
+    matches.sort((a, b) => distances[a]! - distances[b]! || a - b);
+    const R = matches.length;
+    const matchDist = Float64Array.from(matches, (g) => distances[g]!);
+    const last = matchDist[R - 1]!;
+    const lastIndex = matches[R - 1]!;
+    // ahead[p]: valid non-matches ahead of matches p..R-1 (counted at the first match they precede)
+    const ahead = new Int32Array(R + 1);
+    for (let g = 0; g < distances.length; g++) {
+      const d = distances[g]!;
+      if (d > last || (d === last && g > lastIndex)) continue;
+      const gp = gPids[g]!;
+      if (gp === pid || gp === -1) continue; // a match, a removed same-camera item, or junk
+      // first match p with key(g) < key(match p)
+      let lo = 0;
+      let hi = R - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        const md = matchDist[mid]!;
+        if (d < md || (d === md && g < matches[mid]!)) hi = mid;
+        else lo = mid + 1;
+      }
+      ahead[lo]!++;
+    }
+    let before = 0;
+    let ap = 0;
+    let firstRank = 0;
+    let lastRank = 0;
+    for (let j = 0; j < R; j++) {
+      before += ahead[j]!;
+      const rank = before + j; // 0-based position of match j among valid items
+      if (j === 0) firstRank = rank;
+      lastRank = rank;
+      const precision = (j + 1) / (rank + 1);
+      if (this.ap === 'standard') {
+        ap += precision;
+      } else {
+        // Market-1501's MATLAB / PUL's compute_mAP: trapezoid between the precision before and at the hit
+        const old = rank === 0 ? 1 : j / rank;
+        ap += (old + precision) / 2;
+      }
+    }
+    this.apSum += ap / R;
+    this.inpSum += R / (lastRank + 1);
+    this.ranks.forEach((k, i) => {
+      if (firstRank < k) this.cmcHits[i]!++;
+    });
+    this.valid++;
+  }
+
+  report(): RankReport {
+    const n = this.valid;
+    return {
+      mAP: n ? this.apSum / n : 0,
+      cmc: Array.from(this.cmcHits, (h) => (n ? h / n : 0)),
+      ranks: [...this.ranks],
+      mINP: n ? this.inpSum / n : 0,
+      validQueries: n,
+      skippedQueries: this.skipped,
+      skippedExamples: [...this.skippedExamples],
+    };
+  }
+}

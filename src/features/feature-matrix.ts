@@ -1,0 +1,47 @@
+/**
+ * Embeddings as plain data: rows × dim float32, row-major. What every stage after feature extraction
+ * passes around (clustering, selection, evaluation).
+ */
+import { PulError } from '../core/errors.js';
+
+export interface FeatureMatrix {
+  readonly rows: number;
+  readonly dim: number;
+  /** rows × dim values, row-major. */
+  readonly data: Float32Array;
+}
+
+export function featureMatrix(rows: number, dim: number, data: Float32Array = new Float32Array(rows * dim)): FeatureMatrix {
+  if (data.length !== rows * dim) throw new RangeError(`feature data has ${data.length} values, expected ${rows} × ${dim}`);
+  return { rows, dim, data };
+}
+
+/** A copy with every row scaled to unit L2 norm (a zero row stays zero). */
+export function l2Normalize(m: FeatureMatrix): FeatureMatrix {
+  const out = new Float32Array(m.data.length);
+  for (let r = 0; r < m.rows; r++) {
+    const start = r * m.dim;
+    let sum = 0;
+    for (let j = 0; j < m.dim; j++) sum += m.data[start + j]! * m.data[start + j]!;
+    const scale = sum > 0 ? 1 / Math.sqrt(sum) : 0;
+    for (let j = 0; j < m.dim; j++) out[start + j] = m.data[start + j]! * scale;
+  }
+  return { rows: m.rows, dim: m.dim, data: out };
+}
+
+/** Throws a PulError naming `source` and the first row holding NaN or ±Infinity. */
+export function assertFinite(m: FeatureMatrix, source: string): void {
+  for (let i = 0; i < m.data.length; i++) {
+    if (!Number.isFinite(m.data[i]!)) {
+      const row = Math.floor(i / m.dim);
+      throw new PulError('features.malformed', `${source}: row ${row} holds ${m.data[i]} (features must be finite)`, { file: source, line: row });
+    }
+  }
+}
+
+/** The rows at `indices`, in that order. */
+export function selectRows(m: FeatureMatrix, indices: ArrayLike<number>): FeatureMatrix {
+  const out = new Float32Array(indices.length * m.dim);
+  for (let i = 0; i < indices.length; i++) out.set(m.data.subarray(indices[i]! * m.dim, (indices[i]! + 1) * m.dim), i * m.dim);
+  return { rows: indices.length, dim: m.dim, data: out };
+}

@@ -1,0 +1,167 @@
+/**
+ * Feature files for interchange with numpy / Python re-ID tools (PROTOCOLS.md): a folder holding
+ * `features.npy` (NumPy format v1.0, little-endian float32, shape (N, D), C order) and `index.csv`
+ * (header path,pid,camid[,split], one row per feature row, same order; an empty pid = unlabelled).
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { PulError } from '../core/errors.js';
+import { writeDirAtomic, writeFileAtomic } from '../core/atomic-fs.js';
+import { assertFinite, type FeatureMatrix } from './feature-matrix.js';
+
+export const FEATURES_FILE = 'features.npy';
+export const INDEX_FILE = 'index.csv';
+
+export type IndexSplit = 'train' | 'query' | 'gallery';
+
+/** One row of index.csv: where a feature row came from. */
+export interface IndexRow {
+  readonly path: string;
+  readonly pid: number | null;
+  readonly camid: number;
+  readonly split?: IndexSplit;
+}
+
+export interface FeatureFolder {
+  readonly features: FeatureMatrix;
+  readonly index: readonly IndexRow[];
+}
+
+const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]);
+
+/** The bytes of a .npy v1.0 file holding `m` as float32 (N, D). */
+export function encodeNpy(m: FeatureMatrix): Buffer {
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${m.rows}, ${m.dim}), }`;
+  // magic (6) + version (2) + header length (2) + header, padded with spaces and ending in '\n' to a multiple of 64
+  const unpadded = 10 + header.length + 1;
+  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
+  const head = Buffer.alloc(10);
+  MAGIC.copy(head, 0);
+  head[6] = 1;
+  head[7] = 0;
+  head.writeUInt16LE(header.length, 8);
+  const body = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);
+  return Buffer.concat([head, Buffer.from(header, 'latin1'), body]);
+}
+
+/** Parses a .npy file (v1.0, v2.0 or v3.0) holding a 2-D little-endian float32 array in C order. */
+export function decodeNpy(bytes: Buffer, file: string): FeatureMatrix {
+  const fail = (why: string): never => {
+    throw new PulError('features.malformed', `${file} is not a usable .npy feature file: ${why}`, { file });
+  };
+  if (bytes.length < 10 || !bytes.subarray(0, 6).equals(MAGIC)) fail('no NumPy magic string');
+  const major = bytes[6]!;
+  if (major < 1 || major > 3) fail(`unsupported format version ${major}.${bytes[7]}`);
+  const headerLength = major === 1 ? bytes.readUInt16LE(8) : bytes.length >= 12 ? bytes.readUInt32LE(8) : fail('truncated header');
+  const headerStart = major === 1 ? 10 : 12;
+  if (bytes.length < headerStart + headerLength) fail('truncated header');
+  const header = bytes.subarray(headerStart, headerStart + headerLength).toString(major === 3 ? 'utf8' : 'latin1');
+  const descr = /'descr':\s*'([^']*)'/.exec(header)?.[1] ?? fail(`no 'descr' in header ${header.trim()}`);
+  if (descr !== '<f4' && descr !== '=f4') fail(`dtype ${descr}; pul reads little-endian float32 ('<f4') — convert with arr.astype('<f4')`);
+  if (/'fortran_order':\s*True/.test(header)) fail('Fortran (column-major) order; save a C-ordered array (np.ascontiguousarray)');
+  const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1] ?? fail(`no 'shape' in header ${header.trim()}`);
+  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
+  if (shape.length !== 2 || !shape.every((n) => Number.isInteger(n) && n >= 0)) fail(`shape (${shapeText}); expected (N, D)`);
+  const [rows, dim] = shape as [number, number];
+  const dataStart = headerStart + headerLength;
+  const expected = rows * dim * 4;
+  if (bytes.length - dataStart !== expected) fail(`shape (${rows}, ${dim}) needs ${expected} bytes of data, the file has ${bytes.length - dataStart}`);
+  // Copy into an aligned Float32Array (the buffer's offset need not be a multiple of 4).
+  const data = new Float32Array(rows * dim);
+  Buffer.from(data.buffer).set(bytes.subarray(dataStart));
+  return { rows, dim, data };
+}
+
+export async function readNpy(file: string): Promise<FeatureMatrix> {
+  let bytes: Buffer;
+  try {
+    bytes = await fs.readFile(file);
+  } catch (err) {
+    throw new PulError('features.malformed', `cannot read ${file}: ${(err as Error).message}`, { file }, { cause: err });
+  }
+  return decodeNpy(bytes, file);
+}
+
+export async function writeNpy(file: string, m: FeatureMatrix): Promise<void> {
+  await writeFileAtomic(file, encodeNpy(m));
+}
+
+const SPLITS: readonly string[] = ['train', 'query', 'gallery'];
+
+/** Parses index.csv; errors name the file and line. */
+export function parseIndexCsv(text: string, file: string): IndexRow[] {
+  let records: string[][];
+  try {
+    records = parse(text, { skip_empty_lines: true, relax_column_count: false, trim: true }) as string[][];
+  } catch (err) {
+    const line = (err as { lines?: number }).lines;
+    throw new PulError('csv.malformedLine', `${file}${line ? `:${line}` : ''}: ${(err as Error).message}`, { file, ...(line ? { line } : {}) }, { cause: err });
+  }
+  const header = records[0];
+  if (header === undefined) throw new PulError('csv.missingColumn', `${file} is empty: expected a header path,pid,camid[,split]`, { file });
+  const column = (name: string) => header.indexOf(name);
+  for (const name of ['path', 'pid', 'camid']) {
+    if (column(name) < 0) throw new PulError('csv.missingColumn', `${file}: the header has no '${name}' column (found: ${header.join(',')})`, { file, line: 1 });
+  }
+  const [pathAt, pidAt, camAt, splitAt] = [column('path'), column('pid'), column('camid'), column('split')];
+  return records.slice(1).map((record, i) => {
+    const line = i + 2;
+    const bad = (why: string): never => {
+      throw new PulError('csv.malformedLine', `${file}:${line}: ${why}`, { file, line });
+    };
+    const pidText = record[pidAt] ?? '';
+    const pid = pidText === '' ? null : Number(pidText);
+    if (pid !== null && !Number.isInteger(pid)) bad(`pid '${pidText}' is not an integer`);
+    const camText = record[camAt] ?? '';
+    const camid = Number(camText);
+    if (camText === '' || !Number.isInteger(camid)) bad(`camid '${camText}' is not an integer`);
+    const split = splitAt >= 0 ? record[splitAt] : undefined;
+    if (split !== undefined && split !== '' && !SPLITS.includes(split)) bad(`split '${split}' is not one of ${SPLITS.join(', ')}`);
+    return { path: record[pathAt] ?? '', pid, camid, ...(split ? { split: split as IndexSplit } : {}) };
+  });
+}
+
+export function formatIndexCsv(rows: readonly IndexRow[]): string {
+  const withSplit = rows.some((r) => r.split !== undefined);
+  const quote = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  const lines = [withSplit ? 'path,pid,camid,split' : 'path,pid,camid'];
+  for (const r of rows) lines.push([quote(r.path), r.pid ?? '', r.camid, ...(withSplit ? [r.split ?? ''] : [])].join(','));
+  return `${lines.join('\n')}\n`;
+}
+
+/** Reads a feature folder and checks that it is consistent (row counts, finite values). */
+export async function readFeatureFolder(dir: string): Promise<FeatureFolder> {
+  const npyFile = path.join(dir, FEATURES_FILE);
+  const csvFile = path.join(dir, INDEX_FILE);
+  try {
+    const stat = await fs.stat(dir);
+    if (!stat.isDirectory()) throw new Error('not a directory');
+  } catch {
+    throw new PulError('dataset.notFound', `feature folder ${dir} does not exist (expected ${FEATURES_FILE} and ${INDEX_FILE} in it)`, { file: dir });
+  }
+  const features = await readNpy(npyFile);
+  let text: string;
+  try {
+    text = await fs.readFile(csvFile, 'utf8');
+  } catch (err) {
+    throw new PulError('features.malformed', `cannot read ${csvFile}: ${(err as Error).message}`, { file: csvFile }, { cause: err });
+  }
+  const index = parseIndexCsv(text, csvFile);
+  if (index.length !== features.rows) {
+    throw new PulError('features.mismatch', `${csvFile} has ${index.length} rows but ${npyFile} has ${features.rows}: they must describe the same samples in the same order`, { file: csvFile });
+  }
+  assertFinite(features, npyFile);
+  return { features, index };
+}
+
+/** Writes a feature folder atomically (a previous folder is replaced only once the new one is complete). */
+export async function writeFeatureFolder(dir: string, folder: FeatureFolder): Promise<void> {
+  if (folder.index.length !== folder.features.rows) {
+    throw new PulError('features.mismatch', `cannot write ${dir}: ${folder.index.length} index rows for ${folder.features.rows} feature rows`, { file: dir });
+  }
+  await writeDirAtomic(dir, async (tmp) => {
+    await fs.writeFile(path.join(tmp, FEATURES_FILE), encodeNpy(folder.features));
+    await fs.writeFile(path.join(tmp, INDEX_FILE), formatIndexCsv(folder.index));
+  });
+}
