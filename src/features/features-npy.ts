@@ -93,7 +93,8 @@ const SPLITS: readonly string[] = ['train', 'query', 'gallery'];
 export function parseIndexCsv(text: string, file: string): IndexRow[] {
   let records: string[][];
   try {
-    records = parse(text, { skip_empty_lines: true, relax_column_count: false, trim: true }) as string[][];
+    const parsed: unknown = parse(text, { skip_empty_lines: true, relax_column_count: false, trim: true });
+    records = parsed as string[][];
   } catch (err) {
     const line = (err as { lines?: number }).lines;
     throw new PulError('csv.malformedLine', `${file}${line ? `:${line}` : ''}: ${(err as Error).message}`, { file, ...(line ? { line } : {}) }, { cause: err });
