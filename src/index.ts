@@ -29,3 +29,17 @@ export { RankAccumulator } from './evaluation/rank.js';
 export type { RankOptions, RankReport, ApDefinition, Labels } from './evaluation/rank.js';
 export { evaluateFeatures, labelsOf } from './evaluation/evaluate.js';
 export type { EvaluateOptions, LabelledFeatures } from './evaluation/evaluate.js';
+
+// datasets
+export { SPLITS, DATASET_FORMATS, samplesOf, parseIdxRef } from './datasets/sample.js';
+export type { Sample, Split, Dataset, DatasetFormat } from './datasets/sample.js';
+export { ImageReader, decodeImageBytes, normalizeInto, normalizationStats, IMAGENET_MEAN, IMAGENET_STD } from './datasets/images.js';
+export type { ImageSpec, Normalization } from './datasets/images.js';
+export { decodeIdx, readIdx, encodeIdx } from './datasets/idx-file.js';
+export type { IdxArray } from './datasets/idx-file.js';
+export { augmentImage, validateAugment, flipHorizontal, padCrop, affineEdge, randomErase, PUL_KERAS_AUGMENT, REID_AUGMENT } from './datasets/augment.js';
+export type { AugmentOptions } from './datasets/augment.js';
+export { shuffledOrder, identitySampler } from './datasets/samplers.js';
+export type { IdentitySamplerOptions } from './datasets/samplers.js';
+export { iterateBatches } from './datasets/batches.js';
+export type { BatchOptions, Batch } from './datasets/batches.js';
