@@ -27,7 +27,7 @@ export function peersAvailable(): boolean {
 /** Runs `python3 peers/<script> args…` and parses the one JSON line it prints. */
 export function runPeer<T>(script: string, args: readonly string[], cwd: string = PEERS_DIR): Promise<T> {
   return new Promise((resolve, reject) => {
-    execFile(PYTHON, [path.join(PEERS_DIR, script), ...args], { cwd, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+    execFile(PYTHON, [path.isAbsolute(script) ? script : path.join(PEERS_DIR, script), ...args], { cwd, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       if (err) {
         reject(new Error(`${script} failed: ${err.message}\n${stderr.slice(-2000)}`));
         return;

@@ -208,6 +208,25 @@ static napi_value max_pool_grad(napi_env env, napi_callback_info info) {
   return 0;
 }
 
+/* batchMatMul(heap, a, b, c, batch, m, n, k, transA, transB, bBroadcast): c[i] = op(a[i])·op(b[i or 0]) */
+static napi_value batch_mat_mul(napi_env env, napi_callback_info info) {
+  float *heap;
+  size_t n;
+  int64_t v[10];
+  int ok = read_ints(env, info, &heap, &n, v, 10);
+  int64_t batch = v[3], M = v[4], N = v[5], K = v[6], bBatch = v[9] ? 1 : batch;
+  ok = ok && batch >= 1 && M >= 1 && N >= 1 && K >= 1 && inside(v[0], batch * M * K, n) && inside(v[1], bBatch * K * N, n) && inside(v[2], batch * M * N, n);
+  if (!ok) {
+    napi_throw_type_error(env, 0, "pul_native.batchMatMul: bad arguments");
+    return 0;
+  }
+  for (int64_t i = 0; i < batch; i++) {
+    const float *a = heap + v[0] + i * M * K, *b = heap + v[1] + (v[9] ? 0 : i * K * N);
+    pul_sgemm_parallel((int)M, (int)N, (int)K, a, v[7] ? (int)M : (int)K, (int)v[7], b, v[8] ? (int)K : (int)N, (int)v[8], heap + v[2] + i * M * N, (int)N);
+  }
+  return 0;
+}
+
 static napi_value threads(napi_env env, napi_callback_info info) {
   napi_value args[1], result;
   size_t argc = 1;
@@ -231,7 +250,7 @@ NAPI_MODULE_INIT() {
   struct { const char *name; napi_callback fn; } fns[] = {
       {"conv2d", conv2d}, {"conv2dBackpropInput", backprop_input}, {"conv2dBackpropFilter", backprop_filter},
       {"sgemm", sgemm}, {"threads", threads}, {"avx2", simd}, {"channelSum", channel_sum}, {"broadcastChannels", broadcast_channels},
-      {"batchNormGrad", batch_norm_grad}, {"maxPoolGrad", max_pool_grad},
+      {"batchNormGrad", batch_norm_grad}, {"maxPoolGrad", max_pool_grad}, {"batchMatMul", batch_mat_mul},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

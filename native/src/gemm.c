@@ -152,3 +152,35 @@ void pul_sgemm(int M, int N, int K, const float *A, int lda, int transA, const f
   free(bufA);
   free(bufB);
 }
+
+/* ---- the same, on every core: row blocks of C per task (each packs B itself; B is read-only) ---- */
+#include "parallel.h"
+
+typedef struct {
+  int M, N, K, lda, transA, ldb, transB, ldc, rows_per_task;
+  const float *A, *B;
+  float *C;
+} gemm_ctx;
+
+static void gemm_task(void *p, int task, int worker) {
+  (void)worker;
+  gemm_ctx *g = p;
+  int i0 = task * g->rows_per_task;
+  int rows = g->M - i0 < g->rows_per_task ? g->M - i0 : g->rows_per_task;
+  const float *A = g->transA ? g->A + i0 : g->A + (size_t)i0 * g->lda;
+  pul_sgemm(rows, g->N, g->K, A, g->lda, g->transA, g->B, g->ldb, g->transB, g->C + (size_t)i0 * g->ldc, g->ldc, 0);
+}
+
+void pul_sgemm_parallel(int M, int N, int K, const float *A, int lda, int transA, const float *B, int ldb, int transB, float *C, int ldc) {
+  int threads = pul_threads();
+  /* small products are not worth a thread start */
+  if (threads < 2 || (double)M * N * K < 4e6 || M < 2 * MR) {
+    pul_sgemm(M, N, K, A, lda, transA, B, ldb, transB, C, ldc, 0);
+    return;
+  }
+  int tasks = threads * 4;
+  int rows = (M + tasks - 1) / tasks;
+  rows = (rows + MR - 1) / MR * MR;
+  gemm_ctx g = {M, N, K, lda, transA, ldb, transB, ldc, rows, A, B, C};
+  pul_parallel_for((M + rows - 1) / rows, gemm_task, &g);
+}

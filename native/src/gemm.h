@@ -3,6 +3,8 @@
 #define PUL_GEMM_H
 void pul_sgemm(int M, int N, int K, const float *A, int lda, int transA, const float *B, int ldb, int transB,
                float *C, int ldc, int accumulate);
+/* C = op(A)·op(B) on every core (row blocks of C). */
+void pul_sgemm_parallel(int M, int N, int K, const float *A, int lda, int transA, const float *B, int ldb, int transB, float *C, int ldc);
 /* 1 when the AVX2/FMA micro-kernel runs on this CPU. */
 int pul_sgemm_uses_avx2(void);
 #endif

@@ -20,6 +20,7 @@ export interface NativeKernels {
     dx: number, dMean: number, dVariance: number, dScale: number, dOffset: number, rows: number, channels: number, epsilon: number,
   ): void;
   maxPoolGrad(heap: Float32Array, x: number, dy: number, dx: number, dims: Int32Array): void;
+  batchMatMul(heap: Float32Array, a: number, b: number, c: number, batch: number, m: number, n: number, k: number, transA: number, transB: number, broadcastB: number): void;
   sgemm(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number, transA: number, transB: number): void;
   threads(set?: number): number;
   avx2(): boolean;

@@ -3,19 +3,21 @@
  * The `pul` command line: a thin client of the library in src/index.ts. Each command lives in
  * commands/<name>.ts and registers itself on the program here.
  */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { PACKAGE_VERSION } from '../index.js';
 import { registerInfo } from './commands/info.js';
+import { registerEval } from './commands/eval.js';
 import { reportError } from './run-action.js';
 
-const COMMANDS: readonly ((program: Command) => void)[] = [registerInfo];
+const COMMANDS: readonly ((program: Command) => void)[] = [registerInfo, registerEval];
 
 export function buildProgram(): Command {
   const program = new Command('pul')
     .description('Progressive Unsupervised Learning for person re-identification: adapt a re-ID model to an unlabelled camera network')
     .version(PACKAGE_VERSION)
     .option('--backend <name>', 'compute backend: auto|tfjs-node-gpu|tfjs-node|wasm|cpu (default: $PUL_BACKEND or auto)')
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .exitOverride(); // usage errors exit with 2 (see below), not commander's 1
   for (const register of COMMANDS) register(program);
   return program;
 }
@@ -23,5 +25,10 @@ export function buildProgram(): Command {
 buildProgram()
   .parseAsync(process.argv)
   .catch((err: unknown) => {
+    if (err instanceof CommanderError) {
+      // commander has printed the message (or the help / version)
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
     reportError(err);
   });

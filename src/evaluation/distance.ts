@@ -49,10 +49,10 @@ export function* distanceBlocks(query: FeatureMatrix, gallery: FeatureMatrix, op
   try {
     for (let first = 0; first < query.rows; first += blockRows) {
       const rows = Math.min(blockRows, query.rows - first);
-      const data = tf.tidy(() => {
-        const q = tf.tensor2d(query.data.subarray(first * query.dim, (first + rows) * query.dim), [rows, query.dim]);
-        return tf.matMul(q, galleryT).dataSync() as Float32Array;
-      });
+      // Return the tensor from tidy, not its data: tidy would walk a returned typed array element by element.
+      const product = tf.tidy(() => tf.matMul(tf.tensor2d(query.data.subarray(first * query.dim, (first + rows) * query.dim), [rows, query.dim]), galleryT));
+      const data = product.dataSync() as Float32Array;
+      product.dispose();
       const G = gallery.rows;
       if (qNorms && gNorms) {
         for (let i = 0; i < rows; i++) {

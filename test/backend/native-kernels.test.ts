@@ -92,3 +92,33 @@ test('all backend tests pass with the native kernels off (the WebAssembly/JS ker
   assert.equal(r.status, 0, r.stdout.slice(-3000));
   assert.match(r.stdout, /# fail 0/);
 });
+
+test('matMul (transposes, batches, a broadcast B) matches the cpu backend', async () => {
+  const rng = new Rng(29);
+  const cases: [number[], number[], boolean, boolean][] = [
+    [[37, 70], [70, 19], false, false],
+    [[70, 37], [70, 19], true, false],
+    [[37, 70], [19, 70], false, true],
+    [[70, 37], [19, 70], true, true],
+    [[3, 5, 8], [3, 8, 4], false, false],
+    [[3, 5, 8], [8, 4], false, false],
+    [[2, 3, 9, 6], [1, 1, 6, 7], false, false],
+  ];
+  for (const [as, bs, ta, tb] of cases) {
+    const a = randomArray(rng, as.reduce((x, y) => x * y, 1));
+    const b = randomArray(rng, bs.reduce((x, y) => x * y, 1));
+    const run = async () => {
+      const c = tf.tidy(() => tf.matMul(tf.tensor(a, as), tf.tensor(b, bs), ta, tb));
+      const d = (await c.data()) as Float32Array;
+      const shape = c.shape;
+      c.dispose();
+      return { d, shape };
+    };
+    await selectBackend('cpu');
+    const ref = await run();
+    await selectBackend('wasm');
+    const got = await run();
+    assert.deepEqual(got.shape, ref.shape);
+    assert.ok(relativeMaxError(got.d, ref.d) <= 1e-5, `${JSON.stringify([as, bs, ta, tb])}: ${relativeMaxError(got.d, ref.d)}`);
+  }
+});

@@ -1,6 +1,7 @@
 /** `pul info [--json] [--backend B]`: which compute backend pul uses here, and why not a faster one. */
 import type { Command } from 'commander';
-import { describeBackend, parseBackendChoice, selectBackend } from '../../index.js';
+import { describeBackend } from '../../index.js';
+import { activateBackend } from '../global-options.js';
 import { runAction } from '../run-action.js';
 
 export function registerInfo(program: Command): void {
@@ -10,8 +11,7 @@ export function registerInfo(program: Command): void {
     .option('--json', 'print one JSON object')
     .action(
       runAction(async (opts: { json?: boolean }) => {
-        const globals = program.opts<{ backend?: string }>();
-        const info = await selectBackend(globals.backend === undefined ? undefined : parseBackendChoice(globals.backend));
+        const info = await activateBackend(program);
         process.stdout.write(opts.json ? `${JSON.stringify(info, null, 2)}\n` : describeBackend(info));
       }),
     );

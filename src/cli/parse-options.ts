@@ -1,0 +1,18 @@
+/** Option parsers for the CLI: a bad value is a usage error naming the option, the value and the rule. */
+import { InvalidArgumentError } from 'commander';
+
+export function parseChoice<T extends string>(choices: readonly T[]): (value: string) => T {
+  return (value) => {
+    if ((choices as readonly string[]).includes(value)) return value as T;
+    throw new InvalidArgumentError(`'${value}' is not one of ${choices.join(', ')}.`);
+  };
+}
+
+/** "1,5,10,20" → [1, 5, 10, 20]; every entry a whole number ≥ 1. */
+export function parseRanks(value: string): number[] {
+  const ranks = value.split(',').map((s) => Number(s.trim()));
+  if (ranks.length === 0 || ranks.some((k) => !Number.isInteger(k) || k < 1)) {
+    throw new InvalidArgumentError(`'${value}' is not a comma-separated list of whole numbers ≥ 1 (e.g. 1,5,10,20).`);
+  }
+  return ranks;
+}
