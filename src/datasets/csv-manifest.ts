@@ -1,0 +1,69 @@
+/**
+ * CSV manifest (PROTOCOLS.md): header `path,pid,camid` and an optional `split` column
+ * (train|query|gallery, default train); paths relative to the CSV file; an empty pid = unlabelled;
+ * pid −1 = junk (dropped, counted). Every error names the file and the line.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { PulError } from '../core/errors.js';
+import { SPLITS, type Dataset, type Sample, type Split } from './sample.js';
+import { resolveFrom } from './scan.js';
+
+const REQUIRED = ['path', 'pid', 'camid'] as const;
+
+/** Loads a CSV manifest file. */
+export async function loadCsvManifest(file: string): Promise<Dataset> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'dataset.notFound' : 'dataset.unreadable';
+    throw new PulError(code, `cannot read ${file}: ${(err as Error).message}`, { file }, { cause: err });
+  }
+  let records: { record: string[]; info: { lines: number } }[];
+  try {
+    records = parse(text, { info: true, relax_column_count: true, skip_empty_lines: true, trim: true, bom: true }) as unknown as typeof records;
+  } catch (err) {
+    const line = (err as { lines?: number }).lines;
+    throw new PulError('csv.malformedLine', `${file} is not valid CSV: ${(err as Error).message}`, line === undefined ? { file } : { file, line }, { cause: err });
+  }
+  const header = records[0];
+  if (!header) throw new PulError('dataset.empty', `${file} is empty (expected a header path,pid,camid[,split])`, { file });
+  const columns = header.record.map((c) => c.toLowerCase());
+  const missing = REQUIRED.filter((c) => !columns.includes(c));
+  if (missing.length > 0) {
+    throw new PulError('csv.missingColumn', `${file} header "${header.record.join(',')}" lacks column(s) ${missing.join(', ')} (expected path,pid,camid[,split])`, {
+      file,
+      line: header.info.lines,
+    });
+  }
+  const col = (name: string): number => columns.indexOf(name);
+  const [iPath, iPid, iCam, iSplit] = [col('path'), col('pid'), col('camid'), col('split')];
+  const base = path.dirname(path.resolve(file));
+  const samples: Sample[] = [];
+  let junk = 0;
+  for (const { record, info } of records.slice(1)) {
+    const where = { file, line: info.lines };
+    if (record.length < columns.length) {
+      throw new PulError('csv.malformedLine', `line has ${record.length} field(s), the header has ${columns.length}`, where);
+    }
+    const rel = record[iPath] ?? '';
+    if (rel === '') throw new PulError('csv.malformedLine', 'empty path', where);
+    const pidText = record[iPid] ?? '';
+    if (pidText !== '' && !/^-?\d+$/.test(pidText)) throw new PulError('csv.malformedLine', `pid "${pidText}" is not an integer (or empty for unlabelled)`, where);
+    const pid = pidText === '' ? null : Number(pidText);
+    if (pid !== null && pid < -1) throw new PulError('csv.malformedLine', `pid ${pid} is negative (only −1 = junk is allowed)`, where);
+    const camText = record[iCam] ?? '';
+    if (!/^\d+$/.test(camText)) throw new PulError('csv.malformedLine', `camid "${camText}" is not a non-negative integer`, where);
+    const splitText = iSplit >= 0 ? (record[iSplit] ?? '') : '';
+    const split: Split = splitText === '' ? 'train' : (splitText as Split);
+    if (!SPLITS.includes(split)) throw new PulError('csv.malformedLine', `split "${splitText}" is not one of ${SPLITS.join('|')}`, where);
+    if (pid === -1) {
+      junk++;
+      continue;
+    }
+    samples.push({ path: resolveFrom(base, rel), pid, camid: Number(camText), split });
+  }
+  return { name: path.basename(file, path.extname(file)), root: base, format: 'csv', samples, junk };
+}
