@@ -55,3 +55,4 @@ export { summarizeDataset, datasetWarnings, checkImages } from './datasets/summa
 export type { DatasetSummary, SplitSummary, CheckReport } from './datasets/summary.js';
 export { generateSyntheticReid, writeContactSheet } from './datasets/synthetic-reid.js';
 export type { SyntheticReidOptions, SyntheticReidReport } from './datasets/synthetic-reid.js';
+export { normalizedMutualInformation, adjustedMutualInformation, clusterAccuracy } from './evaluation/cluster-metrics.js';
