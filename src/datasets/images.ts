@@ -93,11 +93,14 @@ export class ImageReader {
     }
     const grey = idx.data.subarray(index * h * w, (index + 1) * h * w);
     if (h === spec.height && w === spec.width && spec.channels === 1) return grey;
-    const resized = await sharp(grey, { raw: { width: w, height: h, channels: 1 } })
+    if (h === spec.height && w === spec.width) return greyToRgb(grey);
+    const { data, info } = await sharp(grey, { raw: { width: w, height: h, channels: 1 } })
       .resize(spec.width, spec.height, { fit: 'fill' })
+      .greyscale()
       .raw()
-      .toBuffer();
-    return spec.channels === 1 ? resized : greyToRgb(resized);
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 1) throw new PulError('idx.malformed', `${file}#${index}: resizing gave ${info.channels} channels`, { file });
+    return spec.channels === 1 ? data : greyToRgb(data);
   }
 }
 

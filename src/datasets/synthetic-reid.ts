@@ -384,7 +384,7 @@ export async function generateSyntheticReid(opts: SyntheticReidOptions): Promise
       }
       await flush();
     }
-    await writeContactSheet(await Promise.all(sheet.map((row) => Promise.all(row))), h, w, path.join(tmp, 'contact-sheet.png'));
+    await writeContactSheet(await Promise.all(sheet.filter(Boolean).map((row) => Promise.all(row))), h, w, path.join(tmp, 'contact-sheet.png'));
   });
   const domainReport = (domain: 'source' | 'target') => ({ root: path.join(out, domain), ...counts[domain] });
   const images = Object.values(counts).reduce((a, c) => a + c.train + c.query + c.gallery, 0);
