@@ -56,3 +56,5 @@ export type { DatasetSummary, SplitSummary, CheckReport } from './datasets/summa
 export { generateSyntheticReid, writeContactSheet } from './datasets/synthetic-reid.js';
 export type { SyntheticReidOptions, SyntheticReidReport } from './datasets/synthetic-reid.js';
 export { normalizedMutualInformation, adjustedMutualInformation, clusterAccuracy } from './evaluation/cluster-metrics.js';
+export { rerankedDistanceBlocks } from './evaluation/rerank.js';
+export type { RerankOptions } from './evaluation/rerank.js';

@@ -5,6 +5,7 @@ import { PulError } from '../core/errors.js';
 import { l2Normalize, type FeatureMatrix } from '../features/feature-matrix.js';
 import type { IndexRow } from '../features/features-npy.js';
 import { distanceBlocks, type DistanceMetric } from './distance.js';
+import { rerankedDistanceBlocks } from './rerank.js';
 import { RankAccumulator, type Labels, type RankOptions, type RankReport } from './rank.js';
 
 export interface LabelledFeatures {
@@ -16,6 +17,8 @@ export interface EvaluateOptions extends RankOptions {
   /** Default 'cosine' (on L2-normalised features). */
   readonly metric?: DistanceMetric;
   readonly budgetFloats?: number;
+  /** k-reciprocal re-ranking (Zhong et al. 2017) with these parameters (defaults k1 20, k2 6, λ 0.3). */
+  readonly rerank?: { readonly k1?: number; readonly k2?: number; readonly lambda?: number };
 }
 
 /** pids and camids of a feature set; every row must have a pid. `source` names it in errors. */
@@ -45,7 +48,9 @@ export function evaluateFeatures(query: LabelledFeatures, gallery: LabelledFeatu
   const gf = metric === 'cosine' ? l2Normalize(gallery.features) : gallery.features;
   const accumulator = new RankAccumulator(g, { ...options, ranks });
   const G = gf.rows;
-  for (const block of distanceBlocks(qf, gf, { metric, ...(options.budgetFloats ? { budgetFloats: options.budgetFloats } : {}) })) {
+  const budget = options.budgetFloats ? { budgetFloats: options.budgetFloats } : {};
+  const blocks = options.rerank ? rerankedDistanceBlocks(qf, gf, { ...options.rerank, metric, ...budget }) : distanceBlocks(qf, gf, { metric, ...budget });
+  for (const block of blocks) {
     for (let i = 0; i < block.rows; i++) {
       const qi = block.first + i;
       accumulator.addQuery(qi, block.data.subarray(i * G, (i + 1) * G), q.pids[qi]!, q.camids[qi]!);

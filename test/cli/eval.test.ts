@@ -64,3 +64,14 @@ test('pul eval: mismatched dimensions, a missing folder and a bad option are cle
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /'hamming' is not one of cosine, euclidean/);
   }));
+
+test('pul eval --rerank runs k-reciprocal re-ranking and says so', () =>
+  withTempDir(async (dir) => {
+    const { query, gallery } = await writeCase(dir);
+    const r = await runCli(['eval', '--query', query, '--gallery', gallery, '--rerank', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { rerank: boolean; mAP: number; validQueries: number };
+    assert.equal(out.rerank, true);
+    assert.equal(out.validQueries, 2);
+    assert.ok(out.mAP > 0 && out.mAP <= 1);
+  }));

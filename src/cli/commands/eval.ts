@@ -12,6 +12,7 @@ interface EvalOptions {
   ranks: number[];
   ap: ApDefinition;
   cameraFilter: boolean;
+  rerank?: boolean;
   json?: boolean;
 }
 
@@ -35,6 +36,7 @@ export function registerEval(program: Command): void {
     .option('--metric <metric>', 'cosine (on L2-normalised features) or euclidean', parseChoice(['cosine', 'euclidean'] as const), 'cosine')
     .option('--ranks <list>', 'CMC ranks to report', parseRanks, [1, 5, 10, 20])
     .option('--ap <definition>', "standard (torchreid) or trapezoid (the original Market-1501 / PUL code)", parseChoice(['standard', 'trapezoid'] as const), 'standard')
+    .option('--rerank', 'k-reciprocal re-ranking (Zhong et al. 2017; k1 20, k2 6, λ 0.3)')
     .option('--no-camera-filter', 'keep same-camera matches (plain retrieval: CMC becomes Recall@K)')
     .option('--json', 'print one JSON object')
     .action(
@@ -42,15 +44,15 @@ export function registerEval(program: Command): void {
         await activateBackend(program);
         const started = performance.now();
         const [query, gallery] = await Promise.all([readFeatureFolder(opts.query), readFeatureFolder(opts.gallery)]);
-        const report = evaluateFeatures(query, gallery, { metric: opts.metric, ranks: opts.ranks, ap: opts.ap, removeSameCamera: opts.cameraFilter }, { query: opts.query, gallery: opts.gallery });
+        const report = evaluateFeatures(query, gallery, { metric: opts.metric, ranks: opts.ranks, ap: opts.ap, removeSameCamera: opts.cameraFilter, ...(opts.rerank ? { rerank: {} } : {}) }, { query: opts.query, gallery: opts.gallery });
         const seconds = (performance.now() - started) / 1000;
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ ...report, metric: opts.metric, ap: opts.ap, queries: query.features.rows, gallery: gallery.features.rows, seconds })}\n`);
+          process.stdout.write(`${JSON.stringify({ ...report, metric: opts.metric, rerank: opts.rerank ?? false, ap: opts.ap, queries: query.features.rows, gallery: gallery.features.rows, seconds })}\n`);
         } else {
           process.stdout.write(
             formatRankReport(report, [
               `query: ${opts.query} (${query.features.rows} × ${query.features.dim}), gallery: ${opts.gallery} (${gallery.features.rows})`,
-              `metric: ${opts.metric}, AP: ${opts.ap}${opts.cameraFilter ? '' : ', no camera filter'}, ${seconds.toFixed(2)} s`,
+              `metric: ${opts.metric}${opts.rerank ? ' + k-reciprocal re-ranking' : ''}, AP: ${opts.ap}${opts.cameraFilter ? '' : ', no camera filter'}, ${seconds.toFixed(2)} s`,
             ]),
           );
         }
