@@ -33,7 +33,7 @@ export type { EvaluateOptions, LabelledFeatures } from './evaluation/evaluate.js
 // datasets
 export { SPLITS, DATASET_FORMATS, samplesOf, parseIdxRef } from './datasets/sample.js';
 export type { Sample, Split, Dataset, DatasetFormat } from './datasets/sample.js';
-export { ImageReader, decodeImageBytes, normalizeInto, normalizationStats, IMAGENET_MEAN, IMAGENET_STD } from './datasets/images.js';
+export { ImageReader, decodeImageBytes, normalizeInto, normalizationStats, resizeBilinearGrey, IMAGENET_MEAN, IMAGENET_STD } from './datasets/images.js';
 export type { ImageSpec, Normalization } from './datasets/images.js';
 export { decodeIdx, readIdx, encodeIdx } from './datasets/idx-file.js';
 export type { IdxArray } from './datasets/idx-file.js';

@@ -94,12 +94,8 @@ export class ImageReader {
     const grey = idx.data.subarray(index * h * w, (index + 1) * h * w);
     if (h === spec.height && w === spec.width && spec.channels === 1) return grey;
     if (h === spec.height && w === spec.width) return greyToRgb(grey);
-    const { data, info } = await sharp(grey, { raw: { width: w, height: h, channels: 1 } })
-      .resize(spec.width, spec.height, { fit: 'fill' })
-      .greyscale()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 1) throw new PulError('idx.malformed', `${file}#${index}: resizing gave ${info.channels} channels`, { file });
+    // tiny grey images: a JS bilinear resize is several times faster than a sharp round trip
+    const data = resizeBilinearGrey(grey, h, w, spec.height, spec.width);
     return spec.channels === 1 ? data : greyToRgb(data);
   }
 }
@@ -144,6 +140,27 @@ export function normalizationStats(spec: ImageSpec): { readonly mean: readonly n
     return { mean: IMAGENET_MEAN, std: IMAGENET_STD };
   }
   return { mean: expand(norm.mean), std: expand(norm.std) };
+}
+
+/** Bilinear resize of a grey H×W image (pixel centres aligned, as torch's align_corners=False). */
+export function resizeBilinearGrey(src: Uint8Array, h: number, w: number, oh: number, ow: number): Uint8Array {
+  const out = new Uint8Array(oh * ow);
+  for (let y = 0; y < oh; y++) {
+    const sy = Math.min(Math.max(((y + 0.5) * h) / oh - 0.5, 0), h - 1);
+    const y0 = Math.floor(sy);
+    const y1 = Math.min(y0 + 1, h - 1);
+    const fy = sy - y0;
+    for (let x = 0; x < ow; x++) {
+      const sx = Math.min(Math.max(((x + 0.5) * w) / ow - 0.5, 0), w - 1);
+      const x0 = Math.floor(sx);
+      const x1 = Math.min(x0 + 1, w - 1);
+      const fx = sx - x0;
+      const top = src[y0 * w + x0]! + (src[y0 * w + x1]! - src[y0 * w + x0]!) * fx;
+      const bottom = src[y1 * w + x0]! + (src[y1 * w + x1]! - src[y1 * w + x0]!) * fx;
+      out[y * ow + x] = Math.round(top + (bottom - top) * fy);
+    }
+  }
+  return out;
 }
 
 function greyToRgb(grey: Uint8Array): Uint8Array {

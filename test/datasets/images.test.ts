@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
-import { IMAGENET_MEAN, IMAGENET_STD, ImageReader, PulError, Rng, iterateBatches, type Batch, type Sample } from '../../src/index.js';
+import { IMAGENET_MEAN, IMAGENET_STD, ImageReader, resizeBilinearGrey, PulError, Rng, iterateBatches, type Batch, type Sample } from '../../src/index.js';
 import { assertClose } from '../helpers/assert-close.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 import { writeIdxPair, writeSolidImage } from './fixtures.js';
@@ -47,6 +47,11 @@ describe('image decoding', () => {
       assert.deepEqual([...rgb], new Array<number>(12).fill(1));
       await assert.rejects(reader.read(`${path.join(dir, 'train-images-idx3-ubyte.gz')}#3`, { height: 4, width: 4, channels: 1 }), /holds 3 images/);
     });
+  });
+
+  it('resizes grey IDX pixels bilinearly with centres aligned', () => {
+    assert.deepEqual([...resizeBilinearGrey(Uint8Array.from([0, 100]), 1, 2, 1, 4)], [0, 25, 75, 100]);
+    assert.deepEqual([...resizeBilinearGrey(Uint8Array.from([0, 100, 200, 40]), 2, 2, 1, 1)], [85]);
   });
 
   it('reports truncated, non-image and unreadable files with their path', () => {
