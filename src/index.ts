@@ -53,7 +53,7 @@ export type { IdxOptions } from './datasets/idx.js';
 export { loadFolderPerIdentity } from './datasets/folder-per-identity.js';
 export { summarizeDataset, datasetWarnings, checkImages } from './datasets/summary.js';
 export type { DatasetSummary, SplitSummary, CheckReport } from './datasets/summary.js';
-export { generateSyntheticReid, writeContactSheet } from './datasets/synthetic-reid.js';
+export { generateSyntheticReid, ensureSyntheticReid, writeContactSheet } from './datasets/synthetic-reid.js';
 export type { SyntheticReidOptions, SyntheticReidReport } from './datasets/synthetic-reid.js';
 export { normalizedMutualInformation, adjustedMutualInformation, clusterAccuracy } from './evaluation/cluster-metrics.js';
 export { rerankedDistanceBlocks } from './evaluation/rerank.js';

@@ -6,7 +6,7 @@
  * camera shift is real. A labelled `source` domain and a `target` domain with disjoint identities
  * and different cameras (the domain-adaptation setting of PUL).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { writeDirAtomic } from '../core/atomic-fs.js';
@@ -389,6 +389,20 @@ export async function generateSyntheticReid(opts: SyntheticReidOptions): Promise
   const domainReport = (domain: 'source' | 'target') => ({ root: path.join(out, domain), ...counts[domain] });
   const images = Object.values(counts).reduce((a, c) => a + c.train + c.query + c.gallery, 0);
   return { out, images, domains: { source: domainReport('source'), target: domainReport('target') }, contactSheet: path.join(out, 'contact-sheet.png') };
+}
+
+/**
+ * Returns the demo set at `opts.out`, generating it on first use (when `out/source` and `out/target`
+ * are not both there). A pipeline calls this before loading `out/source` / `out/target`.
+ */
+export async function ensureSyntheticReid(opts: SyntheticReidOptions): Promise<{ readonly source: string; readonly target: string; readonly generated: boolean }> {
+  const out = path.resolve(opts.out);
+  const source = path.join(out, 'source');
+  const target = path.join(out, 'target');
+  const present = await Promise.all([source, target].map((d) => stat(d).then((s) => s.isDirectory(), () => false)));
+  if (present.every(Boolean)) return { source, target, generated: false };
+  await generateSyntheticReid(opts);
+  return { source, target, generated: true };
 }
 
 /** Tiles rows of encoded images (one row per identity, up to 8 per row) into one PNG. */

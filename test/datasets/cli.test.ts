@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -67,6 +68,17 @@ describe('pul datasets', () => {
       assert.deepEqual([j.splits.train?.images, j.splits.query?.images, j.splits.gallery?.images], [2, 2, 13]);
       assert.equal(j.check.checked, 17);
     });
+  });
+
+  const FMNIST = '/usr/share/datasets/fashion-mnist';
+  it('info reads Debian\'s Fashion-MNIST with the fmnist-disjoint target classes', { skip: !existsSync(FMNIST) && `${FMNIST} is not installed (apt-get install dataset-fashion-mnist)` }, async () => {
+    const r = await runCli(['datasets', 'info', FMNIST, '--classes', '5-9', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as { format: string; splits: Record<string, { images: number; identities: number; cameras: number[] }>; sizes: { width: number }[] };
+    assert.equal(j.format, 'idx');
+    assert.deepEqual([j.splits.train?.images, j.splits.query?.images, j.splits.gallery?.images], [30000, 500, 4500]);
+    assert.deepEqual([j.splits.query?.cameras, j.splits.gallery?.cameras], [[0], [1]]);
+    assert.equal(j.sizes[0]?.width, 28);
   });
 
   it('synth writes a loadable set; synth rejects --cams 1', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ImageReader, generateSyntheticReid, loadDataset, samplesOf, summarizeDataset } from '../../src/index.js';
+import { ImageReader, ensureSyntheticReid, generateSyntheticReid, loadDataset, samplesOf, summarizeDataset } from '../../src/index.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 
 const small = { ids: 4, cams: 3, perCam: 2, galleryPerCam: 1, height: 64, width: 32 } as const;
@@ -25,6 +25,10 @@ describe('synthetic re-ID generator', () => {
       assert.deepEqual(summary.sizes.map((s) => [s.width, s.height, s.channels]), [[32, 64, 3]]);
       assert.match(path.basename(source.samples[0]!.path), /^\d{4}_c\ds1_\d{6}_\d{2}\.jpg$/);
       await readFile(report.contactSheet);
+      const again = await ensureSyntheticReid({ out: path.join(dir, 'demo'), seed: 3, ...small });
+      assert.deepEqual(again, { source: report.domains.source.root, target: report.domains.target.root, generated: false });
+      const fresh = await ensureSyntheticReid({ out: path.join(dir, 'other'), seed: 3, ...small });
+      assert.equal(fresh.generated, true);
     });
   });
 
