@@ -63,9 +63,16 @@ export async function detectFormat(root: string): Promise<DatasetFormat> {
   const names = (await listDir(root)).filter((n) => !n.startsWith('.'));
   if (names.length === 0) throw new PulError('dataset.empty', `dataset folder ${root} is empty`, { file: root });
   for (const format of DATASET_FORMATS) if (await DETECTORS[format](root)) return format;
+  // a parent of datasets (e.g. the synthetic demo's DIR holding source/ and target/): name them
+  const nested: string[] = [];
+  for (const name of names.slice(0, 20)) {
+    const sub = path.join(root, name);
+    if ((await kindOf(sub)) === 'dir' && ((await looksLikeMarket(sub)) || (await looksLikeMsmt17(sub)) || (await looksLikeIdx(sub)))) nested.push(sub);
+  }
   throw new PulError(
     'dataset.unknownLayout',
-    `${root} matches no known layout (Market-1501/Duke folders, MSMT17 list_*.txt, a .csv manifest, IDX files, or <identity>/<images> folders); it holds: ${firstNames(names)}`,
+    `${root} matches no known layout (Market-1501/Duke folders, MSMT17 list_*.txt, a .csv manifest, IDX files, or <identity>/<images> folders); it holds: ${firstNames(names)}` +
+      (nested.length > 0 ? `; did you mean ${nested.join(' or ')}?` : ''),
     { file: root },
   );
 }

@@ -25,6 +25,7 @@ describe('synthetic re-ID generator', () => {
       assert.deepEqual(summary.sizes.map((s) => [s.width, s.height, s.channels]), [[32, 64, 3]]);
       assert.match(path.basename(source.samples[0]!.path), /^\d{4}_c\ds1_\d{6}_\d{2}\.jpg$/);
       await readFile(report.contactSheet);
+      await assert.rejects(loadDataset(path.join(dir, 'demo')), /it holds: contact-sheet\.png, source, target; did you mean .*demo\/source or .*demo\/target\?/);
       const again = await ensureSyntheticReid({ out: path.join(dir, 'demo'), seed: 3, ...small });
       assert.deepEqual(again, { source: report.domains.source.root, target: report.domains.target.root, generated: false });
       const fresh = await ensureSyntheticReid({ out: path.join(dir, 'other'), seed: 3, ...small });
