@@ -58,3 +58,9 @@ export type { SyntheticReidOptions, SyntheticReidReport } from './datasets/synth
 export { normalizedMutualInformation, adjustedMutualInformation, clusterAccuracy } from './evaluation/cluster-metrics.js';
 export { rerankedDistanceBlocks } from './evaluation/rerank.js';
 export type { RerankOptions } from './evaluation/rerank.js';
+
+// config
+export { PipelineConfigSchema } from './config/schema.js';
+export type { PipelineConfig, PipelineConfigInput } from './config/schema.js';
+export { loadConfig, parseConfig, mergeConfig, configDifferences } from './config/load-config.js';
+export { configJsonSchema, configReference } from './config/config-docs.js';

@@ -1,0 +1,104 @@
+/**
+ * The PUL pipeline configuration (pipelines/*.json), validated by zod. Every key documents its default
+ * and where it comes from: the paper (Fan et al., ACM TOMM 2018) or the authors' released code
+ * (PUL/unsupervised.py), which differ; pul offers both as explicit options.
+ */
+import { z } from 'zod';
+
+const datasetRef = z
+  .strictObject({
+    path: z.string().min(1).describe('folder or file of the data set (Market-1501/Duke layout, MSMT17 lists, CSV manifest, IDX files, folder per identity)'),
+    format: z.enum(['market1501', 'msmt17', 'csv', 'idx', 'folders']).optional().describe('force a layout instead of detecting it'),
+    classes: z.array(z.number().int()).optional().describe('IDX only: keep these labels (e.g. [5,6,7,8,9])'),
+  })
+  .describe('a data set');
+
+const optimizer = z
+  .strictObject({
+    type: z.enum(['sgd', 'adam']).default('sgd').describe('default sgd (paper and code: SGD with momentum)'),
+    lr: z.number().positive().default(0.01).describe('learning rate; default 0.01 (code: 0.001 from ImageNet weights; 0.01 trains the small nets from scratch)'),
+    momentum: z.number().min(0).max(1).default(0.9).describe('SGD momentum; default 0.9 (paper and code)'),
+    weightDecay: z.number().min(0).default(0).describe('L2 weight decay; default 0 (code)'),
+  })
+  .describe('optimizer');
+
+const lambdaSchedule = z
+  .discriminatedUnion('schedule', [
+    z.strictObject({
+      schedule: z.literal('constant'),
+      value: z.number().min(-1).max(1).default(0.85).describe('λ for every round; default 0.85 (code)'),
+    }),
+    z.strictObject({
+      schedule: z.literal('growing'),
+      start: z.number().min(-1).max(1).describe('λ of round 1 (paper: λ grows each round)'),
+      step: z.number().min(0).describe('added each round'),
+      max: z.number().min(-1).max(1).describe('upper bound'),
+    }),
+  ])
+  .describe('reliability threshold λ on cosine similarity to an anchor');
+
+export const PipelineConfigSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe('editor hint: the path of pipelines/schema.json'),
+    name: z.string().regex(/^[\w.-]+$/, 'letters, digits, _ . - only').default('pul').describe('run name; outputs go to <out>/<name>'),
+    mode: z.enum(['unsupervised', 'semi']).default('unsupervised').describe("'unsupervised': source model → unlabelled target; 'semi': also a labelled subset every round (the code's semi-supervised script)"),
+    seed: z.number().int().min(0).default(0).describe('seed of every random choice (initialisation, k-means, sampling, augmentation)'),
+    out: z.string().default('checkpoints').describe('folder for runs'),
+    backend: z.enum(['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']).default('auto').describe('compute backend'),
+    data: z.strictObject({
+      source: datasetRef.optional().describe('labelled source set: trains the source model when model.sourceCheckpoint is not given'),
+      target: datasetRef.describe('the target camera network: its training images are clustered unlabelled; its query/gallery split, when present, measures progress'),
+      labeled: datasetRef.optional().describe("semi mode: the labelled part of the target"),
+    }),
+    model: z.strictObject({
+      name: z.string().default('reid').describe("backbone: 'fmnist' or 'reid' (the peer SmallCNNs), 'resnet18', 'resnet34', or 'layers:<path to model.json>' for any tfjs LayersModel"),
+      sourceCheckpoint: z.string().optional().describe('start from this checkpoint instead of training on data.source'),
+      embeddingDim: z.number().int().positive().default(128).describe('embedding (retrieval feature) size; default 128 (paper: 2048-d ResNet-50 pool features)'),
+      dropout: z.number().min(0).max(1).default(0.5).describe('dropout before the classifier; default 0.5 (code)'),
+      classifierInit: z.enum(['normal-0.001', 'glorot']).default('normal-0.001').describe('classifier initialiser; default N(0, 0.001) (code)'),
+    }),
+    sourceTraining: z
+      .strictObject({
+        epochs: z.number().int().min(1).default(6).describe('epochs on the labelled source set; default 6 (code: 40 from ImageNet weights)'),
+        batchSize: z.number().int().min(1).default(64).describe('default 64 (code: 16)'),
+        optimizer: optimizer.default({ type: 'sgd', lr: 0.01, momentum: 0.9, weightDecay: 0 }),
+      })
+      .default({ epochs: 6, batchSize: 64, optimizer: { type: 'sgd', lr: 0.01, momentum: 0.9, weightDecay: 0 } }),
+    clustering: z
+      .strictObject({
+        k: z.number().int().min(1).describe('number of clusters K (paper: 750 Market-1501, 700 DukeMTMC)'),
+        init: z.enum(['kmeans++', 'random']).default('kmeans++').describe('seeding; default k-means++ (code, via scikit-learn)'),
+        maxIterations: z.number().int().min(1).default(300).describe('Lloyd iterations at most; default 300 (scikit-learn)'),
+      })
+      .describe('k-means on the target embeddings'),
+    selection: z
+      .strictObject({
+        anchor: z.enum(['centroid', 'nearest-sample']).default('nearest-sample').describe("'centroid' (paper) or the real sample nearest each centroid (code; the default)"),
+        scope: z.enum(['own', 'any']).default('any').describe("similarity to its own cluster's anchor (paper) or to any anchor (code; the default)"),
+        lambda: lambdaSchedule.default({ schedule: 'constant', value: 0.85 }),
+        minSelected: z.number().int().min(1).default(1).describe('stop with a clear message when fewer samples are selected'),
+      })
+      .default({ anchor: 'nearest-sample', scope: 'any', lambda: { schedule: 'constant', value: 0.85 }, minSelected: 1 }),
+    training: z
+      .strictObject({
+        epochsPerRound: z.number().int().min(1).default(3).describe('fine-tuning epochs per round; default 3 (code: 20)'),
+        batchSize: z.number().int().min(1).default(64).describe('default 64 (code: 16)'),
+        optimizer: optimizer.default({ type: 'sgd', lr: 0.01, momentum: 0.9, weightDecay: 0 }),
+        clusterLossWeight: z.number().min(0).default(0).describe('β of the cluster loss (paper); default 0 = plain cross-entropy (code)'),
+        retrainFrom: z.enum(['source', 'previous']).default('source').describe("fine-tune from the source model each round with a fresh classifier (code; default) or continue from the previous round"),
+        augment: z.enum(['none', 'pul', 'reid']).default('pul').describe("'pul': rotation ±20°, shifts 0.2 (code); 'reid': flip, pad + crop, random erasing"),
+      })
+      .default({ epochsPerRound: 3, batchSize: 64, optimizer: { type: 'sgd', lr: 0.01, momentum: 0.9, weightDecay: 0 }, clusterLossWeight: 0, retrainFrom: 'source', augment: 'pul' }),
+    stop: z
+      .strictObject({
+        maxRounds: z.number().int().min(1).default(8).describe('rounds at most; default 8 (code: 25 fixed rounds)'),
+        minChange: z.number().min(0).max(1).default(0.01).describe('stop when |Sₜ Δ Sₜ₋₁| / |Sₜ₋₁| falls below this (the mission); 0 = run maxRounds (code)'),
+      })
+      .default({ maxRounds: 8, minChange: 0.01 }),
+  })
+  .describe('PUL pipeline configuration');
+
+/** A validated configuration, every default filled in. */
+export type PipelineConfig = z.infer<typeof PipelineConfigSchema>;
+/** What a pipelines/*.json file may hold (defaults optional). */
+export type PipelineConfigInput = z.input<typeof PipelineConfigSchema>;
