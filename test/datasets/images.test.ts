@@ -49,6 +49,20 @@ describe('image decoding', () => {
     });
   });
 
+  it('caches decoded bytes only when asked, within its byte budget', () => {
+    return withTempDir(async (dir) => {
+      const file = path.join(dir, 'a.png');
+      await writeSolidImage(file, [10, 20, 30]);
+      const spec = { height: 2, width: 2, channels: 3 } as const;
+      const cached = new ImageReader({ cacheBytes: 12 });
+      const first = await cached.readBytes(file, spec);
+      await writeSolidImage(file, [200, 200, 200]);
+      assert.equal(await cached.readBytes(file, spec), first, 'served from the cache');
+      assert.equal((await cached.readBytes(file, { ...spec, height: 1 }))[0], 200, 'another size is not cached (budget full)');
+      assert.equal((await new ImageReader().readBytes(file, spec))[0], 200);
+    });
+  });
+
   it('resizes grey IDX pixels bilinearly with centres aligned', () => {
     assert.deepEqual([...resizeBilinearGrey(Uint8Array.from([0, 100]), 1, 2, 1, 4)], [0, 25, 75, 100]);
     assert.deepEqual([...resizeBilinearGrey(Uint8Array.from([0, 100, 200, 40]), 2, 2, 1, 1)], [85]);
