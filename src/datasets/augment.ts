@@ -41,6 +41,11 @@ export function validateAugment(opts: AugmentOptions): void {
 /**
  * Augments `img` (H×W×C floats at `offset` of `data`) in place. `scratch` must hold H×W×C floats;
  * pass one per iterator to avoid allocations.
+ *
+ * @example
+ * ```ts
+ * augmentImage(pixels, 0, [128, 64, 3], REID_AUGMENT, new Rng(1), new Float32Array(128 * 64 * 3));
+ * ```
  */
 export function augmentImage(
   data: Float32Array,

@@ -33,6 +33,12 @@ export interface ImageSpec {
  * Decodes sample paths. Holds the decoded IDX files it has read (they are small: Fashion-MNIST's
  * 60 000 images are 47 MB of bytes), never decoded pixels of ordinary image files.
  * Create one per dataset (or share one) and keep it across epochs so IDX files are read once.
+ *
+ * @example
+ * ```ts
+ * const reader = new ImageReader();
+ * const px = await reader.read('q/0001_c1s1_000151_01.jpg', { height: 128, width: 64, channels: 3 }); // 128·64·3 floats
+ * ```
  */
 export class ImageReader {
   private readonly idxFiles = new Map<string, Promise<IdxArray>>();

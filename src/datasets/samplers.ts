@@ -23,6 +23,12 @@ export interface IdentitySamplerOptions {
  * never drawn). Returns sample indices, P·K per batch, batches back to back; every identity
  * appears once per epoch, in random order; the last incomplete group of identities is dropped.
  * Feed the result as `order` to iterateBatches with batchSize = P·K.
+ *
+ * @example
+ * ```ts
+ * const order = identitySampler(pseudoLabels, { p: 16, k: 4 }, rng); // batches of 64
+ * for await (const b of iterateBatches(samples, { batchSize: 64, height: 128, width: 64, channels: 3, order })) { … }
+ * ```
  */
 export function identitySampler(labels: ArrayLike<number | null>, opts: IdentitySamplerOptions, rng: Rng): number[] {
   if (!(Number.isInteger(opts.p) && opts.p >= 1)) throw new PulError('option.outOfRange', `P=${opts.p} must be a positive integer`, { option: 'p' });

@@ -31,7 +31,15 @@ export interface DatasetSummary {
   readonly warnings: readonly string[];
 }
 
-/** Summarises a dataset; reads the headers of up to `sizeSample` images (evenly spread) for sizes. */
+/**
+ * Summarises a dataset; reads the headers of up to `sizeSample` images (evenly spread) for sizes.
+ *
+ * @example
+ * ```ts
+ * const s = await summarizeDataset(await loadDataset('datasets/demo/target'));
+ * console.log(s.splits.query?.identities, s.warnings);
+ * ```
+ */
 export async function summarizeDataset(dataset: Dataset, opts: { readonly reader?: ImageReader; readonly sizeSample?: number } = {}): Promise<DatasetSummary> {
   const reader = opts.reader ?? new ImageReader();
   const splits: Partial<Record<Split, SplitSummary>> = {};
