@@ -64,3 +64,9 @@ export { PipelineConfigSchema } from './config/schema.js';
 export type { PipelineConfig, PipelineConfigInput } from './config/schema.js';
 export { loadConfig, parseConfig, mergeConfig, configDifferences } from './config/load-config.js';
 export { configJsonSchema, configReference } from './config/config-docs.js';
+
+// pipeline
+export { runStages } from './pipeline/run-stages.js';
+export type { Stage, StageContext, StageOutcome, PipelinePlan, RunOptions } from './pipeline/run-stages.js';
+export { loadRunState, saveRunState, newRunState, isDone, recordOf, RUN_STATE_FILE } from './pipeline/state.js';
+export type { RunState, StageRecord } from './pipeline/state.js';

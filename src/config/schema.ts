@@ -56,7 +56,8 @@ export const PipelineConfigSchema = z
       embeddingDim: z.number().int().positive().default(128).describe('embedding (retrieval feature) size; default 128 (paper: 2048-d ResNet-50 pool features)'),
       dropout: z.number().min(0).max(1).default(0.5).describe('dropout before the classifier; default 0.5 (code)'),
       classifierInit: z.enum(['normal-0.001', 'glorot']).default('normal-0.001').describe('classifier initialiser; default N(0, 0.001) (code)'),
-    }),
+    })
+      .prefault({}),
     sourceTraining: z
       .strictObject({
         epochs: z.number().int().min(1).default(6).describe('epochs on the labelled source set; default 6 (code: 40 from ImageNet weights)'),

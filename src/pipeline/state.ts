@@ -1,0 +1,66 @@
+/**
+ * The state of a PUL run, saved as <run>/run.json after every stage (atomically), so that
+ * `pul run --resume` continues at the first unfinished stage after a crash, a kill or Ctrl-C.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import { PulError } from '../core/errors.js';
+import { readJson, writeJsonAtomic, exists } from '../core/atomic-fs.js';
+import { PipelineConfigSchema, type PipelineConfig } from '../config/schema.js';
+
+export const RUN_STATE_FILE = 'run.json';
+export const RUN_STATE_VERSION = 1;
+
+/** One finished stage: which, when, how long, and what it reported (counts, metrics, files). */
+export interface StageRecord {
+  /** 0 for the stages before the first round (e.g. training the source model). */
+  readonly round: number;
+  readonly stage: string;
+  readonly seconds: number;
+  readonly summary: Readonly<Record<string, unknown>>;
+}
+
+export interface RunState {
+  readonly version: typeof RUN_STATE_VERSION;
+  readonly config: PipelineConfig;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly completed: readonly StageRecord[];
+  /** Set when the run is over: why it stopped (rounds done, selection stable, …). */
+  readonly finished: { readonly reason: string } | null;
+}
+
+const RunStateSchema = z.strictObject({
+  version: z.literal(RUN_STATE_VERSION),
+  config: PipelineConfigSchema,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  completed: z.array(z.strictObject({ round: z.number().int().min(0), stage: z.string(), seconds: z.number(), summary: z.record(z.string(), z.unknown()) })),
+  finished: z.strictObject({ reason: z.string() }).nullable(),
+});
+
+export function newRunState(config: PipelineConfig, now = new Date()): RunState {
+  return { version: RUN_STATE_VERSION, config, createdAt: now.toISOString(), updatedAt: now.toISOString(), completed: [], finished: null };
+}
+
+export async function saveRunState(runDir: string, state: RunState): Promise<void> {
+  await writeJsonAtomic(path.join(runDir, RUN_STATE_FILE), state);
+}
+
+/** The saved state of a run folder, or null when it has none; a damaged run.json is a clear error. */
+export async function loadRunState(runDir: string): Promise<RunState | null> {
+  const file = path.join(runDir, RUN_STATE_FILE);
+  if (!(await exists(file))) return null;
+  const parsed = RunStateSchema.safeParse(await readJson(file, 'state.invalid'));
+  if (!parsed.success) throw new PulError('state.invalid', `${file} is not a pul run state:\n${z.prettifyError(parsed.error)}`, { file });
+  return parsed.data;
+}
+
+/** Whether a stage of a round is already done. */
+export function isDone(state: RunState, round: number, stage: string): boolean {
+  return state.completed.some((r) => r.round === round && r.stage === stage);
+}
+
+export function recordOf(state: RunState, round: number, stage: string): StageRecord | undefined {
+  return state.completed.find((r) => r.round === round && r.stage === stage);
+}
