@@ -68,5 +68,7 @@ export { configJsonSchema, configReference } from './config/config-docs.js';
 // pipeline
 export { runStages } from './pipeline/run-stages.js';
 export type { Stage, StageContext, StageOutcome, PipelinePlan, RunOptions } from './pipeline/run-stages.js';
-export { loadRunState, saveRunState, newRunState, isDone, recordOf, RUN_STATE_FILE } from './pipeline/state.js';
-export type { RunState, StageRecord } from './pipeline/state.js';
+export { loadRunState, saveRunState, newRunState, isDone, recordOf, nextStage, RUN_STATE_FILE } from './pipeline/state.js';
+export type { RunState, StageRecord, PlanOutline } from './pipeline/state.js';
+export { describeRun, formatRunOverview } from './pipeline/describe-run.js';
+export type { RunOverview } from './pipeline/describe-run.js';

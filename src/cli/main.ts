@@ -7,10 +7,11 @@ import { Command, CommanderError } from 'commander';
 import { PACKAGE_VERSION } from '../index.js';
 import { registerInfo } from './commands/info.js';
 import { registerEval } from './commands/eval.js';
+import { registerInspect } from './commands/inspect.js';
 import { registerDatasets } from './commands/datasets.js';
 import { reportError } from './run-action.js';
 
-const COMMANDS: readonly ((program: Command) => void)[] = [registerInfo, registerEval, registerDatasets];
+const COMMANDS: readonly ((program: Command) => void)[] = [registerInfo, registerEval, registerInspect, registerDatasets];
 
 export function buildProgram(): Command {
   const program = new Command('pul')

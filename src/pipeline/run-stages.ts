@@ -52,7 +52,7 @@ export async function runStages(runDir: string, plan: PipelinePlan, options: Run
   let state: RunState;
   if (saved === null) {
     if (options.resume) throw new PulError('state.invalid', `${runDir} has no run.json to resume`, { file: runDir });
-    state = newRunState(options.config);
+    state = newRunState(options.config, { setup: plan.setup.map((s) => s.name), round: plan.round.map((s) => s.name), maxRounds: plan.maxRounds });
     await saveRunState(runDir, state);
   } else {
     if (!options.resume) throw new PulError('state.invalid', `${runDir} already holds a run; resume it with --resume, or choose another --out/name`, { file: runDir });

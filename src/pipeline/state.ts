@@ -20,9 +20,17 @@ export interface StageRecord {
   readonly summary: Readonly<Record<string, unknown>>;
 }
 
+/** The stage names of a run, so that a saved state tells what comes next. */
+export interface PlanOutline {
+  readonly setup: readonly string[];
+  readonly round: readonly string[];
+  readonly maxRounds: number;
+}
+
 export interface RunState {
   readonly version: typeof RUN_STATE_VERSION;
   readonly config: PipelineConfig;
+  readonly plan: PlanOutline;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly completed: readonly StageRecord[];
@@ -33,14 +41,15 @@ export interface RunState {
 const RunStateSchema = z.strictObject({
   version: z.literal(RUN_STATE_VERSION),
   config: PipelineConfigSchema,
+  plan: z.strictObject({ setup: z.array(z.string()), round: z.array(z.string()), maxRounds: z.number().int().min(1) }),
   createdAt: z.string(),
   updatedAt: z.string(),
   completed: z.array(z.strictObject({ round: z.number().int().min(0), stage: z.string(), seconds: z.number(), summary: z.record(z.string(), z.unknown()) })),
   finished: z.strictObject({ reason: z.string() }).nullable(),
 });
 
-export function newRunState(config: PipelineConfig, now = new Date()): RunState {
-  return { version: RUN_STATE_VERSION, config, createdAt: now.toISOString(), updatedAt: now.toISOString(), completed: [], finished: null };
+export function newRunState(config: PipelineConfig, plan: PlanOutline, now = new Date()): RunState {
+  return { version: RUN_STATE_VERSION, config, plan, createdAt: now.toISOString(), updatedAt: now.toISOString(), completed: [], finished: null };
 }
 
 export async function saveRunState(runDir: string, state: RunState): Promise<void> {
@@ -63,4 +72,14 @@ export function isDone(state: RunState, round: number, stage: string): boolean {
 
 export function recordOf(state: RunState, round: number, stage: string): StageRecord | undefined {
   return state.completed.find((r) => r.round === round && r.stage === stage);
+}
+
+/** The next stage to run ({round, stage}), or null when the run is finished. */
+export function nextStage(state: RunState): { readonly round: number; readonly stage: string } | null {
+  if (state.finished) return null;
+  for (const stage of state.plan.setup) if (!isDone(state, 0, stage)) return { round: 0, stage };
+  for (let round = 1; round <= state.plan.maxRounds; round++) {
+    for (const stage of state.plan.round) if (!isDone(state, round, stage)) return { round, stage };
+  }
+  return null;
 }

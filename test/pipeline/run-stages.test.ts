@@ -96,3 +96,21 @@ test('killed with SIGKILL in the middle of a stage, the run resumes and ends as 
     });
     await stat(path.join(dir, 'run.json'));
   }));
+
+test('describeRun tells per round what ran and what comes next; pul inspect prints it', () =>
+  withTempDir(async (dir) => {
+    const { describeRun, formatRunOverview } = await import('../../src/index.js');
+    await assert.rejects(run(dir, [], { failOnce: '1:select' }), /select crashed/);
+    const state = await loadRunState(dir);
+    const overview = describeRun(state!);
+    assert.deepEqual(overview.next, { round: 1, stage: 'select' });
+    assert.deepEqual(Object.keys(overview.rounds[1]!.stages), ['extract', 'cluster']);
+    assert.match(formatRunOverview(overview), /^run toy: next: select of round 1\nsetup: source [\d.]+s \(value \d+\)\nround 1: extract/);
+    const { runCli } = await import('../helpers/run-cli.js');
+    const r = await runCli(['inspect', dir, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual((JSON.parse(r.stdout) as { next: unknown }).next, { round: 1, stage: 'select' });
+    const none = await runCli(['inspect', path.join(dir, 'nothing')]);
+    assert.equal(none.code, 4);
+    assert.match(none.stderr, /holds no run\.json: not a pul run folder/);
+  }));
