@@ -4,11 +4,12 @@
  * (PUL/unsupervised.py), which differ; pul offers both as explicit options.
  */
 import { z } from 'zod';
+import { DATASET_FORMATS, type DatasetFormat } from '../datasets/sample.js';
 
 const datasetRef = z
   .strictObject({
     path: z.string().min(1).describe('folder or file of the data set (Market-1501/Duke layout, MSMT17 lists, CSV manifest, IDX files, folder per identity)'),
-    format: z.enum(['market1501', 'msmt17', 'csv', 'idx', 'folders']).optional().describe('force a layout instead of detecting it'),
+    format: z.enum(DATASET_FORMATS as [DatasetFormat, ...DatasetFormat[]]).optional().describe('force a layout instead of detecting it'),
     classes: z.array(z.number().int()).optional().describe('IDX only: keep these labels (e.g. [5,6,7,8,9])'),
   })
   .describe('a data set');
