@@ -70,34 +70,38 @@ static napi_value conv2d(napi_env env, napi_callback_info info) {
   return 0;
 }
 
-/* conv2dBackpropInput(heap, dyOff, fOff, dxOff, dims) */
-static napi_value backprop_input(napi_env env, napi_callback_info info) {
+/* Which tensor of a convolution an offset points at (for its size). */
+typedef enum { INPUT, FILTER, OUTPUT } conv_tensor;
+
+static int64_t size_of(const pul_conv_t *g, conv_tensor t) { return t == INPUT ? input_size(g) : t == FILTER ? filter_size(g) : output_size(g); }
+
+typedef void (*conv_gradient_fn)(const pul_conv_t *, const float *, const float *, float *);
+
+/* fn(heap, a, b, out, dims) for a gradient kernel whose three tensors are `roles`. */
+static napi_value conv_gradient(napi_env env, napi_callback_info info, const conv_tensor roles[3], conv_gradient_fn fn, const char *usage) {
   float *heap;
   size_t n;
   int64_t off[3];
   pul_conv_t g;
-  if (!read_conv_args(env, info, 3, &heap, &n, off, &g, 0, 0) || !inside(off[0], output_size(&g), n) || !inside(off[1], filter_size(&g), n) ||
-      !inside(off[2], input_size(&g), n)) {
-    napi_throw_type_error(env, 0, "pul_native.conv2dBackpropInput(heap, dy, f, dx, dims): bad arguments");
+  if (!read_conv_args(env, info, 3, &heap, &n, off, &g, 0, 0) || !inside(off[0], size_of(&g, roles[0]), n) || !inside(off[1], size_of(&g, roles[1]), n) ||
+      !inside(off[2], size_of(&g, roles[2]), n)) {
+    napi_throw_type_error(env, 0, usage);
     return 0;
   }
-  pul_conv2d_backprop_input(&g, heap + off[0], heap + off[1], heap + off[2]);
+  fn(&g, heap + off[0], heap + off[1], heap + off[2]);
   return 0;
+}
+
+/* conv2dBackpropInput(heap, dyOff, fOff, dxOff, dims) */
+static napi_value backprop_input(napi_env env, napi_callback_info info) {
+  static const conv_tensor roles[3] = {OUTPUT, FILTER, INPUT};
+  return conv_gradient(env, info, roles, pul_conv2d_backprop_input, "pul_native.conv2dBackpropInput(heap, dy, f, dx, dims): bad arguments");
 }
 
 /* conv2dBackpropFilter(heap, xOff, dyOff, dfOff, dims) */
 static napi_value backprop_filter(napi_env env, napi_callback_info info) {
-  float *heap;
-  size_t n;
-  int64_t off[3];
-  pul_conv_t g;
-  if (!read_conv_args(env, info, 3, &heap, &n, off, &g, 0, 0) || !inside(off[0], input_size(&g), n) || !inside(off[1], output_size(&g), n) ||
-      !inside(off[2], filter_size(&g), n)) {
-    napi_throw_type_error(env, 0, "pul_native.conv2dBackpropFilter(heap, x, dy, df, dims): bad arguments");
-    return 0;
-  }
-  pul_conv2d_backprop_filter(&g, heap + off[0], heap + off[1], heap + off[2]);
-  return 0;
+  static const conv_tensor roles[3] = {INPUT, OUTPUT, FILTER};
+  return conv_gradient(env, info, roles, pul_conv2d_backprop_filter, "pul_native.conv2dBackpropFilter(heap, x, dy, df, dims): bad arguments");
 }
 
 /* sgemm(a Float32Array, b, c, m, n, k, transA, transB): c = op(a)·op(b), for tests and benchmarks. */

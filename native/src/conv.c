@@ -41,13 +41,31 @@ static void im2col(const pul_conv_t *g, const float *x, int row0, int count, flo
   }
 }
 
-static float *scratch(float **buf, size_t *cap, size_t need) {
-  if (*cap < need) {
-    free(*buf);
-    *buf = malloc(need * sizeof(float));
-    *cap = need;
+/* One growable buffer per worker. */
+typedef struct {
+  float *buf[64];
+  size_t cap[64];
+} scratch_t;
+
+static float *scratch(scratch_t *s, int worker, size_t need) {
+  if (s->cap[worker] < need) {
+    free(s->buf[worker]);
+    s->buf[worker] = malloc(need * sizeof(float));
+    s->cap[worker] = need;
   }
-  return *buf;
+  return s->buf[worker];
+}
+
+static void free_scratch(scratch_t *s) {
+  for (int i = 0; i < 64; i++) free(s->buf[i]);
+}
+
+/* The im2col rows [row0, row0+count) as a count×K matrix: x itself for a pointwise convolution. */
+static const float *column_rows(const pul_conv_t *g, const float *x, int row0, int count, scratch_t *s, int worker) {
+  if (is_pointwise(g)) return x + (size_t)row0 * g->ci;
+  float *cols = scratch(s, worker, (size_t)count * taps(g));
+  im2col(g, x, row0, count, cols);
+  return cols;
 }
 
 /* ---- forward ---- */
@@ -56,8 +74,7 @@ typedef struct {
   const float *x, *f, *bias;
   int relu;
   float *y;
-  float *bufs[64];
-  size_t caps[64];
+  scratch_t scratch;
 } fwd_ctx;
 
 static void fwd_task(void *p, int task, int worker) {
@@ -65,14 +82,7 @@ static void fwd_task(void *p, int task, int worker) {
   const pul_conv_t *g = c->g;
   const int K = taps(g), rows = total_rows(g);
   int row0 = task * BLOCK_ROWS, count = rows - row0 < BLOCK_ROWS ? rows - row0 : BLOCK_ROWS;
-  const float *a;
-  if (is_pointwise(g)) {
-    a = c->x + (size_t)row0 * g->ci;
-  } else {
-    float *cols = scratch(&c->bufs[worker], &c->caps[worker], (size_t)count * K);
-    im2col(g, c->x, row0, count, cols);
-    a = cols;
-  }
+  const float *a = column_rows(g, c->x, row0, count, &c->scratch, worker);
   float *y = c->y + (size_t)row0 * g->co;
   pul_sgemm(count, g->co, K, a, K, 0, c->f, g->co, 0, y, g->co, 0);
   if (c->bias || c->relu) {
@@ -87,10 +97,10 @@ static void fwd_task(void *p, int task, int worker) {
 }
 
 void pul_conv2d(const pul_conv_t *g, const float *x, const float *f, const float *bias, int relu, float *y) {
-  fwd_ctx c = {g, x, f, bias, relu, y, {0}, {0}};
+  fwd_ctx c = {g, x, f, bias, relu, y, {{0}, {0}}};
   int tasks = (total_rows(g) + BLOCK_ROWS - 1) / BLOCK_ROWS;
   pul_parallel_for(tasks, fwd_task, &c);
-  for (int i = 0; i < 64; i++) free(c.bufs[i]);
+  free_scratch(&c.scratch);
 }
 
 /* ---- backprop input ---- */
@@ -98,8 +108,7 @@ typedef struct {
   const pul_conv_t *g;
   const float *dy, *f;
   float *dx;
-  float *bufs[64];
-  size_t caps[64];
+  scratch_t scratch;
 } bpi_ctx;
 
 static void bpi_task(void *p, int n, int worker) {
@@ -108,7 +117,7 @@ static void bpi_task(void *p, int n, int worker) {
   const int K = taps(g), ci = g->ci, per_image = g->oh * g->ow;
   float *dx = c->dx + (size_t)n * g->h * g->w * ci;
   memset(dx, 0, sizeof(float) * (size_t)g->h * g->w * ci);
-  float *dcols = scratch(&c->bufs[worker], &c->caps[worker], (size_t)BLOCK_ROWS * K);
+  float *dcols = scratch(&c->scratch, worker, (size_t)BLOCK_ROWS * K);
   for (int r0 = 0; r0 < per_image; r0 += BLOCK_ROWS) {
     int count = per_image - r0 < BLOCK_ROWS ? per_image - r0 : BLOCK_ROWS;
     const float *dy = c->dy + ((size_t)n * per_image + r0) * g->co;
@@ -131,9 +140,9 @@ static void bpi_task(void *p, int n, int worker) {
 }
 
 void pul_conv2d_backprop_input(const pul_conv_t *g, const float *dy, const float *f, float *dx) {
-  bpi_ctx c = {g, dy, f, dx, {0}, {0}};
+  bpi_ctx c = {g, dy, f, dx, {{0}, {0}}};
   pul_parallel_for(g->n, bpi_task, &c);
-  for (int i = 0; i < 64; i++) free(c.bufs[i]);
+  free_scratch(&c.scratch);
 }
 
 /* ---- backprop filter ---- */
@@ -141,8 +150,7 @@ typedef struct {
   const pul_conv_t *g;
   const float *x, *dy;
   float *partial[64];
-  float *bufs[64];
-  size_t caps[64];
+  scratch_t scratch;
 } bpf_ctx;
 
 static void bpf_task(void *p, int task, int worker) {
@@ -151,20 +159,13 @@ static void bpf_task(void *p, int task, int worker) {
   const int K = taps(g), rows = total_rows(g);
   if (!c->partial[worker]) c->partial[worker] = calloc((size_t)K * g->co, sizeof(float));
   int row0 = task * FILTER_BLOCK_ROWS, count = rows - row0 < FILTER_BLOCK_ROWS ? rows - row0 : FILTER_BLOCK_ROWS;
-  const float *a;
-  if (is_pointwise(g)) {
-    a = c->x + (size_t)row0 * g->ci;
-  } else {
-    float *cols = scratch(&c->bufs[worker], &c->caps[worker], (size_t)count * K);
-    im2col(g, c->x, row0, count, cols);
-    a = cols;
-  }
+  const float *a = column_rows(g, c->x, row0, count, &c->scratch, worker);
   /* partial[K, co] += colsᵀ · dy_block */
   pul_sgemm(K, g->co, count, a, K, 1, c->dy + (size_t)row0 * g->co, g->co, 0, c->partial[worker], g->co, 1);
 }
 
 void pul_conv2d_backprop_filter(const pul_conv_t *g, const float *x, const float *dy, float *df) {
-  bpf_ctx c = {g, x, dy, {0}, {0}, {0}};
+  bpf_ctx c = {g, x, dy, {0}, {{0}, {0}}};
   int tasks = (total_rows(g) + FILTER_BLOCK_ROWS - 1) / FILTER_BLOCK_ROWS;
   pul_parallel_for(tasks, bpf_task, &c);
   size_t size = (size_t)taps(g) * g->co;
@@ -173,6 +174,6 @@ void pul_conv2d_backprop_filter(const pul_conv_t *g, const float *x, const float
     if (!c.partial[w]) continue;
     for (size_t i = 0; i < size; i++) df[i] += c.partial[w][i];
     free(c.partial[w]);
-    free(c.bufs[w]);
   }
+  free_scratch(&c.scratch);
 }
