@@ -1,0 +1,48 @@
+/**
+ * A checkpoint directory: `model.json` + `weights.bin` (tfjs LayersModel format: plain
+ * tf.loadLayersModel reads it), `meta.json` (the manifest below) and, for exact resume,
+ * `optimizer.bin` (the optimiser's moments, tfjs weight encoding, specs in the manifest).
+ */
+import { z } from 'zod';
+import { ARCHITECTURES } from '../model/build-model.js';
+import { INIT_KINDS } from '../model/initializers.js';
+
+export const CHECKPOINT_FORMAT_VERSION = 1;
+export const META_JSON = 'meta.json';
+export const OPTIMIZER_BIN = 'optimizer.bin';
+
+const WeightSpecSchema = z.object({ name: z.string(), shape: z.array(z.number().int().nonnegative()), dtype: z.enum(['float32', 'int32', 'bool', 'string', 'complex64']) });
+
+const ModelSpecSchema = z.object({
+  architecture: z.enum(ARCHITECTURES),
+  input: z.object({ height: z.number().int().positive(), width: z.number().int().positive(), channels: z.union([z.literal(1), z.literal(3)]) }),
+  embeddingDim: z.number().int().positive(),
+  classes: z.number().int().positive(),
+  dropout: z.number().min(0).lt(1),
+  classifierInit: z.enum(INIT_KINDS as ['he', 'glorot', 'normal0.001']),
+  width: z.number().positive().optional(),
+  lastStride: z.union([z.literal(1), z.literal(2)]).optional(),
+  pretrained: z.object({ path: z.string(), featureLayer: z.string(), freeze: z.boolean() }).optional(),
+});
+
+/** meta.json, validated on load. `training` and `state` are free-form (the pipeline versions its own). */
+export const CheckpointManifestSchema = z.object({
+  formatVersion: z.literal(CHECKPOINT_FORMAT_VERSION),
+  packageVersion: z.string(),
+  created: z.string(),
+  model: ModelSpecSchema,
+  normalization: z.union([z.enum(['imagenet', 'unit']), z.object({ mean: z.array(z.number()), std: z.array(z.number()) })]),
+  /** Completed training epochs of the run that wrote it. */
+  epoch: z.number().int().nonnegative(),
+  training: z.unknown(),
+  state: z.unknown(),
+  optimizer: z.object({ file: z.literal(OPTIMIZER_BIN), weights: z.array(WeightSpecSchema) }).nullable(),
+});
+
+export type CheckpointManifest = z.infer<typeof CheckpointManifestSchema>;
+
+/** A checkpoint on disk and its validated manifest. */
+export interface Checkpoint {
+  readonly dir: string;
+  readonly manifest: CheckpointManifest;
+}

@@ -1,0 +1,88 @@
+/** Reads a checkpoint: validates meta.json, loads the network and (optionally) the optimiser state. */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { tf } from '../backend/tf.js';
+import { readJson } from '../core/atomic-fs.js';
+import { PulError } from '../core/errors.js';
+import { reidModelFrom, type ModelSpec, type ReidModel } from '../model/build-model.js';
+import { expectedWeightBytes, loadLayersModelFromDir } from '../model/model-io.js';
+import { CheckpointManifestSchema, META_JSON, type Checkpoint } from './checkpoint.js';
+
+/** Reads and validates `dir/meta.json`; a missing, malformed or foreign manifest is an error naming it. */
+export async function readCheckpoint(dir: string): Promise<Checkpoint> {
+  const file = path.join(dir, META_JSON);
+  let raw: unknown;
+  try {
+    raw = await readJson(file, 'checkpoint.corrupt');
+  } catch (err) {
+    if ((err as { cause?: NodeJS.ErrnoException }).cause?.code === 'ENOENT') {
+      throw new PulError('checkpoint.notFound', `${dir} is not a checkpoint (no ${META_JSON})`, { file }, { cause: err });
+    }
+    throw err;
+  }
+  const parsed = CheckpointManifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new PulError('checkpoint.corrupt', `${file}: invalid checkpoint manifest:\n${z.prettifyError(parsed.error)}`, { file });
+  }
+  return { dir, manifest: parsed.data };
+}
+
+export interface LoadedCheckpoint {
+  readonly checkpoint: Checkpoint;
+  readonly model: ReidModel;
+}
+
+/**
+ * Loads the network of a checkpoint. `expect` (optional) is checked against the manifest: a checkpoint
+ * of another architecture, input size or embedding size is `checkpoint.mismatch`.
+ *
+ * @example
+ * ```ts
+ * const { model, checkpoint } = await loadCheckpoint('runs/a/epoch-006');
+ * ```
+ */
+export async function loadCheckpoint(dir: string, expect?: Partial<Pick<ModelSpec, 'architecture' | 'embeddingDim'>> & { input?: ModelSpec['input'] }): Promise<LoadedCheckpoint> {
+  const checkpoint = await readCheckpoint(dir);
+  const spec = checkpoint.manifest.model as ModelSpec;
+  if (expect) {
+    const diffs: string[] = [];
+    if (expect.architecture !== undefined && expect.architecture !== spec.architecture) diffs.push(`architecture ${spec.architecture} (expected ${expect.architecture})`);
+    if (expect.embeddingDim !== undefined && expect.embeddingDim !== spec.embeddingDim) diffs.push(`embedding dim ${spec.embeddingDim} (expected ${expect.embeddingDim})`);
+    const i = expect.input;
+    if (i && (i.height !== spec.input.height || i.width !== spec.input.width || i.channels !== spec.input.channels)) {
+      diffs.push(`input ${spec.input.height}×${spec.input.width}×${spec.input.channels} (expected ${i.height}×${i.width}×${i.channels})`);
+    }
+    if (diffs.length > 0) throw new PulError('checkpoint.mismatch', `${dir}: checkpoint has ${diffs.join(', ')}`, { file: path.join(dir, META_JSON) });
+  }
+  const net = await loadLayersModelFromDir(dir);
+  const outputs = net.outputs;
+  const logits = outputs[1]?.shape;
+  if (outputs.length !== 2 || logits?.[1] !== spec.classes) {
+    net.dispose();
+    throw new PulError('checkpoint.mismatch', `${dir}: model.json has ${outputs.length} outputs / ${String(logits?.[1])} classes but ${META_JSON} says 2 / ${spec.classes}`, { file: path.join(dir, META_JSON) });
+  }
+  return { checkpoint, model: reidModelFrom(net, spec) };
+}
+
+/** The optimiser state stored with a checkpoint (the caller disposes the tensors), or null. */
+export async function loadOptimizerState(checkpoint: Checkpoint): Promise<{ name: string; tensor: tf.Tensor }[] | null> {
+  const o = checkpoint.manifest.optimizer;
+  if (o === null) return null;
+  const file = path.join(checkpoint.dir, o.file);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    throw new PulError('checkpoint.corrupt', `${file}: cannot read optimiser state: ${(err as Error).message}`, { file }, { cause: err });
+  }
+  const specs = o.weights as tf.io.WeightsManifestEntry[];
+  const expected = expectedWeightBytes(specs);
+  if (bytes.byteLength !== expected) {
+    throw new PulError('checkpoint.corrupt', `${file}: holds ${bytes.byteLength} bytes but ${META_JSON} describes ${expected}`, { file });
+  }
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  const map = tf.io.decodeWeights(copy.buffer, specs);
+  return specs.map((s) => ({ name: s.name, tensor: map[s.name] as tf.Tensor }));
+}

@@ -1,0 +1,55 @@
+/** Writes a checkpoint directory atomically (temp dir + rename): a failed save leaves the old one. */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { tf } from '../backend/tf.js';
+import { writeDirAtomic, writeJsonAtomic } from '../core/atomic-fs.js';
+import { PACKAGE_VERSION } from '../core/version.js';
+import type { ReidModel } from '../model/build-model.js';
+import { fileIOHandler } from '../model/model-io.js';
+import { CHECKPOINT_FORMAT_VERSION, META_JSON, OPTIMIZER_BIN, type Checkpoint, type CheckpointManifest } from './checkpoint.js';
+
+export interface SaveCheckpointInput {
+  readonly model: ReidModel;
+  readonly normalization: CheckpointManifest['normalization'];
+  readonly epoch: number;
+  /** The training options (any JSON value). */
+  readonly training?: unknown;
+  /** Free-form pipeline state (any JSON value), versioned by its owner. */
+  readonly state?: unknown;
+  /** Optimiser state (tfjs optimizer.getWeights format) for exact resume. */
+  readonly optimizer?: readonly { readonly name: string; readonly tensor: tf.Tensor }[] | null;
+}
+
+/**
+ * Saves `input` into `dir` (replacing a previous checkpoint there only once the new one is complete).
+ *
+ * @example
+ * ```ts
+ * const ckpt = await saveCheckpoint('runs/a/epoch-006', { model, normalization: 'unit', epoch: 6 });
+ * ```
+ */
+export async function saveCheckpoint(dir: string, input: SaveCheckpointInput): Promise<Checkpoint> {
+  let manifest: CheckpointManifest | undefined;
+  await writeDirAtomic(dir, async (tmp) => {
+    await input.model.net.save(fileIOHandler(tmp));
+    let optimizer: CheckpointManifest['optimizer'] = null;
+    if (input.optimizer) {
+      const { data, specs } = await tf.io.encodeWeights(input.optimizer.map((n) => ({ name: n.name, tensor: n.tensor })));
+      await writeFile(path.join(tmp, OPTIMIZER_BIN), new Uint8Array(tf.io.CompositeArrayBuffer.join(data)));
+      optimizer = { file: OPTIMIZER_BIN, weights: specs.map((s) => ({ name: s.name, shape: [...s.shape], dtype: s.dtype })) };
+    }
+    manifest = {
+      formatVersion: CHECKPOINT_FORMAT_VERSION,
+      packageVersion: PACKAGE_VERSION,
+      created: new Date().toISOString(),
+      model: input.model.spec as CheckpointManifest['model'],
+      normalization: input.normalization as CheckpointManifest['normalization'],
+      epoch: input.epoch,
+      training: input.training ?? null,
+      state: input.state ?? null,
+      optimizer,
+    };
+    await writeJsonAtomic(path.join(tmp, META_JSON), manifest);
+  });
+  return { dir, manifest: manifest as CheckpointManifest };
+}

@@ -1,0 +1,64 @@
+/**
+ * Embeddings of a list of samples with a model: decoded in batches (no augmentation), forwarded in
+ * inference mode (BN running statistics, no dropout), copied into one FeatureMatrix in sample order.
+ */
+import { tf } from '../backend/tf.js';
+import { silentProgress, type ProgressSink } from '../core/progress.js';
+import { PulError } from '../core/errors.js';
+import { iterateBatches } from '../datasets/batches.js';
+import type { ImageReader, Normalization } from '../datasets/images.js';
+import type { Sample } from '../datasets/sample.js';
+import type { ReidModel } from '../model/build-model.js';
+import { featureMatrix, type FeatureMatrix } from './feature-matrix.js';
+
+export interface ExtractOptions {
+  /** Images per forward pass; default 128. */
+  readonly batchSize?: number;
+  /** Default: the usual one for the model's channels (imagenet for RGB, unit for grey). */
+  readonly normalize?: Normalization;
+  readonly reader?: ImageReader;
+  /** Skip unreadable images (their rows stay zero) instead of failing. Default false. */
+  readonly skipBad?: boolean;
+}
+
+/**
+ * One embedding row per sample (rows × embeddingDim, not normalised).
+ *
+ * @example
+ * ```ts
+ * const features = await extractFeatures(model, dataset.samples, { batchSize: 256 });
+ * ```
+ */
+export async function extractFeatures(
+  model: ReidModel,
+  samples: readonly Sample[],
+  opts: ExtractOptions = {},
+  ctx: { readonly signal?: AbortSignal; readonly progress?: ProgressSink } = {},
+): Promise<FeatureMatrix> {
+  const batchSize = opts.batchSize ?? 128;
+  if (!(batchSize >= 1 && Number.isInteger(batchSize))) throw new PulError('option.outOfRange', `batch size ${batchSize} must be a positive integer`, { option: 'batchSize' });
+  const { height, width, channels } = model.spec.input;
+  const dim = model.spec.embeddingDim;
+  const out = featureMatrix(samples.length, dim);
+  const progress = ctx.progress ?? silentProgress;
+  let done = 0;
+  for await (const b of iterateBatches(samples, {
+    height,
+    width,
+    channels,
+    batchSize,
+    ...(opts.normalize === undefined ? {} : { normalize: opts.normalize }),
+    ...(opts.reader === undefined ? {} : { reader: opts.reader }),
+    ...(opts.skipBad === undefined ? {} : { skipBad: opts.skipBad }),
+    ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
+  })) {
+    if (ctx.signal?.aborted) throw new PulError('interrupted', `feature extraction interrupted after ${done} of ${samples.length} images`);
+    const emb = tf.tidy(() => model.embedder.predict(tf.tensor4d(b.pixels, [...b.shape])) as tf.Tensor);
+    const values = (await emb.data()) as Float32Array;
+    emb.dispose();
+    for (let i = 0; i < b.indices.length; i++) out.data.set(values.subarray(i * dim, (i + 1) * dim), b.indices[i]! * dim);
+    done += b.indices.length;
+    progress.update({ task: 'extract', done, total: samples.length });
+  }
+  return out;
+}

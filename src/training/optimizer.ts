@@ -1,0 +1,74 @@
+/**
+ * Optimisers and learning-rate schedules: SGD with momentum or Adam, (coupled, PyTorch-style) weight
+ * decay, linear warm-up then a step or cosine schedule.
+ */
+import { tf } from '../backend/tf.js';
+import { PulError } from '../core/errors.js';
+
+export type LrSchedule =
+  | { readonly kind: 'constant' }
+  /** lr · gamma^floor(epoch / everyEpochs) (the authors' code: ×0.1 every 20 epochs… as configured). */
+  | { readonly kind: 'step'; readonly everyEpochs: number; readonly gamma: number }
+  /** Cosine from lr down to minLr over the epochs after warm-up. */
+  | { readonly kind: 'cosine'; readonly minLr?: number };
+
+export interface OptimizerOptions {
+  readonly kind: 'sgd' | 'adam';
+  readonly lr: number;
+  /** SGD momentum (default 0.9); ignored by Adam. */
+  readonly momentum?: number;
+  /** L2 weight decay added to the gradient (as torch.optim's weight_decay); default 0. */
+  readonly weightDecay?: number;
+  /** Linear warm-up from lr/10 over this many epochs (fractions allowed); default 0. */
+  readonly warmupEpochs?: number;
+  readonly schedule?: LrSchedule;
+}
+
+export function validateOptimizerOptions(o: OptimizerOptions): void {
+  const bad = (option: string, what: string): never => {
+    throw new PulError('option.outOfRange', what, { option });
+  };
+  if (!(o.lr > 0 && Number.isFinite(o.lr))) bad('lr', `learning rate ${o.lr} must be a positive number (--lr)`);
+  if (o.momentum !== undefined && !(o.momentum >= 0 && o.momentum < 1)) bad('momentum', `momentum=${o.momentum} must be in [0, 1)`);
+  if (o.weightDecay !== undefined && !(o.weightDecay >= 0)) bad('weightDecay', `weightDecay=${o.weightDecay} must be ≥ 0`);
+  if (o.warmupEpochs !== undefined && !(o.warmupEpochs >= 0)) bad('warmupEpochs', `warmupEpochs=${o.warmupEpochs} must be ≥ 0`);
+  const s = o.schedule;
+  if (s?.kind === 'step' && !(s.everyEpochs >= 1 && s.gamma > 0)) bad('schedule', `step schedule needs everyEpochs ≥ 1 and gamma > 0, got ${s.everyEpochs}, ${s.gamma}`);
+}
+
+/**
+ * The learning rate at a fractional epoch position `t` (epoch + step/stepsPerEpoch) of `totalEpochs`.
+ *
+ * @example
+ * ```ts
+ * learningRateAt({ kind: 'sgd', lr: 0.1, schedule: { kind: 'step', everyEpochs: 10, gamma: 0.1 } }, 12, 40); // 0.01
+ * ```
+ */
+export function learningRateAt(o: OptimizerOptions, t: number, totalEpochs: number): number {
+  const warm = o.warmupEpochs ?? 0;
+  if (t < warm) return o.lr * (0.1 + (0.9 * t) / warm);
+  const s = o.schedule ?? { kind: 'constant' };
+  switch (s.kind) {
+    case 'constant':
+      return o.lr;
+    case 'step':
+      return o.lr * s.gamma ** Math.floor(t / s.everyEpochs);
+    case 'cosine': {
+      const span = Math.max(totalEpochs - warm, 1e-9);
+      const p = Math.min(1, (t - warm) / span);
+      const min = s.minLr ?? 0;
+      return min + 0.5 * (o.lr - min) * (1 + Math.cos(Math.PI * p));
+    }
+  }
+}
+
+/** A tfjs optimiser for these options (learning rate then set per step with setLearningRate). */
+export function createOptimizer(o: OptimizerOptions): tf.Optimizer {
+  validateOptimizerOptions(o);
+  return o.kind === 'adam' ? tf.train.adam(o.lr) : tf.train.momentum(o.lr, o.momentum ?? 0.9);
+}
+
+/** tfjs keeps the rate in a field of each optimiser class; both read it at every applyGradients. */
+export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
+  (optimizer as unknown as { learningRate: number }).learningRate = lr;
+}
