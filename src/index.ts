@@ -72,3 +72,37 @@ export { loadRunState, saveRunState, newRunState, isDone, recordOf, nextStage, R
 export type { RunState, StageRecord, PlanOutline } from './pipeline/state.js';
 export { describeRun, formatRunOverview } from './pipeline/describe-run.js';
 export type { RunOverview } from './pipeline/describe-run.js';
+
+// model
+export { buildModel, replaceClassifier, reidModelFrom, modelPreset, countTrainableParams, disposeModel, MODEL_PRESETS, ARCHITECTURES, LAYER_EMBEDDING, LAYER_BNNECK, LAYER_CLASSIFIER } from './model/build-model.js';
+export type { ModelSpec, ReidModel, Architecture, ModelPresetName } from './model/build-model.js';
+export { makeInitializer, INIT_KINDS } from './model/initializers.js';
+export type { InitKind } from './model/initializers.js';
+export { fileIOHandler, loadLayersModelFromDir, MODEL_JSON, WEIGHTS_BIN } from './model/model-io.js';
+export { extractFeatures } from './features/extract-features.js';
+export type { ExtractOptions } from './features/extract-features.js';
+
+// losses
+export { crossEntropy } from './losses/cross-entropy.js';
+export type { CrossEntropyOptions } from './losses/cross-entropy.js';
+export { clusterLoss, pulObjective, l2NormalizeRows } from './losses/cluster-loss.js';
+export type { PulObjectiveOptions } from './losses/cluster-loss.js';
+export { tripletBatchHard, pairwiseDistances } from './losses/triplet.js';
+export type { TripletOptions } from './losses/triplet.js';
+
+// training
+export { Trainer } from './training/train.js';
+export type { TrainOptions, TrainContext, EpochRecord, TrainerState, NamedTensor } from './training/train.js';
+export { createOptimizer, learningRateAt, setLearningRate, validateOptimizerOptions } from './training/optimizer.js';
+export type { OptimizerOptions, LrSchedule } from './training/optimizer.js';
+export { datasetBatchSource } from './training/batch-source.js';
+export type { BatchSource, TrainBatch, DatasetBatchOptions } from './training/batch-source.js';
+
+// checkpoints
+export { CheckpointManifestSchema, CHECKPOINT_FORMAT_VERSION, META_JSON, OPTIMIZER_BIN } from './checkpoints/checkpoint.js';
+export type { Checkpoint, CheckpointManifest } from './checkpoints/checkpoint.js';
+export { saveCheckpoint } from './checkpoints/save-checkpoint.js';
+export type { SaveCheckpointInput } from './checkpoints/save-checkpoint.js';
+export { readCheckpoint, loadCheckpoint, loadOptimizerState } from './checkpoints/load-checkpoint.js';
+export type { LoadedCheckpoint } from './checkpoints/load-checkpoint.js';
+export { writeLatest, resolveLatest, LATEST_JSON } from './checkpoints/latest.js';
