@@ -19,6 +19,24 @@ test('.npy v1.0 layout: magic, version, 64-byte aligned header ending in a newli
   assert.deepEqual([back.rows, back.dim, [...back.data]], [2, 3, [1, 2, 3, 4, 5, 6]]);
 });
 
+test('.npy v2.0 (4-byte header length, as numpy writes for huge headers) is read too', () => {
+  const v1 = encodeNpy(featureMatrix(1, 2, Float32Array.from([0.5, -2])));
+  const headerLength = v1.readUInt16LE(8);
+  // v2.0: magic, 2 0, uint32 header length; header padded so that 12 + length is a multiple of 64
+  const header = `${v1.subarray(10, 10 + headerLength).toString('latin1').trimEnd()}${' '.repeat(64 - 2)}`.slice(0, headerLength - 3) + '\n';
+  const head = Buffer.alloc(12);
+  v1.copy(head, 0, 0, 6);
+  head[6] = 2;
+  head.writeUInt32LE(header.length, 8);
+  const v2 = Buffer.concat([head, Buffer.from(header, 'latin1'), v1.subarray(10 + headerLength)]);
+  assert.equal((12 + header.length) % 64, 0);
+  const back = decodeNpy(v2, 'v2.npy');
+  assert.deepEqual([back.rows, back.dim, [...back.data]], [1, 2, [0.5, -2]]);
+  const v4 = Buffer.from(v2);
+  v4[6] = 4;
+  assert.throws(() => decodeNpy(v4, 'v4.npy'), isPul('features.malformed', /v4\.npy.*unsupported format version 4\.0/));
+});
+
 test('malformed .npy files are refused with the reason and the file name', () => {
   const good = encodeNpy(featureMatrix(2, 2, Float32Array.from([1, 2, 3, 4])));
   assert.throws(() => decodeNpy(Buffer.from('not numpy at all'), 'a.npy'), isPul('features.malformed', /a\.npy .*no NumPy magic/));
