@@ -22,6 +22,16 @@ export type { FeatureMatrix } from './features/feature-matrix.js';
 export { encodeNpy, decodeNpy, readNpy, writeNpy, parseIndexCsv, formatIndexCsv, readFeatureFolder, writeFeatureFolder, FEATURES_FILE, INDEX_FILE } from './features/features-npy.js';
 export type { IndexRow, IndexSplit, FeatureFolder } from './features/features-npy.js';
 
+// clustering
+export { kmeans, initialCentres } from './clustering/kmeans.js';
+export { miniBatchKMeans } from './clustering/minibatch-kmeans.js';
+export type { MiniBatchOptions } from './clustering/minibatch-kmeans.js';
+export { kmeansPlusPlus } from './clustering/kmeans-plusplus.js';
+export { lloyd } from './clustering/lloyd.js';
+export type { LloydResult } from './clustering/lloyd.js';
+export { validateKMeansInput, inertiaOf, rowSquaredNorms } from './clustering/clustering.js';
+export type { Clustering, KMeansOptions, KMeansInit } from './clustering/clustering.js';
+
 // evaluation
 export { distanceBlocks } from './evaluation/distance.js';
 export type { DistanceMetric, DistanceBlock, DistanceOptions } from './evaluation/distance.js';
@@ -29,6 +39,9 @@ export { RankAccumulator } from './evaluation/rank.js';
 export type { RankOptions, RankReport, ApDefinition, Labels } from './evaluation/rank.js';
 export { evaluateFeatures, labelsOf } from './evaluation/evaluate.js';
 export type { EvaluateOptions, LabelledFeatures } from './evaluation/evaluate.js';
+export { normalizedMutualInformation, adjustedMutualInformation, clusterAccuracy } from './evaluation/cluster-metrics.js';
+export { rerankedDistanceBlocks } from './evaluation/rerank.js';
+export type { RerankOptions } from './evaluation/rerank.js';
 
 // datasets
 export { SPLITS, DATASET_FORMATS, samplesOf, parseIdxRef } from './datasets/sample.js';
@@ -55,9 +68,6 @@ export { summarizeDataset, datasetWarnings, checkImages } from './datasets/summa
 export type { DatasetSummary, SplitSummary, CheckReport } from './datasets/summary.js';
 export { generateSyntheticReid, ensureSyntheticReid, writeContactSheet } from './datasets/synthetic-reid.js';
 export type { SyntheticReidOptions, SyntheticReidReport } from './datasets/synthetic-reid.js';
-export { normalizedMutualInformation, adjustedMutualInformation, clusterAccuracy } from './evaluation/cluster-metrics.js';
-export { rerankedDistanceBlocks } from './evaluation/rerank.js';
-export type { RerankOptions } from './evaluation/rerank.js';
 
 // config
 export { PipelineConfigSchema } from './config/schema.js';

@@ -39,6 +39,15 @@ function transposed(m: FeatureMatrix): Float32Array {
   return out;
 }
 
+/**
+ * Yields query × gallery distances a block of query rows at a time (at most `budgetFloats` values per
+ * block); the block's array is only valid until the next one is requested. Cosine expects
+ * L2-normalised rows.
+ * @example
+ * for (const block of distanceBlocks(l2Normalize(q), l2Normalize(g), { metric: 'cosine' })) {
+ *   console.log(block.first, block.rows, block.data[0]);
+ * }
+ */
 export function* distanceBlocks(query: FeatureMatrix, gallery: FeatureMatrix, options: DistanceOptions): Generator<DistanceBlock> {
   if (query.dim !== gallery.dim) throw new RangeError(`query features have ${query.dim} dimensions, gallery features ${gallery.dim}`);
   const budget = options.budgetFloats ?? 1 << 24;

@@ -33,6 +33,17 @@ export function labelsOf(index: readonly IndexRow[], source: string): Labels {
   return { pids, camids };
 }
 
+/**
+ * Market-1501 evaluation of query features against gallery features (PROTOCOLS.md): distances in
+ * bounded blocks (cosine on L2-normalised rows by default), then mAP, CMC at `ranks`, mINP and the
+ * valid / skipped query counts. `sources` names the two sets in error messages (e.g. their folders).
+ * Throws `features.mismatch` for different dimensions or when no query has a valid true match.
+ * @example
+ * const query = await readFeatureFolder('out/query');
+ * const gallery = await readFeatureFolder('out/gallery');
+ * const report = evaluateFeatures(query, gallery, { ranks: [1, 5], ap: 'standard' });
+ * console.log(report.mAP, report.cmc[0]);
+ */
 export function evaluateFeatures(query: LabelledFeatures, gallery: LabelledFeatures, options: EvaluateOptions = {}, sources = { query: 'query', gallery: 'gallery' }): RankReport {
   if (query.features.dim !== gallery.features.dim) {
     throw new PulError('features.mismatch', `${sources.query} has ${query.features.dim}-dimensional features, ${sources.gallery} ${gallery.features.dim}-dimensional`, { file: sources.gallery });

@@ -37,7 +37,13 @@ export interface Labels {
   readonly camids: Int32Array;
 }
 
-/** Accumulates per-query results; feed it distance rows in any order, then call report(). */
+/**
+ * Accumulates per-query results; feed it distance rows in any order, then call report().
+ * @example
+ * const acc = new RankAccumulator({ pids: Int32Array.of(7, 0), camids: Int32Array.of(1, 1) });
+ * acc.addQuery(0, Float32Array.of(0.4, 0.1), 7, 0); // the distractor is nearer: AP 1/2
+ * acc.report().mAP; // 0.5
+ */
 export class RankAccumulator {
   private readonly ranks: readonly number[];
   private readonly ap: ApDefinition;

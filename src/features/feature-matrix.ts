@@ -16,7 +16,11 @@ export function featureMatrix(rows: number, dim: number, data: Float32Array = ne
   return { rows, dim, data };
 }
 
-/** A copy with every row scaled to unit L2 norm (a zero row stays zero). */
+/**
+ * A copy with every row scaled to unit L2 norm (a zero row stays zero).
+ * @example
+ * l2Normalize(featureMatrix(1, 2, Float32Array.of(3, 4))).data; // [0.6, 0.8]
+ */
 export function l2Normalize(m: FeatureMatrix): FeatureMatrix {
   const out = new Float32Array(m.data.length);
   for (let r = 0; r < m.rows; r++) {

@@ -30,7 +30,11 @@ export interface FeatureFolder {
 
 const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]);
 
-/** The bytes of a .npy v1.0 file holding `m` as float32 (N, D). */
+/**
+ * The bytes of a .npy v1.0 file holding `m` as float32 (N, D).
+ * @example
+ * await writeFile('x.npy', encodeNpy(featureMatrix(2, 2, Float32Array.of(1, 0, 0, 1))));
+ */
 export function encodeNpy(m: FeatureMatrix): Buffer {
   let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${m.rows}, ${m.dim}), }`;
   // magic (6) + version (2) + header length (2) + header, padded with spaces and ending in '\n' to a multiple of 64
@@ -45,7 +49,12 @@ export function encodeNpy(m: FeatureMatrix): Buffer {
   return Buffer.concat([head, Buffer.from(header, 'latin1'), body]);
 }
 
-/** Parses a .npy file (v1.0, v2.0 or v3.0) holding a 2-D little-endian float32 array in C order. */
+/**
+ * Parses a .npy file (v1.0, v2.0 or v3.0) holding a 2-D little-endian float32 array in C order;
+ * anything else is a `features.malformed` error naming `file` and the rule broken.
+ * @example
+ * const m = decodeNpy(await readFile('x.npy'), 'x.npy'); // m.rows, m.dim, m.data
+ */
 export function decodeNpy(bytes: Buffer, file: string): FeatureMatrix {
   const fail = (why: string): never => {
     throw new PulError('features.malformed', `${file} is not a usable .npy feature file: ${why}`, { file });
@@ -131,7 +140,12 @@ export function formatIndexCsv(rows: readonly IndexRow[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Reads a feature folder and checks that it is consistent (row counts, finite values). */
+/**
+ * Reads a feature folder (`features.npy` + `index.csv`) and checks that it is consistent (row counts,
+ * finite values); errors name the file.
+ * @example
+ * const { features, index } = await readFeatureFolder('out/query'); // e.g. written by numpy: np.save(…, x.astype('<f4'))
+ */
 export async function readFeatureFolder(dir: string): Promise<FeatureFolder> {
   const npyFile = path.join(dir, FEATURES_FILE);
   const csvFile = path.join(dir, INDEX_FILE);
@@ -156,7 +170,12 @@ export async function readFeatureFolder(dir: string): Promise<FeatureFolder> {
   return { features, index };
 }
 
-/** Writes a feature folder atomically (a previous folder is replaced only once the new one is complete). */
+/**
+ * Writes a feature folder atomically (a previous folder is replaced only once the new one is complete).
+ * @example
+ * await writeFeatureFolder('out/query', { features: featureMatrix(1, 2, Float32Array.of(0.6, 0.8)), index: [{ path: 'q/0001_c1s1_000151_01.jpg', pid: 1, camid: 1 }] });
+ * // in Python: np.load('out/query/features.npy'), pandas.read_csv('out/query/index.csv')
+ */
 export async function writeFeatureFolder(dir: string, folder: FeatureFolder): Promise<void> {
   if (folder.index.length !== folder.features.rows) {
     throw new PulError('features.mismatch', `cannot write ${dir}: ${folder.index.length} index rows for ${folder.features.rows} feature rows`, { file: dir });
