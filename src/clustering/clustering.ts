@@ -1,0 +1,73 @@
+/**
+ * The result and options of a clustering: plain, read-only data handed to selection.
+ */
+import type { FeatureMatrix } from '../features/feature-matrix.js';
+import { PulError } from '../core/errors.js';
+
+/** A k-means result: one cluster per row, K centroids (K × dim). */
+export interface Clustering {
+  readonly k: number;
+  /** rows entries in [0, k). */
+  readonly assignment: Int32Array;
+  readonly centroids: FeatureMatrix;
+  /** Sum over rows of the squared Euclidean distance to the assigned centroid (float64). */
+  readonly inertia: number;
+  readonly iterations: number;
+  /** True when the assignment stopped changing or the centre shift fell to the tolerance. */
+  readonly converged: boolean;
+  /** Seconds spent seeding and in the iterations. */
+  readonly seedSeconds: number;
+  readonly iterationSeconds: number;
+}
+
+export type KMeansInit = 'kmeans++' | 'random';
+
+/** Options of k-means. Defaults: kmeans++, 300 iterations, tol 1e-4 (sklearn's). */
+export interface KMeansOptions {
+  readonly k: number;
+  readonly init?: KMeansInit | FeatureMatrix;
+  readonly maxIter?: number;
+  /** Relative tolerance: stop when Σ‖Δc‖² ≤ tol × mean per-feature variance (sklearn's rule). */
+  readonly tol?: number;
+}
+
+/** Throws a PulError naming the option when K or the data cannot be clustered. */
+export function validateKMeansInput(x: FeatureMatrix, k: number, source = 'features'): void {
+  if (!Number.isInteger(k) || k < 1) throw new PulError('option.outOfRange', `K=${k} must be a whole number ≥ 1 (--k)`, { option: '--k' });
+  if (k > x.rows) throw new PulError('option.outOfRange', `K=${k} exceeds the ${x.rows} rows of ${source} (--k)`, { option: '--k' });
+  for (let i = 0; i < x.data.length; i++) {
+    if (!Number.isFinite(x.data[i]!)) {
+      const row = Math.floor(i / x.dim);
+      throw new PulError('features.malformed', `${source}: row ${row} holds ${x.data[i]} (k-means needs finite features)`, { file: source, line: row });
+    }
+  }
+}
+
+/** Float64 squared norm of each row. */
+export function rowSquaredNorms(data: ArrayLike<number>, rows: number, dim: number): Float64Array {
+  const out = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let s = 0;
+    const o = r * dim;
+    for (let j = 0; j < dim; j++) s += data[o + j]! * data[o + j]!;
+    out[r] = s;
+  }
+  return out;
+}
+
+/** Exact float64 inertia of `assignment` under `centroids`. */
+export function inertiaOf(x: FeatureMatrix, centroids: ArrayLike<number>, assignment: Int32Array): number {
+  let total = 0;
+  const d = x.dim;
+  for (let i = 0; i < x.rows; i++) {
+    const xo = i * d;
+    const co = assignment[i]! * d;
+    let s = 0;
+    for (let j = 0; j < d; j++) {
+      const t = x.data[xo + j]! - centroids[co + j]!;
+      s += t * t;
+    }
+    total += s;
+  }
+  return total;
+}

@@ -1,0 +1,94 @@
+/**
+ * Mini-batch k-means (Sculley 2010) for data too large for whole-matrix passes: each step assigns a
+ * random batch to the nearest centres (one GEMM block) and moves each centre towards its batch rows with
+ * a per-centre rate 1/count. Memory: one batch × K block at a time. The final assignment streams
+ * through the rows in blocks.
+ */
+import { PulError } from '../core/errors.js';
+import type { Rng } from '../core/random.js';
+import type { FeatureMatrix } from '../features/feature-matrix.js';
+import { inertiaOf, rowSquaredNorms, validateKMeansInput, type Clustering, type KMeansInit } from './clustering.js';
+import { initialCentres } from './kmeans.js';
+import { blockRows, dotBlock, transposedPoints } from './squared-distances.js';
+
+export interface MiniBatchOptions {
+  readonly k: number;
+  readonly batchSize?: number;
+  /** Number of batch steps (default: 100). */
+  readonly steps?: number;
+  /** k-means++ seeds on a random subset of this many rows (default 3·batch, at least K). */
+  readonly initSize?: number;
+  readonly init?: KMeansInit;
+}
+
+export function miniBatchKMeans(x: FeatureMatrix, options: MiniBatchOptions, rng: Rng): Clustering {
+  const k = options.k;
+  validateKMeansInput(x, k);
+  const batch = options.batchSize ?? 1024;
+  const steps = options.steps ?? 100;
+  if (!Number.isInteger(batch) || batch < 1) throw new PulError('option.outOfRange', `batch size ${batch} must be a whole number ≥ 1`, { option: 'batchSize' });
+  if (!Number.isInteger(steps) || steps < 1) throw new PulError('option.outOfRange', `steps=${steps} must be a whole number ≥ 1`, { option: 'steps' });
+  const d = x.dim;
+  const t0 = performance.now();
+  const initRows = Math.min(x.rows, Math.max(k, options.initSize ?? 3 * batch));
+  const order = rng.shuffle(Array.from({ length: x.rows }, (_, i) => i)).slice(0, initRows);
+  const subset = new Float32Array(initRows * d);
+  order.forEach((r, i) => subset.set(x.data.subarray(r * d, (r + 1) * d), i * d));
+  const centres = Float64Array.from(initialCentres({ rows: initRows, dim: d, data: subset }, k, options.init ?? 'kmeans++', rng));
+  const t1 = performance.now();
+  const counts = new Float64Array(k);
+  const rows = new Int32Array(batch);
+  const block = new Float32Array(batch * d);
+  for (let s = 0; s < steps; s++) {
+    for (let b = 0; b < batch; b++) {
+      rows[b] = rng.int(x.rows);
+      block.set(x.data.subarray(rows[b]! * d, (rows[b]! + 1) * d), b * d);
+    }
+    const labels = nearest(block, batch, d, centres, k);
+    for (let b = 0; b < batch; b++) {
+      const j = labels[b]!;
+      counts[j] = counts[j]! + 1;
+      const rate = 1 / counts[j]!;
+      for (let t = 0; t < d; t++) centres[j * d + t] = centres[j * d + t]! + rate * (block[b * d + t]! - centres[j * d + t]!);
+    }
+  }
+  const assignment = new Int32Array(x.rows);
+  const per = blockRows(k);
+  for (let start = 0; start < x.rows; start += per) {
+    const m = Math.min(per, x.rows - start);
+    assignment.set(nearest(x.data.subarray(start * d, (start + m) * d), m, d, centres, k), start);
+  }
+  const t2 = performance.now();
+  return {
+    k,
+    assignment,
+    centroids: { rows: k, dim: d, data: Float32Array.from(centres) },
+    inertia: inertiaOf(x, centres, assignment),
+    iterations: steps,
+    converged: false,
+    seedSeconds: (t1 - t0) / 1000,
+    iterationSeconds: (t2 - t1) / 1000,
+  };
+}
+
+function nearest(block: Float32Array, rows: number, d: number, centres: Float64Array, k: number): Int32Array {
+  const c32 = Float32Array.from(centres);
+  const ct = transposedPoints(c32, k, d, rowSquaredNorms(c32, k, d));
+  try {
+    const dots = dotBlock(block, rows, ct);
+    const out = new Int32Array(rows);
+    for (let r = 0; r < rows; r++) {
+      let best = Infinity;
+      for (let j = 0; j < k; j++) {
+        const v = ct.norms[j]! - 2 * dots[r * k + j]!;
+        if (v < best) {
+          best = v;
+          out[r] = j;
+        }
+      }
+    }
+    return out;
+  } finally {
+    ct.dispose();
+  }
+}
