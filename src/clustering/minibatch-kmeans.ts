@@ -48,7 +48,7 @@ export function miniBatchKMeans(x: FeatureMatrix, options: MiniBatchOptions, rng
     for (let b = 0; b < batch; b++) {
       const j = labels[b]!;
       counts[j] = counts[j]! + 1;
-      const rate = 1 / counts[j]!;
+      const rate = 1 / counts[j];
       for (let t = 0; t < d; t++) centres[j * d + t] = centres[j * d + t]! + rate * (block[b * d + t]! - centres[j * d + t]!);
     }
   }
