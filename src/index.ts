@@ -32,6 +32,16 @@ export type { LloydResult } from './clustering/lloyd.js';
 export { validateKMeansInput, inertiaOf, rowSquaredNorms } from './clustering/clustering.js';
 export type { Clustering, KMeansOptions, KMeansInit } from './clustering/clustering.js';
 
+// selection
+export { selectReliable } from './selection/select-reliable.js';
+export { SELECTION_ANCHORS, SELECTION_SCOPES } from './selection/selection.js';
+export type { Selection, SelectionRule, SelectionAnchor, SelectionScope } from './selection/selection.js';
+export { lambdaAt, assertLambda, validateLambdaSchedule, AUTHORS_LAMBDA } from './selection/lambda-schedule.js';
+export type { LambdaSchedule } from './selection/lambda-schedule.js';
+export { shouldStop, selectionChange } from './selection/stop-rule.js';
+export type { StopRule, StopDecision } from './selection/stop-rule.js';
+export { selectionPrecision } from './selection/selection-precision.js';
+
 // evaluation
 export { distanceBlocks } from './evaluation/distance.js';
 export type { DistanceMetric, DistanceBlock, DistanceOptions } from './evaluation/distance.js';
