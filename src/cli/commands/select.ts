@@ -1,0 +1,57 @@
+/** `pul select --features DIR --clusters DIR --lambda L`: PUL's reliable samples → selection.csv. */
+import type { Command } from 'commander';
+import { readClusterFiles, readFeatureFolder, selectReliable, selectionPrecision, writeSelectionFile, SELECTION_ANCHORS, SELECTION_SCOPES, type SelectionAnchor, type SelectionScope } from '../../index.js';
+import { parseChoice } from '../parse-options.js';
+import { runAction } from '../run-action.js';
+import { activateBackend } from '../global-options.js';
+import { parseNumber, parseWhole } from './cluster.js';
+
+interface SelectOptions {
+  features: string;
+  clusters: string;
+  lambda: number;
+  anchor: SelectionAnchor;
+  scope: SelectionScope;
+  minSelected: number;
+  out?: string;
+  json?: boolean;
+}
+
+export function registerSelect(program: Command): void {
+  program
+    .command('select')
+    .description("keep the reliable samples: cosine to a cluster anchor ≥ λ (paper: centroid/own; authors' code: nearest-sample/any)")
+    .requiredOption('--features <dir>', 'feature folder (features.npy + index.csv)')
+    .requiredOption('--clusters <dir>', 'folder written by pul cluster (assignments.csv + centroids.npy)')
+    .requiredOption('--lambda <L>', 'cosine threshold λ in [-1, 1] (authors: 0.85)', parseNumber('--lambda'))
+    .option('--anchor <anchor>', 'centroid (paper) or nearest-sample (authors’ code)', parseChoice(SELECTION_ANCHORS), 'centroid')
+    .option('--scope <scope>', 'own cluster (paper) or any cluster (authors’ code)', parseChoice(SELECTION_SCOPES), 'own')
+    .option('--min-selected <N>', 'fail when fewer samples are selected', parseWhole('--min-selected', 0), 1)
+    .option('--out <dir>', 'folder for selection.csv (default: the --clusters folder)')
+    .option('--json', 'print one JSON object')
+    .action(
+      runAction(async (opts: SelectOptions) => {
+        await activateBackend(program);
+        const started = performance.now();
+        const [folder, clusters] = await Promise.all([readFeatureFolder(opts.features), readClusterFiles(opts.clusters)]);
+        const sel = selectReliable(folder.features, clusters, { anchor: opts.anchor, scope: opts.scope, lambda: opts.lambda, minSelected: opts.minSelected }, opts.features);
+        const out = opts.out ?? opts.clusters;
+        await writeSelectionFile(out, sel, folder.index.map((r) => r.path));
+        const pids = folder.index.map((r) => r.pid);
+        const precision = pids.every((p): p is number => p !== null) ? selectionPrecision(sel, pids) : null;
+        const seconds = (performance.now() - started) / 1000;
+        const report = { selected: sel.indices.length, rows: folder.features.rows, lambda: opts.lambda, anchor: opts.anchor, scope: opts.scope, clustersWithoutReliable: sel.emptyClusters.length, precision, seconds, out };
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(report)}\n`);
+          return;
+        }
+        const lines = [
+          `selected ${sel.indices.length} of ${folder.features.rows} (λ=${opts.lambda}, anchor ${opts.anchor}, scope ${opts.scope}), ${seconds.toFixed(2)} s`,
+          `clusters without a reliable sample: ${sel.emptyClusters.length} of ${clusters.k}${sel.emptyClusters.length ? ` (e.g. ${Array.from(sel.emptyClusters.slice(0, 10)).join(', ')})` : ''}`,
+        ];
+        if (precision !== null) lines.push(`precision ${(100 * precision).toFixed(2)} %`);
+        lines.push(`wrote ${out}/selection.csv`);
+        process.stdout.write(`${lines.join('\n')}\n`);
+      }),
+    );
+}

@@ -1,0 +1,59 @@
+/**
+ * A clustering on disk: `assignments.csv` (header `row,cluster,path`, one line per feature row, in the
+ * feature folder's order) and `centroids.npy` (K × dim float32). Each file is written atomically, after
+ * all of it is computed, so a failure leaves earlier outputs intact.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { PulError } from '../core/errors.js';
+import { writeFileAtomic } from '../core/atomic-fs.js';
+import type { FeatureMatrix } from '../features/feature-matrix.js';
+import { encodeNpy, readNpy } from '../features/features-npy.js';
+
+export const ASSIGNMENTS_FILE = 'assignments.csv';
+export const CENTROIDS_FILE = 'centroids.npy';
+
+/** A clustering as read back: what selection needs. */
+export interface ClusterFiles {
+  readonly k: number;
+  readonly assignment: Int32Array;
+  readonly centroids: FeatureMatrix;
+}
+
+const quote = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+
+export async function writeClusterFiles(dir: string, clustering: ClusterFiles, paths?: readonly string[]): Promise<void> {
+  await fs.mkdir(dir, { recursive: true });
+  const lines = ['row,cluster,path'];
+  for (let i = 0; i < clustering.assignment.length; i++) lines.push(`${i},${clustering.assignment[i]},${quote(paths?.[i] ?? '')}`);
+  const csv = `${lines.join('\n')}\n`;
+  const npy = encodeNpy(clustering.centroids);
+  await writeFileAtomic(path.join(dir, CENTROIDS_FILE), npy);
+  await writeFileAtomic(path.join(dir, ASSIGNMENTS_FILE), csv);
+}
+
+/** Reads `dir`'s assignments.csv and centroids.npy, checking that every cluster id is in [0, K). */
+export async function readClusterFiles(dir: string): Promise<ClusterFiles> {
+  const centroids = await readNpy(path.join(dir, CENTROIDS_FILE));
+  const file = path.join(dir, ASSIGNMENTS_FILE);
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    throw new PulError('clustering.invalid', `cannot read ${file}: ${(err as Error).message}`, { file }, { cause: err });
+  }
+  const lines = text.split(/\r?\n/);
+  if (!/^row,cluster\b/.test(lines[0] ?? '')) throw new PulError('csv.missingColumn', `${file} must start with the header row,cluster,path`, { file, line: 1 });
+  const out: number[] = [];
+  for (let l = 1; l < lines.length; l++) {
+    const line = lines[l]!;
+    if (line === '') continue;
+    const m = /^(\d+),(-?\d+)(,|$)/.exec(line);
+    const row = m ? Number(m[1]) : NaN;
+    const cluster = m ? Number(m[2]) : NaN;
+    if (!m || row !== out.length) throw new PulError('csv.malformedLine', `${file} line ${l + 1}: expected "${out.length},<cluster>,<path>", got "${line.slice(0, 60)}"`, { file, line: l + 1 });
+    if (cluster < 0 || cluster >= centroids.rows) throw new PulError('clustering.invalid', `${file} line ${l + 1}: cluster ${cluster} is outside [0, ${centroids.rows}) (centroids.npy holds ${centroids.rows})`, { file, line: l + 1 });
+    out.push(cluster);
+  }
+  return { k: centroids.rows, assignment: Int32Array.from(out), centroids };
+}
