@@ -31,6 +31,8 @@ export { lloyd } from './clustering/lloyd.js';
 export type { LloydResult } from './clustering/lloyd.js';
 export { validateKMeansInput, inertiaOf, rowSquaredNorms } from './clustering/clustering.js';
 export type { Clustering, KMeansOptions, KMeansInit } from './clustering/clustering.js';
+export { writeClusterFiles, readClusterFiles, ASSIGNMENTS_FILE, CENTROIDS_FILE } from './clustering/cluster-files.js';
+export type { ClusterFiles } from './clustering/cluster-files.js';
 
 // selection
 export { selectReliable } from './selection/select-reliable.js';
@@ -41,6 +43,7 @@ export type { LambdaSchedule } from './selection/lambda-schedule.js';
 export { shouldStop, selectionChange } from './selection/stop-rule.js';
 export type { StopRule, StopDecision } from './selection/stop-rule.js';
 export { selectionPrecision } from './selection/selection-precision.js';
+export { writeSelectionFile, SELECTION_FILE } from './selection/selection-file.js';
 
 // evaluation
 export { distanceBlocks } from './evaluation/distance.js';
