@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { buildModel, disposeModel, featureMatrix, isPulError, learningRateAt, Rng, tf, Trainer } from '../../src/index.js';
+import { assertClose } from '../helpers/assert-close.js';
+import { TEST_BACKENDS, useBackend } from '../helpers/for-each-backend.js';
+import { withTempDir } from '../helpers/temp-dir.js';
+import { TOY_SPEC, toySource } from './toy-data.js';
+
+const SGD = { kind: 'sgd', lr: 0.05, momentum: 0.9 } as const;
+
+describe('learning-rate schedules', () => {
+  it('warm-up, step and cosine by hand', () => {
+    assertClose([learningRateAt({ ...SGD, lr: 0.1, schedule: { kind: 'step', everyEpochs: 10, gamma: 0.1 } }, 12, 40)], [0.01], { rtol: 1e-12 });
+    assertClose([learningRateAt({ ...SGD, lr: 0.1, warmupEpochs: 2 }, 1, 10)], [0.1 * (0.1 + 0.45)], { rtol: 1e-12 });
+    const cos = { ...SGD, lr: 0.1, warmupEpochs: 2, schedule: { kind: 'cosine' } } as const;
+    assertClose([learningRateAt(cos, 2, 10), learningRateAt(cos, 6, 10), learningRateAt(cos, 10, 10)], [0.1, 0.05, 0], { atol: 1e-12 });
+  });
+});
+
+for (const backend of TEST_BACKENDS) {
+  describe(`Trainer (${backend})`, () => {
+    it('learns the toy task, with the cluster term, and logs one JSON line per epoch', async () => {
+      await useBackend(backend);
+      await withTempDir(async (dir) => {
+        const model = await buildModel(TOY_SPEC, new Rng(1));
+        const centroids = featureMatrix(2, 128, new Float32Array(256).map((_, i) => (i === 0 || i === 129 ? 1 : 0)));
+        const log = path.join(dir, 'metrics.jsonl');
+        const trainer = new Trainer(model, { epochs: 6, optimizer: { ...SGD, weightDecay: 5e-4 }, clusterWeight: 0.5, centroids, metricsLog: log });
+        const events: number[] = [];
+        const records = await trainer.fit(toySource(), { progress: { update: (e) => events.push(e.done), log() {} } });
+        assert.equal(records.length, 6);
+        assert.ok(records[5]!.loss < records[0]!.loss, `loss ${records[0]!.loss} → ${records[5]!.loss}`);
+        assert.ok(records[5]!.accuracy >= 0.9, `accuracy ${records[5]!.accuracy}`);
+        assert.equal(events.length, 24);
+        const lines = (await readFile(log, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { epoch: number; loss: number });
+        assert.deepEqual(lines.map((l) => l.epoch), [1, 2, 3, 4, 5, 6]);
+        trainer.dispose();
+        disposeModel(model);
+      });
+    });
+
+    it('leaks no tensors: numTensors unchanged over two epochs after a burn-in', async () => {
+      await useBackend(backend);
+      const model = await buildModel(TOY_SPEC, new Rng(2));
+      const trainer = new Trainer(model, { epochs: 3, optimizer: { kind: 'adam', lr: 1e-3, weightDecay: 1e-4 } });
+      const source = toySource();
+      await trainer.runEpoch(source);
+      const before = tf.memory().numTensors;
+      await trainer.runEpoch(source);
+      await trainer.runEpoch(source);
+      assert.equal(tf.memory().numTensors, before);
+      trainer.dispose();
+      disposeModel(model);
+    });
+
+    it('a non-finite loss stops with training.diverged naming epoch and step', async () => {
+      await useBackend(backend);
+      const model = await buildModel(TOY_SPEC, new Rng(3));
+      // lr 1e30 blows the weights up after the first step
+      const trainer = new Trainer(model, { epochs: 2, optimizer: { ...SGD, lr: 1e30 } });
+      await assert.rejects(trainer.fit(toySource()), (e) => isPulError(e) && e.code === 'training.diverged' && /loss became (NaN|-?Infinity) at epoch 1, step [2-4] \(lr 1\.00e\+30\)/.test(e.message));
+      trainer.dispose();
+      disposeModel(model);
+    });
+  });
+}
+
+describe('Trainer options and abort', () => {
+  it('a NaN image stops training at its step (cpu)', async () => {
+    await useBackend('cpu');
+    const model = await buildModel(TOY_SPEC, new Rng(3));
+    const trainer = new Trainer(model, { epochs: 2, optimizer: SGD });
+    await assert.rejects(trainer.fit(toySource(32, 8, { epoch: 1, step: 2 })), (e) => isPulError(e) && e.code === 'training.diverged' && /epoch 2, step 3/.test(e.message));
+    trainer.dispose();
+    disposeModel(model);
+  });
+
+  it('stops at a batch boundary when the signal aborts', async () => {
+    await useBackend('cpu');
+    const model = await buildModel(TOY_SPEC, new Rng(4));
+    const trainer = new Trainer(model, { epochs: 2, optimizer: SGD });
+    const ac = new AbortController();
+    await assert.rejects(
+      trainer.fit(toySource(), { signal: ac.signal, progress: { update: (e) => e.done === 2 && ac.abort(), log() {} } }),
+      (e) => isPulError(e) && e.code === 'interrupted' && /epoch 1, step 3/.test(e.message),
+    );
+    trainer.dispose();
+    assert.throws(() => new Trainer(model, { epochs: 0, optimizer: SGD }), /epochs=0/);
+    assert.throws(() => new Trainer(model, { epochs: 1, optimizer: SGD, clusterWeight: 1 }), /needs centroids/);
+    assert.throws(() => new Trainer(model, { epochs: 1, optimizer: { ...SGD, lr: -1 } }), /learning rate -1/);
+    disposeModel(model);
+  });
+});
