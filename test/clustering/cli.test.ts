@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import { Rng, featureMatrix, readClusterFiles, writeFeatureFolder } from '../../src/index.js';
+import { runCli } from '../helpers/run-cli.js';
+import { withTempDir } from '../helpers/temp-dir.js';
+
+/** 4 well-separated blobs of 30 rows in 6-D, pid = blob. */
+async function writeBlobs(dir: string, dim = 6): Promise<void> {
+  const rng = new Rng(5);
+  const centres = Array.from({ length: 4 }, () => Array.from({ length: dim }, () => 8 * rng.normal()));
+  const data = new Float32Array(120 * dim);
+  for (let i = 0; i < 120; i++) for (let t = 0; t < dim; t++) data[i * dim + t] = centres[i % 4]![t]! + 0.5 * rng.normal();
+  await writeFeatureFolder(dir, { features: featureMatrix(120, dim, data), index: Array.from({ length: 120 }, (_, i) => ({ path: `p${i},x.jpg`, pid: i % 4, camid: 0 })) });
+}
+
+test('pul cluster and pul select on a feature folder: files, metrics, --json, exit codes, outputs kept on failure', async () => {
+  await withTempDir(async (dir) => {
+    const feats = path.join(dir, 'f');
+    const out = path.join(dir, 'c');
+    await writeBlobs(feats);
+    const ok = await runCli(['cluster', '--features', feats, '--k', '4', '--out', out, '--json']);
+    assert.equal(ok.code, 0, ok.stderr);
+    const report = JSON.parse(ok.stdout) as Record<string, number>;
+    assert.ok(report.inertia! > 0 && report.iterations! >= 1);
+    assert.equal(report.nmi, 1);
+    assert.equal(report.accuracy, 1);
+    const files = await readClusterFiles(out);
+    assert.equal(files.assignment.length, 120);
+    assert.equal(files.centroids.rows, 4);
+    const csvBefore = await readFile(path.join(out, 'assignments.csv'), 'utf8');
+    assert.match(csvBefore, /^row,cluster,path\n0,\d,"p0,x.jpg"\n/);
+
+    const text = await runCli(['cluster', '--features', feats, '--k', '4', '--out', out]);
+    assert.match(text.stdout, /inertia +\d/);
+    assert.match(text.stdout, /NMI +1\.0000/);
+
+    const tooMany = await runCli(['cluster', '--features', feats, '--k', '121', '--out', out]);
+    assert.equal(tooMany.code, 2);
+    assert.match(tooMany.stderr, /K=121 exceeds the 120 rows.*--k/);
+    assert.equal(await readFile(path.join(out, 'assignments.csv'), 'utf8'), csvBefore);
+    assert.equal((await runCli(['cluster', '--features', feats, '--k', '0', '--out', out])).code, 2);
+
+    const sel = await runCli(['select', '--features', feats, '--clusters', out, '--lambda', '0.9', '--anchor', 'nearest-sample', '--scope', 'any', '--json']);
+    assert.equal(sel.code, 0, sel.stderr);
+    const s = JSON.parse(sel.stdout) as Record<string, number>;
+    assert.ok(s.selected! > 60 && s.selected! <= 120, `selected ${s.selected}`);
+    assert.equal(s.precision, 1);
+    const selection = await readFile(path.join(out, 'selection.csv'), 'utf8');
+    assert.equal(selection.trim().split('\n').length, s.selected! + 1);
+
+    const badLambda = await runCli(['select', '--features', feats, '--clusters', out, '--lambda', '2']);
+    assert.equal(badLambda.code, 2);
+    assert.match(badLambda.stderr, /λ=2 is outside \[-1, 1\]/);
+    const tooSmall = await runCli(['select', '--features', feats, '--clusters', out, '--lambda', '1', '--min-selected', '5']);
+    assert.equal(tooSmall.code, 3);
+    assert.match(tooSmall.stderr, /selection.tooSmall/);
+    assert.equal(await readFile(path.join(out, 'selection.csv'), 'utf8'), selection);
+
+    const other = path.join(dir, 'g');
+    await writeBlobs(other, 5);
+    const mismatch = await runCli(['select', '--features', other, '--clusters', out, '--lambda', '0.5']);
+    assert.equal(mismatch.code, 3);
+    assert.match(mismatch.stderr, /dimension 5 but the centroids have 6/);
+  });
+});
