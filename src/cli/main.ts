@@ -9,11 +9,12 @@ import { registerInfo } from './commands/info.js';
 import { registerEval } from './commands/eval.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerDatasets } from './commands/datasets.js';
+import { registerTrain } from './commands/train.js';
 import { registerCluster } from './commands/cluster.js';
 import { registerSelect } from './commands/select.js';
 import { reportError } from './run-action.js';
 
-const COMMANDS: readonly ((program: Command) => void)[] = [registerInfo, registerEval, registerInspect, registerDatasets, registerCluster, registerSelect];
+const COMMANDS: readonly ((program: Command) => void)[] = [registerInfo, registerEval, registerInspect, registerDatasets, registerCluster, registerSelect, registerTrain];
 
 export function buildProgram(): Command {
   const program = new Command('pul')
