@@ -31,6 +31,7 @@ export function lloyd(x: FeatureMatrix, init: ArrayLike<number>, k: number, maxI
   const lower = new Float64Array(n);
   const drift = new Float64Array(k);
   const recomputed: number[] = [];
+  const sums = new CentreSums(x, k);
 
   const assignRows = (rows: Int32Array, count: number) => {
     if (count === 0) return;
@@ -38,19 +39,26 @@ export function lloyd(x: FeatureMatrix, init: ArrayLike<number>, k: number, maxI
     const ct = transposedPoints(c32, k, d, rowSquaredNorms(c32, k, d));
     try {
       const per = blockRows(k);
-      const block = new Float32Array(Math.min(per, count) * d);
+      const cNorms = ct.norms;
+      // all rows: read x in place; otherwise gather the rows into one block
+      const contiguous = count === n;
+      const block = contiguous ? x.data : new Float32Array(Math.min(per, count) * d);
       for (let start = 0; start < count; start += per) {
         const m = Math.min(per, count - start);
-        for (let r = 0; r < m; r++) block.set(x.data.subarray(rows[start + r]! * d, (rows[start + r]! + 1) * d), r * d);
-        const dots = dotBlock(m === block.length / d ? block : block.subarray(0, m * d), m, ct);
+        let dots: Float32Array;
+        if (contiguous) dots = dotBlock(x.data.subarray(start * d, (start + m) * d), m, ct);
+        else {
+          for (let r = 0; r < m; r++) block.set(x.data.subarray(rows[start + r]! * d, (rows[start + r]! + 1) * d), r * d);
+          dots = dotBlock(m * d === block.length ? block : block.subarray(0, m * d), m, ct);
+        }
         for (let r = 0; r < m; r++) {
-          const i = rows[start + r]!;
+          const i = contiguous ? start + r : rows[start + r]!;
           let best = Infinity;
           let second = Infinity;
           let arg = 0;
           const o = r * k;
           for (let j = 0; j < k; j++) {
-            const dist = norms[i]! + ct.norms[j]! - 2 * dots[o + j]!;
+            const dist = norms[i]! + cNorms[j]! - 2 * dots[o + j]!;
             if (dist < best) {
               second = best;
               best = dist;
@@ -81,6 +89,8 @@ export function lloyd(x: FeatureMatrix, init: ArrayLike<number>, k: number, maxI
   };
 
   const pending = new Int32Array(n);
+  const all = new Int32Array(n);
+  for (let i = 0; i < n; i++) all[i] = i;
   const boundedAssign = () => {
     let max1 = 0;
     let max2 = 0;
@@ -93,21 +103,30 @@ export function lloyd(x: FeatureMatrix, init: ArrayLike<number>, k: number, maxI
       } else if (drift[j]! > max2) max2 = drift[j]!;
     }
     const half = halfSeparation(centres, k, d);
-    let count = 0;
+    let loose = 0;
     for (let i = 0; i < n; i++) {
       const a = labels[i]!;
       upper[i] = upper[i]! + drift[a]!;
       lower[i] = lower[i]! - (a === argMax ? max2 : max1);
-      const bound = Math.max(half[a]!, lower[i]!);
-      if (upper[i]! <= bound) continue;
-      upper[i] = exactDistance(i, a);
-      if (upper[i]! > bound) pending[count++] = i;
+      if (upper[i]! > Math.max(half[a]!, lower[i]!)) pending[loose++] = i;
     }
-    assignRows(pending, count);
+    // most rows unproved even before tightening: skip the per-row exact distances, recompute all
+    if (loose > 0.85 * n) {
+      assignRows(all, n);
+      return;
+    }
+    let count = 0;
+    for (let p = 0; p < loose; p++) {
+      const i = pending[p]!;
+      const a = labels[i]!;
+      upper[i] = exactDistance(i, a);
+      if (upper[i] > Math.max(half[a]!, lower[i]!)) pending[count++] = i;
+    }
+    // most rows unproved: one contiguous pass is cheaper than gathering them
+    if (count > 0.7 * n) assignRows(all, n);
+    else assignRows(pending, count);
   };
 
-  const all = new Int32Array(n);
-  for (let i = 0; i < n; i++) all[i] = i;
   let iterations = 0;
   let strict = false;
   let converged = false;
@@ -115,7 +134,7 @@ export function lloyd(x: FeatureMatrix, init: ArrayLike<number>, k: number, maxI
     if (it === 0) assignRows(all, n);
     else boundedAssign();
     iterations = it + 1;
-    const next = updateCentres(x, labels, centres, k);
+    const next = sums.update(labels, centres);
     let shift = 0;
     for (let j = 0; j < k; j++) {
       let s = 0;
@@ -147,50 +166,83 @@ function sameLabels(a: Int32Array, b: Int32Array): boolean {
   return true;
 }
 
-/** Means of the assigned rows; an empty cluster takes the row farthest from its own (old) centre. */
-export function updateCentres(x: FeatureMatrix, labels: Int32Array, old: Float64Array, k: number): Float64Array {
-  const d = x.dim;
-  const sums = new Float64Array(k * d);
-  const counts = new Float64Array(k);
-  for (let i = 0; i < x.rows; i++) {
-    const a = labels[i]!;
-    counts[a] = counts[a]! + 1;
-    const xo = i * d;
-    const so = a * d;
-    for (let t = 0; t < d; t++) sums[so + t] = sums[so + t]! + x.data[xo + t]!;
+/**
+ * Per-cluster float64 sums and counts kept across iterations: only rows whose label changed move
+ * (Hamerly's incremental update), instead of an O(N·D) pass every iteration.
+ */
+export class CentreSums {
+  private readonly sums: Float64Array;
+  private readonly counts: Float64Array;
+  private readonly previous: Int32Array;
+
+  constructor(
+    private readonly x: FeatureMatrix,
+    private readonly k: number,
+  ) {
+    this.sums = new Float64Array(k * x.dim);
+    this.counts = new Float64Array(k);
+    this.previous = new Int32Array(x.rows).fill(-1);
   }
+
+  /** New centres (K × D) for `labels`; `old` gives empty clusters' relocation distances (as scikit-learn). */
+  update(labels: Int32Array, old: Float64Array): Float64Array {
+    const { x, k, sums, counts, previous } = this;
+    const d = x.dim;
+    for (let i = 0; i < x.rows; i++) {
+      const a = labels[i]!;
+      const p = previous[i]!;
+      if (a === p) continue;
+      const xo = i * d;
+      if (p >= 0) {
+        counts[p] = counts[p]! - 1;
+        const po = p * d;
+        for (let t = 0; t < d; t++) sums[po + t] = sums[po + t]! - x.data[xo + t]!;
+      }
+      counts[a] = counts[a]! + 1;
+      const so = a * d;
+      for (let t = 0; t < d; t++) sums[so + t] = sums[so + t]! + x.data[xo + t]!;
+      previous[i] = a;
+    }
+    const out = Float64Array.from(sums);
+    const n = Float64Array.from(counts);
+    relocateEmpty(x, labels, old, out, n, k);
+    for (let j = 0; j < k; j++) {
+      if (n[j]! > 0) for (let t = 0; t < d; t++) out[j * d + t] = out[j * d + t]! / n[j]!;
+      else for (let t = 0; t < d; t++) out[j * d + t] = old[j * d + t]!;
+    }
+    return out;
+  }
+}
+
+/** scikit-learn's _relocate_empty_clusters: each empty cluster takes the row farthest from its old centre, farthest first. */
+function relocateEmpty(x: FeatureMatrix, labels: Int32Array, old: Float64Array, sums: Float64Array, counts: Float64Array, k: number): void {
+  const d = x.dim;
   const empty: number[] = [];
   for (let j = 0; j < k; j++) if (counts[j] === 0) empty.push(j);
-  if (empty.length > 0) {
-    // scikit-learn's _relocate_empty_clusters: the rows farthest from their old centres, farthest first
-    const far = new Float64Array(x.rows);
-    for (let i = 0; i < x.rows; i++) {
-      let s = 0;
-      const xo = i * d;
-      const co = labels[i]! * d;
-      for (let t = 0; t < d; t++) {
-        const v = x.data[xo + t]! - old[co + t]!;
-        s += v * v;
-      }
-      far[i] = s;
+  if (empty.length === 0) return;
+  const far = new Float64Array(x.rows);
+  for (let i = 0; i < x.rows; i++) {
+    let s = 0;
+    const xo = i * d;
+    const co = labels[i]! * d;
+    for (let t = 0; t < d; t++) {
+      const v = x.data[xo + t]! - old[co + t]!;
+      s += v * v;
     }
-    for (const j of empty) {
-      let arg = 0;
-      for (let i = 1; i < x.rows; i++) if (far[i]! > far[arg]!) arg = i;
-      far[arg] = -1;
-      const from = labels[arg]!;
-      counts[from] = counts[from]! - 1;
-      counts[j] = 1;
-      for (let t = 0; t < d; t++) {
-        sums[from * d + t] = sums[from * d + t]! - x.data[arg * d + t]!;
-        sums[j * d + t] = x.data[arg * d + t]!;
-      }
+    far[i] = s;
+  }
+  for (const j of empty) {
+    let arg = 0;
+    for (let i = 1; i < x.rows; i++) if (far[i]! > far[arg]!) arg = i;
+    far[arg] = -1;
+    const from = labels[arg]!;
+    counts[from] = counts[from]! - 1;
+    counts[j] = 1;
+    for (let t = 0; t < d; t++) {
+      sums[from * d + t] = sums[from * d + t]! - x.data[arg * d + t]!;
+      sums[j * d + t] = x.data[arg * d + t]!;
     }
   }
-  for (let j = 0; j < k; j++) {
-    if (counts[j]! > 0) for (let t = 0; t < d; t++) sums[j * d + t] = sums[j * d + t]! / counts[j]!;
-  }
-  return sums;
 }
 
 /** Half the distance from each centre to its nearest other centre (Hamerly's s(j)). */
