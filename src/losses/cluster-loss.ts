@@ -24,7 +24,7 @@ export function l2NormalizeRows(x: tf.Tensor2D): tf.Tensor2D {
 export function clusterLoss(embeddings: tf.Tensor2D, labels: tf.Tensor1D, centroids: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => {
     const target = tf.gather(centroids, tf.cast(labels, 'int32'));
-    return tf.mean(tf.sum(tf.square(tf.sub(l2NormalizeRows(embeddings), target)), 1)) as tf.Scalar;
+    return tf.mean<tf.Scalar>(tf.sum(tf.square(tf.sub(l2NormalizeRows(embeddings), target)), 1));
   });
 }
 

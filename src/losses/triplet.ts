@@ -29,6 +29,6 @@ export function tripletBatchHard(embeddings: tf.Tensor2D, labels: tf.Tensor1D, o
     const big = tf.mul(tf.max(d), 2);
     const hardestPos = tf.max(tf.mul(d, same), 1);
     const hardestNeg = tf.min(tf.add(d, tf.mul(same, big)), 1);
-    return tf.mean(tf.relu(tf.add(tf.sub(hardestPos, hardestNeg), margin))) as tf.Scalar;
+    return tf.mean<tf.Scalar>(tf.relu(tf.add(tf.sub(hardestPos, hardestNeg), margin)));
   });
 }

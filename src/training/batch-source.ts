@@ -21,7 +21,7 @@ export interface BatchSource {
   /** Batches per epoch (for progress and schedules). */
   readonly stepsPerEpoch: number;
   /** The batches of epoch `epoch` (0-based); the same epoch gives the same batches (resume). */
-  batches(epoch: number, signal?: AbortSignal): AsyncIterable<TrainBatch>;
+  batches(epoch: number, signal?: AbortSignal): AsyncIterable<TrainBatch> | Iterable<TrainBatch>;
 }
 
 export interface DatasetBatchOptions extends ImageSpec {

@@ -87,7 +87,7 @@ export class Trainer {
     this.optimizer = createOptimizer(opts.optimizer);
     this.centroids = c === null ? null : tf.tidy(() => {
       const t = tf.tensor2d(c.data, [c.rows, c.dim]);
-      return tf.div(t, tf.sqrt(tf.maximum(tf.sum(tf.square(t), 1, true), 1e-12))) as tf.Tensor2D;
+      return tf.div<tf.Tensor2D>(t, tf.sqrt(tf.maximum(tf.sum(tf.square(t), 1, true), 1e-12)));
     });
   }
 
@@ -162,7 +162,7 @@ export class Trainer {
     try {
       const { value, grads } = tf.variableGrads(() => {
         const [emb, logits] = this.model.net.apply(x, { training: true }) as [tf.Tensor2D, tf.Tensor2D];
-        hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'int32'))) as tf.Scalar;
+        hits = tf.keep(tf.sum<tf.Scalar>(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'int32')));
         return pulObjective(emb, logits, y, this.centroids, {
           labelSmoothing: this.opts.labelSmoothing ?? 0,
           clusterWeight: this.opts.clusterWeight ?? 0,

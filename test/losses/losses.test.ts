@@ -74,10 +74,10 @@ for (const backend of TEST_BACKENDS) {
       const y = tf.tensor1d([0, 2, 1], 'int32');
       const c = tf.tidy(() => {
         const t = tf.tensor2d([[1, 2, -1, 0], [0, 1, 1, 1], [-1, 0, 0, 2]]);
-        return tf.div(t, tf.norm(t, 2, 1, true)) as tf.Tensor2D;
+        return tf.div<tf.Tensor2D>(t, tf.norm(t, 2, 1, true));
       });
       const x = [[0.3, -1.2, 0.8, 0.1], [1.5, 0.2, -0.4, 0.9], [-0.7, 0.6, 1.1, -0.3]];
-      const logitsOf = (t: tf.Tensor2D) => tf.slice(t, [0, 0], [3, 3]) as tf.Tensor2D;
+      const logitsOf = (t: tf.Tensor2D): tf.Tensor2D => tf.slice(t, [0, 0], [3, 3]);
       const fns: Record<string, (t: tf.Tensor2D) => tf.Scalar> = {
         'cross-entropy': (t) => crossEntropy(logitsOf(t), y, { labelSmoothing: 0.1 }),
         cluster: (t) => clusterLoss(t, y, c),

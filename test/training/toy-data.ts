@@ -21,7 +21,7 @@ export function toySource(n = 32, batch = 8, poison: { epoch: number; step: numb
   }
   return {
     stepsPerEpoch: Math.floor(n / batch),
-    async *batches(epoch: number): AsyncIterable<TrainBatch> {
+    *batches(epoch: number): Iterable<TrainBatch> {
       const order = new Rng(epoch + 1).shuffle(Array.from({ length: n }, (_, i) => i));
       for (let s = 0; s + batch <= n; s += batch) {
         const pixels = new Float32Array(batch * px);
