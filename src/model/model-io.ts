@@ -95,11 +95,11 @@ export function fileIOHandler(dir: string): tf.io.IOHandler {
         offset += b.byteLength;
       }
       return {
-        modelTopology: json.modelTopology as tf.io.ModelArtifacts['modelTopology'],
+        modelTopology: json.modelTopology,
         weightSpecs: specs,
         weightData: weightData.buffer,
         ...(json.format === undefined ? {} : { format: json.format }),
-      } as tf.io.ModelArtifacts;
+      };
     },
   };
 }
