@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { encodeIdx, fileIOHandler, Rng, selectBackend, tf } from '../../src/index.js';
+import { runCli } from '../helpers/run-cli.js';
+import { withTempDir } from '../helpers/temp-dir.js';
+
+/** An IDX set of `n` 28×28 images: label 0 bright on the left half, label 1 on the right. */
+async function writeIdxSet(dir: string, set: string, n: number, rng: Rng): Promise<void> {
+  const px = new Uint8Array(n * 784);
+  const labels = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    labels[i] = i % 2;
+    for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) px[i * 784 + y * 28 + x] = ((x < 14) === (i % 2 === 0) ? 200 : 30) + rng.int(40);
+  }
+  await writeFile(path.join(dir, `${set}-images-idx3-ubyte`), encodeIdx([n, 28, 28], px));
+  await writeFile(path.join(dir, `${set}-labels-idx1-ubyte`), encodeIdx([n], labels));
+}
+
+describe('pul train (CLI)', () => {
+  it('trains, checkpoints per epoch (loadable by plain tfjs), resumes, and rejects bad options', async () => {
+    await withTempDir(async (root) => {
+      const rng = new Rng(1);
+      await writeIdxSet(root, 'train', 48, rng);
+      await writeIdxSet(root, 't10k', 20, rng);
+      const out = path.join(root, 'run');
+      const common = ['--backend', 'wasm', 'train', '--data', root, '--out', out, '--model', 'fmnist', '--batch', '8', '--lr', '0.05', '--json'];
+      const first = await runCli([...common, '--epochs', '2']);
+      assert.equal(first.code, 0, first.stderr);
+      const summary = JSON.parse(first.stdout) as { epochs: { epoch: number }[]; testImages: number; testAccuracy: number; checkpoint: string };
+      assert.deepEqual(summary.epochs.map((e) => e.epoch), [1, 2]);
+      assert.equal(summary.testImages, 20);
+      assert.ok(summary.testAccuracy >= 0.9, `test accuracy ${summary.testAccuracy}`);
+      assert.equal(summary.checkpoint, path.join(out, 'epoch-002'));
+      const meta = JSON.parse(await readFile(path.join(out, 'epoch-002', 'meta.json'), 'utf8')) as { model: { classes: number; input: unknown }; epoch: number };
+      assert.equal(meta.model.classes, 2);
+      assert.equal(meta.epoch, 2);
+      await selectBackend('cpu');
+      const plain = await tf.loadLayersModel(fileIOHandler(summary.checkpoint));
+      assert.deepEqual(plain.outputs.map((o) => o.shape), [[null, 128], [null, 2]]);
+      plain.dispose();
+
+      const resumed = await runCli([...common, '--epochs', '3', '--resume']);
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.deepEqual((JSON.parse(resumed.stdout) as { epochs: { epoch: number }[] }).epochs.map((e) => e.epoch), [3]);
+      assert.match(resumed.stderr, /resuming .*epoch-002 after epoch 2/);
+      const lines = (await readFile(path.join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n');
+      assert.equal(lines.length, 3);
+
+      const bad = await runCli([...common, '--model', 'vgg']);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /unknown model "vgg"/);
+      const badBatch = await runCli([...common, '--batch', '1']);
+      assert.equal(badBatch.code, 2);
+    });
+  });
+});
