@@ -149,7 +149,9 @@ export class Trainer {
     this.completedEpochs++;
     if (this.opts.metricsLog !== undefined) {
       await mkdir(path.dirname(this.opts.metricsLog), { recursive: true });
-      await appendFile(this.opts.metricsLog, `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
+      // RSS and tensor count per epoch: a leak shows as a rising line in the log.
+      const memory = { rssMB: Math.round(process.memoryUsage().rss / 2 ** 20), tensors: tf.memory().numTensors };
+      await appendFile(this.opts.metricsLog, `${JSON.stringify({ time: new Date().toISOString(), ...record, ...memory })}\n`);
     }
     return record;
   }
