@@ -62,7 +62,7 @@ async function sklearnFigures(work: string | null): Promise<{ results: SkResult[
 
 async function main(): Promise<void> {
   const info = await selectBackend('wasm');
-  process.stdout.write(`backend: ${describeBackend(info)}\n`);
+  process.stdout.write(`${describeBackend(info)}\n(the machine is shared: ratios are only meaningful within one run)\n`);
   const work = peersAvailable() ? mkdtempSync(path.join(os.tmpdir(), 'pul-peers-')) : null;
   try {
     if (work) cpSync(PEERS_DIR, work, { recursive: true });
