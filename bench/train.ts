@@ -7,8 +7,9 @@
 import { buildModel, disposeModel, MODEL_PRESETS, Rng, selectBackend, tf, Trainer, type BatchSource, type TrainBatch } from '../src/index.js';
 
 /** RESULTS.md §3: forward img/s (batch 256, no grad) and train img/s (batch 64, SGD step). */
-const PYTORCH = { fmnist: { forward: 2524, train: 1142 }, reid: { forward: 183, train: 85 } } as const;
-const PLAN = { fmnist: { trainSteps: 30, forwardBatches: 8 }, reid: { trainSteps: 6, forwardBatches: 2 } } as const;
+const PYTORCH: Record<string, { forward: number; train: number } | undefined> = { fmnist: { forward: 2524, train: 1142 }, reid: { forward: 183, train: 85 } };
+/** resnet18 (width 0.5, last stride 1, 128×64) has no PyTorch figure: shown to size the ResNet option. */
+const PLAN = { fmnist: { trainSteps: 30, forwardBatches: 8 }, reid: { trainSteps: 6, forwardBatches: 2 }, resnet18: { trainSteps: 3, forwardBatches: 1 } } as const;
 
 function randomSource(shape: readonly [number, number, number, number], classes: number, steps: number, rng: Rng): BatchSource {
   const n = shape[0] * shape[1] * shape[2] * shape[3];
@@ -25,7 +26,7 @@ function randomSource(shape: readonly [number, number, number, number], classes:
 async function main(): Promise<void> {
   const backend = await selectBackend();
   const rows: Record<string, unknown>[] = [];
-  for (const name of ['fmnist', 'reid'] as const) {
+  for (const name of ['fmnist', 'reid', 'resnet18'] as const) {
     const spec = MODEL_PRESETS[name];
     const model = await buildModel(spec, new Rng(1));
     const { height: h, width: w, channels: c } = spec.input;
@@ -48,20 +49,22 @@ async function main(): Promise<void> {
     const forwardIps = (256 * PLAN[name].forwardBatches) / ((performance.now() - t0) / 1000);
     x.dispose();
     disposeModel(model);
+    const torch = PYTORCH[name];
     rows.push({
       net: name,
       trainImgPerS: Math.round(rec.imagesPerSecond),
-      trainRatio: +(rec.imagesPerSecond / PYTORCH[name].train).toFixed(2),
+      trainRatio: torch ? +(rec.imagesPerSecond / torch.train).toFixed(2) : null,
       forwardImgPerS: Math.round(forwardIps),
-      forwardRatio: +(forwardIps / PYTORCH[name].forward).toFixed(2),
-      pytorchTrain: PYTORCH[name].train,
-      pytorchForward: PYTORCH[name].forward,
+      forwardRatio: torch ? +(forwardIps / torch.forward).toFixed(2) : null,
+      pytorchTrain: torch?.train ?? null,
+      pytorchForward: torch?.forward ?? null,
     });
   }
   process.stdout.write(`backend: ${backend.backend}; PyTorch figures from ../shared/peers/RESULTS.md §3 (same 2-core VM, shared)\n`);
   process.stdout.write('net     train img/s (×PyTorch)   forward img/s (×PyTorch)\n');
   for (const r of rows) {
-    process.stdout.write(`${String(r['net']).padEnd(8)}${String(r['trainImgPerS']).padStart(8)} (${String(r['trainRatio'])}× of ${String(r['pytorchTrain'])})   ${String(r['forwardImgPerS']).padStart(8)} (${String(r['forwardRatio'])}× of ${String(r['pytorchForward'])})\n`);
+    const vs = (ratio: unknown, torch: unknown): string => (typeof torch === 'number' ? `(${String(ratio)}× of ${torch})` : '(no PyTorch figure)');
+    process.stdout.write(`${String(r['net']).padEnd(9)}${String(r['trainImgPerS']).padStart(7)} ${vs(r['trainRatio'], r['pytorchTrain'])}   ${String(r['forwardImgPerS']).padStart(8)} ${vs(r['forwardRatio'], r['pytorchForward'])}\n`);
   }
   process.stdout.write(`${JSON.stringify({ backend: backend.backend, rows })}\n`);
 }
