@@ -117,7 +117,9 @@ export async function buildModel(spec: ModelSpec, rng: Rng): Promise<ReidModel> 
 
 function attachClassifier(input: Sym, embedding: Sym, spec: ModelSpec, rng: Rng): tf.LayersModel {
   let h = batchNorm(LAYER_BNNECK).apply(embedding) as Sym;
-  if (spec.dropout > 0) h = tf.layers.dropout({ rate: spec.dropout, seed: rng.int(2 ** 31 - 1) }).apply(h) as Sym;
+  // No seed: a seeded tfjs dropout layer draws the same mask at every step. Dropout > 0 therefore
+  // makes training non-repeatable; the presets use 0 (as train_ref.py).
+  if (spec.dropout > 0) h = tf.layers.dropout({ rate: spec.dropout }).apply(h) as Sym;
   const logits = tf.layers
     .dense({ units: spec.classes, name: LAYER_CLASSIFIER, kernelInitializer: makeInitializer(spec.classifierInit, rng), biasInitializer: 'zeros' })
     .apply(h) as Sym;
