@@ -99,6 +99,8 @@ export type { RunOverview } from './pipeline/describe-run.js';
 // model
 export { buildModel, replaceClassifier, reidModelFrom, modelPreset, countTrainableParams, disposeModel, MODEL_PRESETS, ARCHITECTURES, LAYER_EMBEDDING, LAYER_BNNECK, LAYER_CLASSIFIER } from './model/build-model.js';
 export type { ModelSpec, ReidModel, Architecture, ModelPresetName } from './model/build-model.js';
+export { referenceBackbone } from './model/reference-nets.js';
+export type { ReferenceNetName } from './model/reference-nets.js';
 export { makeInitializer, INIT_KINDS } from './model/initializers.js';
 export type { InitKind } from './model/initializers.js';
 export { fileIOHandler, loadLayersModelFromDir, MODEL_JSON, WEIGHTS_BIN } from './model/model-io.js';
