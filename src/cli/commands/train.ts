@@ -27,6 +27,7 @@ interface TrainCliOptions {
   schedule: 'constant' | 'cosine' | 'step';
   warmup: number;
   labelSmoothing: number;
+  dropout?: number;
   augment: 'none' | 'reid' | 'pul';
   seed: number;
   format?: DatasetFormat;
@@ -80,6 +81,7 @@ export function registerTrain(program: Command): void {
     .option('--optimizer <kind>', 'sgd | adam', parseChoice(['sgd', 'adam'] as const), 'sgd')
     .option('--schedule <kind>', 'constant | cosine | step (×0.1 every 20 epochs)', parseChoice(['constant', 'cosine', 'step'] as const), 'constant')
     .option('--warmup <epochs>', 'linear warm-up epochs', parseNumber(0, false), 0)
+    .option('--dropout <p>', 'dropout before the classifier, in [0, 1) (default: the model preset\'s)', parseNumber(0, false))
     .option('--label-smoothing <e>', 'cross-entropy label smoothing ε', parseNumber(0, false), 0)
     .option('--augment <kind>', 'none | reid (flip, pad-crop, erasing) | pul (rotation/shift, the authors\' Keras setting)', parseChoice(['none', 'reid', 'pul'] as const), 'none')
     .option('--seed <s>', 'random seed', parseNumber(0, true), 1)
@@ -96,7 +98,7 @@ export function registerTrain(program: Command): void {
         if (train.length === 0) throw new PulError('dataset.empty', `${opts.data}: no labelled training images`, { file: opts.data });
         const classes = labelMap(train);
         const labels = Int32Array.from(train, (s) => classes.get(s.pid as number)!);
-        const spec = { ...modelPreset(opts.model), classes: classes.size };
+        const spec = { ...modelPreset(opts.model), classes: classes.size, ...(opts.dropout === undefined ? {} : { dropout: opts.dropout }) };
         const progress = streamProgress();
         const controller = new AbortController();
         const onSigint = (): void => controller.abort();
