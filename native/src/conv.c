@@ -91,7 +91,7 @@ static void fwd_task(void *p, int task, int worker) {
       if (c->bias)
         for (int j = 0; j < g->co; j++) yr[j] += c->bias[j];
       if (c->relu)
-        for (int j = 0; j < g->co; j++) yr[j] = yr[j] > 0 ? yr[j] : 0;
+        for (int j = 0; j < g->co; j++) yr[j] = yr[j] < 0 ? 0 : yr[j]; /* NaN stays NaN: divergence must show */
     }
   }
 }

@@ -122,3 +122,12 @@ test('matMul (transposes, batches, a broadcast B) matches the cpu backend', asyn
     assert.ok(relativeMaxError(got.d, ref.d) <= 1e-5, `${JSON.stringify([as, bs, ta, tb])}: ${relativeMaxError(got.d, ref.d)}`);
   }
 });
+
+test('a NaN input stays NaN through a fused convolution + ReLU (divergence must reach the loss)', async () => {
+  await selectBackend('wasm');
+  const y = tf.tidy(() => tf.fused.conv2d({ x: tf.tensor4d([Number.NaN, 1, 2, 3], [1, 2, 2, 1]), filter: tf.ones([1, 1, 1, 2]), strides: 1, pad: 'same', activation: 'relu' }));
+  const values = Array.from(await y.data());
+  y.dispose();
+  assert.ok(Number.isNaN(values[0]!) && Number.isNaN(values[1]!), `got ${values.join(', ')}`);
+  assert.deepEqual(values.slice(2), [1, 1, 2, 2, 3, 3]);
+});
