@@ -106,6 +106,7 @@ export type { InitKind } from './model/initializers.js';
 export { fileIOHandler, loadLayersModelFromDir, MODEL_JSON, WEIGHTS_BIN } from './model/model-io.js';
 export { extractFeatures } from './features/extract-features.js';
 export type { ExtractOptions } from './features/extract-features.js';
+export { extractFeatureFolder } from './features/extract-folder.js';
 
 // losses
 export { crossEntropy } from './losses/cross-entropy.js';

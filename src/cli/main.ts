@@ -8,13 +8,14 @@ import { PACKAGE_VERSION } from '../index.js';
 import { registerInfo } from './commands/info.js';
 import { registerEval } from './commands/eval.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerExtract } from './commands/extract.js';
 import { registerDatasets } from './commands/datasets.js';
 import { registerTrain } from './commands/train.js';
 import { registerCluster } from './commands/cluster.js';
 import { registerSelect } from './commands/select.js';
 import { reportError } from './run-action.js';
 
-const COMMANDS: readonly ((program: Command) => void)[] = [registerInfo, registerEval, registerInspect, registerDatasets, registerCluster, registerSelect, registerTrain];
+const COMMANDS: readonly ((program: Command) => void)[] = [registerInfo, registerExtract, registerEval, registerInspect, registerDatasets, registerCluster, registerSelect, registerTrain];
 
 export function buildProgram(): Command {
   const program = new Command('pul')

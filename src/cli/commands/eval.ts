@@ -1,13 +1,18 @@
 /** `pul eval --query DIR --gallery DIR`: Market-1501 mAP / CMC / mINP of two feature folders. */
 import type { Command } from 'commander';
-import { evaluateFeatures, readFeatureFolder, type ApDefinition, type DistanceMetric, type RankReport } from '../../index.js';
+import { PulError, disposeModel, evaluateFeatures, extractFeatureFolder, loadDataset, parseClassList, parseDatasetFormat, readFeatureFolder, samplesOf, streamProgress, type DatasetFormat, type FeatureFolder, type ApDefinition, type DistanceMetric, type RankReport } from '../../index.js';
 import { parseChoice, parseRanks } from '../parse-options.js';
 import { runAction } from '../run-action.js';
 import { activateBackend } from '../global-options.js';
+import { loadCheckpointOption } from '../checkpoint-option.js';
 
 interface EvalOptions {
-  query: string;
-  gallery: string;
+  query?: string;
+  gallery?: string;
+  checkpoint?: string;
+  data?: string;
+  format?: DatasetFormat;
+  classes?: number[];
   metric: DistanceMetric;
   ranks: number[];
   ap: ApDefinition;
@@ -31,8 +36,12 @@ export function registerEval(program: Command): void {
   program
     .command('eval')
     .description('evaluate retrieval of query features against gallery features (Market-1501 protocol: mAP, CMC, mINP)')
-    .requiredOption('--query <dir>', 'query feature folder (features.npy + index.csv)')
-    .requiredOption('--gallery <dir>', 'gallery feature folder (features.npy + index.csv)')
+    .option('--query <dir>', 'query feature folder (features.npy + index.csv)')
+    .option('--gallery <dir>', 'gallery feature folder (features.npy + index.csv)')
+    .option('--checkpoint <dir>', "instead: a checkpoint (or run folder) whose embeddings of --data's query and gallery are evaluated")
+    .option('--data <path>', 'with --checkpoint: a data set with query and gallery splits')
+    .option('--format <format>', 'with --data: force a dataset layout', parseDatasetFormat)
+    .option('--classes <list>', 'with --data (IDX): keep these labels, e.g. 5-9', parseClassList)
     .option('--metric <metric>', 'cosine (on L2-normalised features) or euclidean', parseChoice(['cosine', 'euclidean'] as const), 'cosine')
     .option('--ranks <list>', 'CMC ranks to report', parseRanks, [1, 5, 10, 20])
     .option('--ap <definition>', "standard (torchreid) or trapezoid (the original Market-1501 / PUL code)", parseChoice(['standard', 'trapezoid'] as const), 'standard')
@@ -43,19 +52,43 @@ export function registerEval(program: Command): void {
       runAction(async (opts: EvalOptions) => {
         await activateBackend(program);
         const started = performance.now();
-        const [query, gallery] = await Promise.all([readFeatureFolder(opts.query), readFeatureFolder(opts.gallery)]);
-        const report = evaluateFeatures(query, gallery, { metric: opts.metric, ranks: opts.ranks, ap: opts.ap, removeSameCamera: opts.cameraFilter, ...(opts.rerank ? { rerank: {} } : {}) }, { query: opts.query, gallery: opts.gallery });
+        const { query, gallery, sources } = await featuresToEvaluate(opts);
+        const report = evaluateFeatures(query, gallery, { metric: opts.metric, ranks: opts.ranks, ap: opts.ap, removeSameCamera: opts.cameraFilter, ...(opts.rerank ? { rerank: {} } : {}) }, sources);
         const seconds = (performance.now() - started) / 1000;
         if (opts.json) {
           process.stdout.write(`${JSON.stringify({ ...report, metric: opts.metric, rerank: opts.rerank ?? false, ap: opts.ap, queries: query.features.rows, gallery: gallery.features.rows, seconds })}\n`);
         } else {
           process.stdout.write(
             formatRankReport(report, [
-              `query: ${opts.query} (${query.features.rows} × ${query.features.dim}), gallery: ${opts.gallery} (${gallery.features.rows})`,
+              `query: ${sources.query} (${query.features.rows} × ${query.features.dim}), gallery: ${sources.gallery} (${gallery.features.rows})`,
               `metric: ${opts.metric}${opts.rerank ? ' + k-reciprocal re-ranking' : ''}, AP: ${opts.ap}${opts.cameraFilter ? '' : ', no camera filter'}, ${seconds.toFixed(2)} s`,
             ]),
           );
         }
       }),
     );
+}
+
+/** The two feature sets: read from folders, or extracted with a checkpoint from a data set's query and gallery. */
+async function featuresToEvaluate(opts: EvalOptions): Promise<{ query: FeatureFolder; gallery: FeatureFolder; sources: { query: string; gallery: string } }> {
+  if (opts.checkpoint !== undefined || opts.data !== undefined) {
+    if (opts.checkpoint === undefined || opts.data === undefined || opts.query !== undefined || opts.gallery !== undefined) {
+      throw new PulError('option.invalid', 'give either --query and --gallery (feature folders) or --checkpoint and --data', { option: '--checkpoint' });
+    }
+    const { model } = await loadCheckpointOption(opts.checkpoint);
+    try {
+      const dataset = await loadDataset(opts.data, { ...(opts.format ? { format: opts.format } : {}), ...(opts.classes ? { classes: opts.classes } : {}) });
+      const progress = streamProgress();
+      const query = await extractFeatureFolder(model, samplesOf(dataset, 'query'), {}, { progress });
+      const gallery = await extractFeatureFolder(model, samplesOf(dataset, 'gallery'), {}, { progress });
+      return { query, gallery, sources: { query: `${opts.data} (query)`, gallery: `${opts.data} (gallery)` } };
+    } finally {
+      disposeModel(model);
+    }
+  }
+  if (opts.query === undefined || opts.gallery === undefined) {
+    throw new PulError('option.invalid', 'give --query and --gallery (feature folders), or --checkpoint and --data', { option: '--query' });
+  }
+  const [query, gallery] = await Promise.all([readFeatureFolder(opts.query), readFeatureFolder(opts.gallery)]);
+  return { query, gallery, sources: { query: opts.query, gallery: opts.gallery } };
 }

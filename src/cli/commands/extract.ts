@@ -1,0 +1,45 @@
+/** `pul extract --checkpoint CK --data PATH --out DIR`: a model's embeddings of a data set as a feature folder. */
+import type { Command } from 'commander';
+import { SPLITS, disposeModel, extractFeatureFolder, loadDataset, parseClassList, parseDatasetFormat, streamProgress, writeFeatureFolder, type DatasetFormat, type Split } from '../../index.js';
+import { activateBackend } from '../global-options.js';
+import { loadCheckpointOption } from '../checkpoint-option.js';
+import { parseChoice } from '../parse-options.js';
+import { runAction } from '../run-action.js';
+
+interface ExtractCliOptions {
+  checkpoint: string;
+  data: string;
+  out: string;
+  split: Split | 'all';
+  format?: DatasetFormat;
+  classes?: number[];
+  batch: number;
+}
+
+export function registerExtract(program: Command): void {
+  program
+    .command('extract')
+    .description("write a checkpoint's embeddings of a data set as a feature folder (features.npy + index.csv)")
+    .requiredOption('--checkpoint <dir>', 'checkpoint folder, or a run folder (its latest.json)')
+    .requiredOption('--data <path>', 'data set (any layout pul reads)')
+    .requiredOption('--out <dir>', 'feature folder to write (replaced only once complete)')
+    .option('--split <split>', 'query, gallery, train or all', parseChoice([...SPLITS, 'all'] as const), 'all')
+    .option('--format <format>', 'force a dataset layout', parseDatasetFormat)
+    .option('--classes <list>', 'IDX only: keep these labels, e.g. 5-9', parseClassList)
+    .option('--batch <n>', 'images per forward pass', (v) => Number(v), 128)
+    .action(
+      runAction(async (opts: ExtractCliOptions) => {
+        await activateBackend(program);
+        const { model } = await loadCheckpointOption(opts.checkpoint);
+        try {
+          const dataset = await loadDataset(opts.data, { ...(opts.format ? { format: opts.format } : {}), ...(opts.classes ? { classes: opts.classes } : {}) });
+          const samples = opts.split === 'all' ? dataset.samples : dataset.samples.filter((s) => s.split === opts.split);
+          const folder = await extractFeatureFolder(model, samples, { batchSize: opts.batch }, { progress: streamProgress() });
+          await writeFeatureFolder(opts.out, folder);
+          process.stdout.write(`wrote ${folder.features.rows} × ${folder.features.dim} features of ${opts.data} (${opts.split}) to ${opts.out}\n`);
+        } finally {
+          disposeModel(model);
+        }
+      }),
+    );
+}
