@@ -1,6 +1,5 @@
 #include "parallel.h"
 #include <pthread.h>
-#include <stdatomic.h>
 #include <unistd.h>
 
 #define MAX_THREADS 64
@@ -21,7 +20,7 @@ typedef struct {
   pul_task_fn fn;
   void *ctx;
   int tasks;
-  atomic_int next;
+  int workers;
 } job_t;
 
 typedef struct {
@@ -29,12 +28,10 @@ typedef struct {
   int worker;
 } worker_arg_t;
 
+/* Static round-robin: worker w runs tasks w, w + workers, … in order. Which tasks a worker sums into its
+ * partial results is then fixed, so floating-point results repeat exactly from run to run (--seed). */
 static void run_tasks(job_t *job, int worker) {
-  for (;;) {
-    int t = atomic_fetch_add(&job->next, 1);
-    if (t >= job->tasks) return;
-    job->fn(job->ctx, t, worker);
-  }
+  for (int t = worker; t < job->tasks; t += job->workers) job->fn(job->ctx, t, worker);
 }
 
 static void *worker_main(void *p) {
@@ -45,18 +42,20 @@ static void *worker_main(void *p) {
 
 /* Threads are started per call: the kernels that use this run for milliseconds, the start costs µs. */
 void pul_parallel_for(int tasks, pul_task_fn fn, void *ctx) {
-  job_t job = {fn, ctx, tasks, 0};
   int n = pul_threads();
   if (n > tasks) n = tasks;
+  job_t job = {fn, ctx, tasks, n};
   pthread_t ids[MAX_THREADS];
   worker_arg_t args[MAX_THREADS];
-  int started = 0;
+  int started[MAX_THREADS] = {0};
   for (int w = 1; w < n; w++) {
     args[w].job = &job;
     args[w].worker = w;
-    if (pthread_create(&ids[w], 0, worker_main, &args[w]) == 0) started = w;
-    else break;
+    started[w] = pthread_create(&ids[w], 0, worker_main, &args[w]) == 0;
   }
   run_tasks(&job, 0);
-  for (int w = 1; w <= started; w++) pthread_join(ids[w], 0);
+  for (int w = 1; w < n; w++) {
+    if (started[w]) pthread_join(ids[w], 0);
+    else run_tasks(&job, w); /* a thread that could not start: its share, under its id, here */
+  }
 }

@@ -131,3 +131,27 @@ test('a NaN input stays NaN through a fused convolution + ReLU (divergence must 
   assert.ok(Number.isNaN(values[0]!) && Number.isNaN(values[1]!), `got ${values.join(', ')}`);
   assert.deepEqual(values.slice(2), [1, 1, 2, 2, 3, 3]);
 });
+
+test('training is repeatable bit for bit on wasm (threaded kernels sum in a fixed order)', async () => {
+  await selectBackend('wasm');
+  const { MODEL_PRESETS, buildModel, disposeModel } = await import('../../src/index.js');
+  const trainTwice = async () => {
+    const model = await buildModel(MODEL_PRESETS.fmnist, new Rng(5));
+    const rng = new Rng(6);
+    const x = tf.tensor4d(randomArray(rng, 64 * 28 * 28), [64, 28, 28, 1]);
+    const y = tf.oneHot(tf.tensor1d(Array.from({ length: 64 }, (_, i) => i % 10), 'int32'), 10);
+    const optimizer = tf.train.momentum(0.05, 0.9);
+    for (let step = 0; step < 3; step++) {
+      const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, (model.net.apply(x, { training: true }) as tf.Tensor[])[1]!), true);
+      loss?.dispose();
+    }
+    const weights = await Promise.all(model.net.trainableWeights.map(async (w) => (await w.read().data()) as Float32Array));
+    tf.dispose([x, y]);
+    optimizer.dispose();
+    disposeModel(model);
+    return weights;
+  };
+  const a = await trainTwice();
+  const b = await trainTwice();
+  a.forEach((w, i) => assert.deepEqual(w, b[i], `weight ${i} differs between two seeded runs`));
+});
