@@ -1,6 +1,6 @@
 /**
  * The re-ID network: backbone → global average pool → embedding (dense; the retrieval feature) →
- * batch norm ("BNNeck") → dropout → classifier with K outputs. As in train_ref.py's SmallCNN, the
+ * batch norm ("BNNeck") → dropout (training only, applied by the trainer) → classifier with K outputs. As in train_ref.py's SmallCNN, the
  * network outputs [embedding, logits]; the classifier is re-created each PUL round (K changes) while
  * the backbone and embedding keep their weights.
  */
@@ -116,10 +116,9 @@ export async function buildModel(spec: ModelSpec, rng: Rng): Promise<ReidModel> 
 }
 
 function attachClassifier(input: Sym, embedding: Sym, spec: ModelSpec, rng: Rng): tf.LayersModel {
-  let h = batchNorm(LAYER_BNNECK).apply(embedding) as Sym;
-  // No seed: a seeded tfjs dropout layer draws the same mask at every step. Dropout > 0 therefore
-  // makes training non-repeatable; the presets use 0 (as train_ref.py).
-  if (spec.dropout > 0) h = tf.layers.dropout({ rate: spec.dropout }).apply(h) as Sym;
+  // No dropout layer in the graph: a seeded tfjs dropout layer draws the same mask at every step and
+  // an unseeded one makes runs unrepeatable. The trainer applies spec.dropout with a per-step seed.
+  const h = batchNorm(LAYER_BNNECK).apply(embedding) as Sym;
   const logits = tf.layers
     .dense({ units: spec.classes, name: LAYER_CLASSIFIER, kernelInitializer: makeInitializer(spec.classifierInit, rng), biasInitializer: 'zeros' })
     .apply(h) as Sym;

@@ -11,7 +11,7 @@ import { PulError } from '../core/errors.js';
 import { silentProgress, type ProgressSink } from '../core/progress.js';
 import type { FeatureMatrix } from '../features/feature-matrix.js';
 import { pulObjective } from '../losses/cluster-loss.js';
-import type { ReidModel } from '../model/build-model.js';
+import { LAYER_BNNECK, LAYER_CLASSIFIER, type ReidModel } from '../model/build-model.js';
 import type { BatchSource } from './batch-source.js';
 import { createOptimizer, learningRateAt, setLearningRate, type OptimizerOptions } from './optimizer.js';
 
@@ -26,6 +26,8 @@ export interface TrainOptions {
   readonly centroids?: FeatureMatrix | null;
   /** Append one JSON object per epoch to this file (JSON lines). */
   readonly metricsLog?: string;
+  /** Seed of the dropout masks (mask of step s of epoch e from (seed, e, s): a resumed run repeats them). Default 0. */
+  readonly seed?: number;
 }
 
 export interface TrainContext {
@@ -124,7 +126,7 @@ export class Trainer {
       if (ctx.signal?.aborted) throw new PulError('interrupted', `training interrupted at epoch ${epoch + 1}, step ${steps + 1}`);
       lr = learningRateAt(this.opts.optimizer, epoch + steps / source.stepsPerEpoch, this.opts.epochs);
       setLearningRate(this.optimizer, lr);
-      const [loss, hits] = this.step(batch.pixels, batch.shape, batch.labels, vars, wd);
+      const [loss, hits] = this.step(batch.pixels, batch.shape, batch.labels, vars, wd, dropoutSeed(this.opts.seed ?? 0, epoch, steps));
       steps++;
       images += batch.labels.length;
       if (!Number.isFinite(loss)) {
@@ -157,13 +159,13 @@ export class Trainer {
   }
 
   /** One optimiser step; returns [loss, correctly classified count]. */
-  private step(pixels: Float32Array, shape: readonly [number, number, number, number], labels: Int32Array, vars: tf.Variable[], wd: number): [number, number] {
+  private step(pixels: Float32Array, shape: readonly [number, number, number, number], labels: Int32Array, vars: tf.Variable[], wd: number, seed: number): [number, number] {
     let hits: tf.Scalar | null = null;
     const x = tf.tensor4d(pixels, [...shape]);
     const y = tf.tensor1d(labels, 'int32');
     try {
       const { value, grads } = tf.variableGrads(() => {
-        const [emb, logits] = this.model.net.apply(x, { training: true }) as [tf.Tensor2D, tf.Tensor2D];
+        const [emb, logits] = this.forward(x, seed);
         hits = tf.keep(tf.sum<tf.Scalar>(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'int32')));
         return pulObjective(emb, logits, y, this.centroids, {
           labelSmoothing: this.opts.labelSmoothing ?? 0,
@@ -179,6 +181,18 @@ export class Trainer {
     } finally {
       tf.dispose([x, y, ...(hits === null ? [] : [hits])]);
     }
+  }
+
+  /** Training-mode forward → [embedding, logits], with the model's dropout before the classifier. */
+  private forward(x: tf.Tensor4D, seed: number): [tf.Tensor2D, tf.Tensor2D] {
+    const rate = this.model.spec.dropout;
+    const net = this.model.net;
+    const head = rate > 0 ? headLayers(net) : null;
+    if (head === null) return net.apply(x, { training: true }) as [tf.Tensor2D, tf.Tensor2D];
+    const emb = this.model.embedder.apply(x, { training: true }) as tf.Tensor2D;
+    const normalised = head.bnneck.apply(emb, { training: true }) as tf.Tensor2D;
+    const dropped = tf.dropout(normalised, rate, undefined, seed);
+    return [emb, head.classifier.apply(dropped, { training: true }) as tf.Tensor2D];
   }
 
   /** The optimiser's state (copies; the caller disposes them) and the completed epoch count. */
@@ -197,4 +211,19 @@ export class Trainer {
     this.optimizer.dispose();
     if (this.centroids !== null) this.centroids.dispose();
   }
+}
+
+/** The BNNeck and classifier of a pul network, or null for a graph of another shape (dropout then skipped). */
+function headLayers(net: tf.LayersModel): { bnneck: tf.layers.Layer; classifier: tf.layers.Layer } | null {
+  const find = (name: string) => net.layers.find((l) => l.name === name);
+  const bnneck = find(LAYER_BNNECK);
+  const classifier = find(LAYER_CLASSIFIER);
+  return bnneck && classifier ? { bnneck, classifier } : null;
+}
+
+/** A 31-bit seed per (seed, epoch, step), so that every step draws a fresh but repeatable mask. */
+function dropoutSeed(seed: number, epoch: number, step: number): number {
+  let h = (seed ^ 0x9e3779b9) >>> 0;
+  for (const v of [epoch, step]) h = Math.imul(h ^ (v + 0x7f4a7c15), 0x85ebca6b) >>> 0;
+  return (h ^ (h >>> 13)) & 0x7fffffff;
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { buildModel, disposeModel, featureMatrix, isPulError, learningRateAt, Rng, tf, Trainer } from '../../src/index.js';
+import { buildModel, disposeModel, featureMatrix, isPulError, learningRateAt, Rng, tf, Trainer, type ModelSpec } from '../../src/index.js';
 import { assertClose } from '../helpers/assert-close.js';
 import { TEST_BACKENDS, useBackend } from '../helpers/for-each-backend.js';
 import { withTempDir } from '../helpers/temp-dir.js';
@@ -66,6 +66,33 @@ for (const backend of TEST_BACKENDS) {
     });
   });
 }
+
+describe('seeded dropout', () => {
+  const weightsAfter = async (spec: ModelSpec, seed: number): Promise<Float32Array> => {
+    const model = await buildModel(spec, new Rng(9));
+    const trainer = new Trainer(model, { epochs: 2, optimizer: SGD, seed });
+    await trainer.fit(toySource());
+    const w = Float32Array.from(model.net.getLayer('embedding').getWeights()[0]!.dataSync());
+    trainer.dispose();
+    disposeModel(model);
+    return w;
+  };
+
+  for (const backend of TEST_BACKENDS) {
+    it(`dropout 0.5 repeats with the same seed and differs with another (${backend})`, async () => {
+      await useBackend(backend);
+      const spec = { ...TOY_SPEC, dropout: 0.5 };
+      const a = await weightsAfter(spec, 1);
+      const b = await weightsAfter(spec, 1);
+      const c = await weightsAfter(spec, 2);
+      const none = await weightsAfter(TOY_SPEC, 1);
+      assert.deepEqual(a, b);
+      const diff = (x: Float32Array, y: Float32Array) => x.reduce((m, v, i) => Math.max(m, Math.abs(v - y[i]!)), 0);
+      assert.ok(diff(a, c) > 1e-4, `seeds 1 and 2 gave the same weights (max diff ${diff(a, c)})`);
+      assert.ok(diff(a, none) > 1e-4, 'dropout 0.5 changed nothing');
+    });
+  }
+});
 
 describe('Trainer options and abort', () => {
   it('a NaN image stops training at its step (cpu)', async () => {
