@@ -43,7 +43,7 @@ export type { LambdaSchedule } from './selection/lambda-schedule.js';
 export { shouldStop, selectionChange } from './selection/stop-rule.js';
 export type { StopRule, StopDecision } from './selection/stop-rule.js';
 export { selectionPrecision } from './selection/selection-precision.js';
-export { writeSelectionFile, SELECTION_FILE } from './selection/selection-file.js';
+export { writeSelectionFile, readSelectionFile, SELECTION_FILE } from './selection/selection-file.js';
 
 // evaluation
 export { distanceBlocks } from './evaluation/distance.js';
@@ -95,6 +95,16 @@ export { loadRunState, saveRunState, newRunState, isDone, recordOf, nextStage, R
 export type { RunState, StageRecord, PlanOutline } from './pipeline/state.js';
 export { describeRun, formatRunOverview } from './pipeline/describe-run.js';
 export type { RunOverview } from './pipeline/describe-run.js';
+export { runPul, pulPlan, isRunDir, METRICS_LOG } from './pipeline/run-pul.js';
+export type { PulRunOptions, PulRunResult } from './pipeline/run-pul.js';
+export { PulSession } from './pipeline/pul-session.js';
+export type { PulData, LabelledSamples } from './pipeline/pul-session.js';
+export { summarizePulRun, formatPulSummary } from './pipeline/run-summary.js';
+export type { PulRunSummary, RoundSummary, TestFigures } from './pipeline/run-summary.js';
+export { trainResumable } from './pipeline/resumable-training.js';
+export type { ResumableTraining } from './pipeline/resumable-training.js';
+export { evaluateModel } from './pipeline/evaluate-model.js';
+export type { TestMetrics, EvaluateModelOptions } from './pipeline/evaluate-model.js';
 
 // model
 export { buildModel, replaceClassifier, reidModelFrom, modelPreset, countTrainableParams, disposeModel, MODEL_PRESETS, ARCHITECTURES, LAYER_EMBEDDING, LAYER_BNNECK, LAYER_CLASSIFIER } from './model/build-model.js';

@@ -5,9 +5,9 @@ import { PulError } from '../core/errors.js';
 
 export const LATEST_JSON = 'latest.json';
 
-/** Points `runDir/latest.json` at `runDir/name` (atomically). */
+/** Points `runDir/latest.json` at `runDir/name` (atomically); `name` is relative, '/'-separated. */
 export async function writeLatest(runDir: string, name: string): Promise<void> {
-  await writeJsonAtomic(path.join(runDir, LATEST_JSON), { checkpoint: name, updated: new Date().toISOString() });
+  await writeJsonAtomic(path.join(runDir, LATEST_JSON), { checkpoint: name.split(path.sep).join('/'), updated: new Date().toISOString() });
 }
 
 /** The directory `runDir/latest.json` points at, or null when the run has none yet. */
@@ -16,8 +16,9 @@ export async function resolveLatest(runDir: string): Promise<string | null> {
   if (!(await exists(file))) return null;
   const raw = await readJson(file, 'checkpoint.corrupt');
   const name = (raw as { checkpoint?: unknown } | null)?.checkpoint;
-  if (typeof name !== 'string' || name.includes('/') || name.includes('\\') || name === '..' || name === '') {
-    throw new PulError('checkpoint.corrupt', `${file}: "checkpoint" must name a sub-directory, got ${JSON.stringify(name)}`, { file });
+  // a relative path inside the run folder (e.g. "round-03/checkpoint"), never outside it
+  if (typeof name !== 'string' || name === '' || path.isAbsolute(name) || name.includes('\\') || name.split('/').some((part) => part === '..' || part === '')) {
+    throw new PulError('checkpoint.corrupt', `${file}: "checkpoint" must name a folder inside ${runDir}, got ${JSON.stringify(name)}`, { file });
   }
   const dir = path.join(runDir, name);
   if (!(await exists(dir))) throw new PulError('checkpoint.notFound', `${file} points at ${dir}, which does not exist`, { file });

@@ -10,7 +10,7 @@ import { CHECKPOINT_FORMAT_VERSION, META_JSON, OPTIMIZER_BIN, type Checkpoint, t
 
 export interface SaveCheckpointInput {
   readonly model: ReidModel;
-  readonly normalization: CheckpointManifest['normalization'];
+  readonly normalization: 'imagenet' | 'unit' | { readonly mean: readonly number[]; readonly std: readonly number[] };
   readonly epoch: number;
   /** The training options (any JSON value). */
   readonly training?: unknown;
@@ -43,7 +43,7 @@ export async function saveCheckpoint(dir: string, input: SaveCheckpointInput): P
       packageVersion: PACKAGE_VERSION,
       created: new Date().toISOString(),
       model: input.model.spec,
-      normalization: input.normalization,
+      normalization: typeof input.normalization === 'string' ? input.normalization : { mean: [...input.normalization.mean], std: [...input.normalization.std] },
       epoch: input.epoch,
       training: input.training ?? null,
       state: input.state ?? null,

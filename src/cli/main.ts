@@ -13,9 +13,10 @@ import { registerDatasets } from './commands/datasets.js';
 import { registerTrain } from './commands/train.js';
 import { registerCluster } from './commands/cluster.js';
 import { registerSelect } from './commands/select.js';
+import { registerRun } from './commands/run.js';
 import { reportError } from './run-action.js';
 
-const COMMANDS: readonly ((program: Command) => void)[] = [registerInfo, registerExtract, registerEval, registerInspect, registerDatasets, registerCluster, registerSelect, registerTrain];
+const COMMANDS: readonly ((program: Command) => void)[] = [registerRun, registerInfo, registerExtract, registerEval, registerInspect, registerDatasets, registerCluster, registerSelect, registerTrain];
 
 export function buildProgram(): Command {
   const program = new Command('pul')

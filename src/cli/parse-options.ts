@@ -16,3 +16,19 @@ export function parseRanks(value: string): number[] {
   }
   return ranks;
 }
+
+export function parseWhole(option: string, min: number): (value: string) => number {
+  return (value) => {
+    const v = Number(value);
+    if (!Number.isInteger(v) || v < min) throw new InvalidArgumentError(`'${value}' is not a whole number ≥ ${min} (${option}).`);
+    return v;
+  };
+}
+
+export function parseNumber(option: string): (value: string) => number {
+  return (value) => {
+    const v = Number(value);
+    if (value.trim() === '' || !Number.isFinite(v)) throw new InvalidArgumentError(`'${value}' is not a number (${option}).`);
+    return v;
+  };
+}

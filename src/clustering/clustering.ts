@@ -29,6 +29,8 @@ export interface KMeansOptions {
   readonly maxIter?: number;
   /** Relative tolerance: stop when Σ‖Δc‖² ≤ tol × mean per-feature variance (sklearn's rule). */
   readonly tol?: number;
+  /** Runs from different seedings, the lowest inertia kept (sklearn's n_init); default 1. Ignored with given centres. */
+  readonly restarts?: number;
 }
 
 /** Throws a PulError naming the option when K or the data cannot be clustered. */

@@ -25,23 +25,37 @@ export function kmeans(x: FeatureMatrix, options: KMeansOptions, rng: Rng): Clus
   if (!Number.isInteger(maxIter) || maxIter < 1) throw new PulError('option.outOfRange', `max-iter=${maxIter} must be a whole number ≥ 1 (--max-iter)`, { option: '--max-iter' });
   const tol = options.tol ?? 1e-4;
   if (!(tol >= 0)) throw new PulError('option.outOfRange', `tol=${tol} must be ≥ 0`, { option: 'tol' });
+  const restarts = typeof options.init === 'object' ? 1 : (options.restarts ?? 1);
+  if (!Number.isInteger(restarts) || restarts < 1) throw new PulError('option.outOfRange', `restarts=${restarts} must be a whole number ≥ 1 (--restarts)`, { option: '--restarts' });
   const norms = rowSquaredNorms(x.data, x.rows, x.dim);
-  const t0 = performance.now();
-  const init = initialCentres(x, k, options.init ?? 'kmeans++', rng, norms);
-  const t1 = performance.now();
-  const result = lloyd(x, init, k, maxIter, tol * meanVariance(x), norms);
-  const t2 = performance.now();
-  const centroids = Float32Array.from(result.centroids);
-  return {
-    k,
-    assignment: result.assignment,
-    centroids: { rows: k, dim: x.dim, data: centroids },
-    inertia: inertiaOf(x, result.centroids, result.assignment),
-    iterations: result.iterations,
-    converged: result.converged,
-    seedSeconds: (t1 - t0) / 1000,
-    iterationSeconds: (t2 - t1) / 1000,
-  };
+  const tolAbs = tol * meanVariance(x);
+  let best: Clustering | null = null;
+  let seedSeconds = 0;
+  let iterationSeconds = 0;
+  for (let run = 0; run < restarts; run++) {
+    const t0 = performance.now();
+    const init = initialCentres(x, k, options.init ?? 'kmeans++', rng, norms);
+    const t1 = performance.now();
+    const result = lloyd(x, init, k, maxIter, tolAbs, norms);
+    const t2 = performance.now();
+    seedSeconds += (t1 - t0) / 1000;
+    iterationSeconds += (t2 - t1) / 1000;
+    const inertia = inertiaOf(x, result.centroids, result.assignment);
+    // strictly lower: ties keep the earlier run, as sklearn does
+    if (best === null || inertia < best.inertia) {
+      best = {
+        k,
+        assignment: result.assignment,
+        centroids: { rows: k, dim: x.dim, data: Float32Array.from(result.centroids) },
+        inertia,
+        iterations: result.iterations,
+        converged: result.converged,
+        seedSeconds: 0,
+        iterationSeconds: 0,
+      };
+    }
+  }
+  return { ...(best as Clustering), seedSeconds, iterationSeconds };
 }
 
 /** The K initial centres (K × D, row-major). */

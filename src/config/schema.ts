@@ -50,6 +50,13 @@ export const PipelineConfigSchema = z
       source: datasetRef.optional().describe('labelled source set: trains the source model when model.sourceCheckpoint is not given'),
       target: datasetRef.describe('the target camera network: its training images are clustered unlabelled; its query/gallery split, when present, measures progress'),
       labeled: datasetRef.optional().describe("semi mode: the labelled part of the target"),
+      synthetic: z
+        .strictObject({
+          out: z.string().min(1).describe('folder of the generated set (gets source/ and target/)'),
+          seed: z.number().int().min(0).default(0).describe('generator seed'),
+        })
+        .optional()
+        .describe('generate the built-in synthetic re-ID set here on first use (the demo); source/target paths then point into it'),
     }),
     model: z.strictObject({
       name: z.string().default('reid').describe("backbone: 'fmnist' or 'reid' (the peer SmallCNNs), 'resnet18', 'resnet34', or 'layers:<path to model.json>' for any tfjs LayersModel"),
@@ -57,6 +64,16 @@ export const PipelineConfigSchema = z
       embeddingDim: z.number().int().positive().default(128).describe('embedding (retrieval feature) size; default 128 (paper: 2048-d ResNet-50 pool features)'),
       dropout: z.number().min(0).max(1).default(0.5).describe('dropout before the classifier; default 0.5 (code)'),
       classifierInit: z.enum(['normal-0.001', 'glorot']).default('normal-0.001').describe('classifier initialiser; default N(0, 0.001) (code)'),
+      input: z
+        .strictObject({ height: z.number().int().min(8), width: z.number().int().min(8), channels: z.union([z.literal(1), z.literal(3)]) })
+        .optional()
+        .describe("input H×W×C; default the model's (fmnist 28×28×1, others 128×64×3); images of another size are resized"),
+      featureLayer: z.string().optional().describe("'layers:' models only: the layer whose output is the backbone feature (e.g. a ResNet-50's global pool)"),
+      freeze: z.boolean().default(false).describe("'layers:' models only: keep the loaded backbone's weights fixed"),
+      normalization: z
+        .union([z.enum(['imagenet', 'unit']), z.strictObject({ mean: z.array(z.number()).min(1), std: z.array(z.number().positive()).min(1) })])
+        .optional()
+        .describe("pixel normalisation of x/255: 'imagenet' (default for RGB), 'unit' (default for grey: x/255 as is) or per-channel {mean, std}"),
     })
       .prefault({}),
     sourceTraining: z
@@ -71,6 +88,7 @@ export const PipelineConfigSchema = z
         k: z.number().int().min(1).describe('number of clusters K (paper: 750 Market-1501, 700 DukeMTMC)'),
         init: z.enum(['kmeans++', 'random']).default('kmeans++').describe('seeding; default k-means++ (code, via scikit-learn)'),
         maxIterations: z.number().int().min(1).default(300).describe('Lloyd iterations at most; default 300 (scikit-learn)'),
+        restarts: z.number().int().min(1).default(10).describe('k-means runs with different seeds, the lowest inertia kept; default 10 (code: scikit-learn\'s n_init)'),
       })
       .describe('k-means on the target embeddings'),
     selection: z
@@ -91,6 +109,12 @@ export const PipelineConfigSchema = z
         augment: z.enum(['none', 'pul', 'reid']).default('pul').describe("'pul': rotation ±20°, shifts 0.2 (code); 'reid': flip, pad + crop, random erasing"),
       })
       .default({ epochsPerRound: 3, batchSize: 64, optimizer: { type: 'sgd', lr: 0.01, momentum: 0.9, weightDecay: 0 }, clusterLossWeight: 0, retrainFrom: 'source', augment: 'pul' }),
+    evaluation: z
+      .strictObject({
+        nmi: z.boolean().default(false).describe('also cluster the test embeddings (K = test identities) and report NMI against the true ids'),
+      })
+      .default({ nmi: false })
+      .describe('evaluation on the target query/gallery split, when the target has one'),
     stop: z
       .strictObject({
         maxRounds: z.number().int().min(1).default(8).describe('rounds at most; default 8 (code: 25 fixed rounds)'),

@@ -23,6 +23,7 @@ export type PulErrorCode =
   | 'features.mismatch'
   | 'clustering.invalid'
   | 'selection.tooSmall'
+  | 'selection.invalid'
   | 'training.diverged'
   | 'checkpoint.notFound'
   | 'checkpoint.corrupt'

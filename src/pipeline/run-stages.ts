@@ -45,6 +45,8 @@ export interface RunOptions {
   readonly force?: boolean;
   readonly signal?: AbortSignal;
   readonly progress: ProgressSink;
+  /** Called after each stage's record is saved (e.g. to refresh derived files). */
+  readonly afterStage?: (state: RunState) => Promise<void>;
 }
 
 export async function runStages(runDir: string, plan: PipelinePlan, options: RunOptions): Promise<RunState> {
@@ -67,6 +69,7 @@ export async function runStages(runDir: string, plan: PipelinePlan, options: Run
   const runStage = async (stage: Stage, round: number): Promise<string | undefined> => {
     if (isDone(state, round, stage.name)) return state.completed.find((r) => r.round === round && r.stage === stage.name)?.summary['stop'] as string | undefined;
     if (signal.aborted) throw new PulError('interrupted', `interrupted before ${stage.name} of round ${round}; continue with pul run --resume ${runDir}`, { file: runDir });
+    options.progress.log(`${round === 0 ? 'setup' : `round ${round}/${plan.maxRounds}`} · ${stage.name}`);
     const started = performance.now();
     const outcome = await stage.run({ runDir, round, state, signal, progress: options.progress });
     const record: StageRecord = {
@@ -77,6 +80,7 @@ export async function runStages(runDir: string, plan: PipelinePlan, options: Run
     };
     state = { ...state, updatedAt: new Date().toISOString(), completed: [...state.completed, record] };
     await saveRunState(runDir, state);
+    await options.afterStage?.(state);
     return outcome.stop;
   };
 

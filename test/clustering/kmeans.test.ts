@@ -95,6 +95,20 @@ test('k-means finds well-separated blobs; same seed, same result; leaks no tenso
   assert.equal(a.centroids.dim, 10);
 });
 
+test('restarts keep the lowest-inertia run of the same seed stream (sklearn n_init)', async () => {
+  await useBackend('cpu');
+  // overlapping blobs with K above the blob count: runs from different seedings end in different minima
+  const { x } = blobs(3, 300, 4, 4, 1.5);
+  const shared = new Rng(5);
+  const singles = [0, 1, 2, 3].map(() => kmeans(x, { k: 9 }, shared));
+  const best = singles.reduce((a, b) => (b.inertia < a.inertia ? b : a));
+  assert.ok(new Set(singles.map((s) => s.inertia.toFixed(6))).size > 1, 'the four runs should differ');
+  const restarted = kmeans(x, { k: 9, restarts: 4 }, new Rng(5));
+  assert.equal(restarted.inertia, best.inertia);
+  assert.deepEqual(restarted.assignment, best.assignment);
+  assert.throws(() => kmeans(x, { k: 9, restarts: 0 }, new Rng(5)), /restarts=0/);
+});
+
 test('k-means++ is greedy: with many duplicates of few points it seeds each distinct point once', async () => {
   await useBackend('cpu');
   // 4 distinct points repeated 25 times: D²-sampling can never pick an already chosen location

@@ -1,6 +1,5 @@
 /** `pul cluster --features DIR --k K --out DIR`: k-means of a feature folder → assignments.csv, centroids.npy. */
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
 import {
   Rng,
   adjustedMutualInformation,
@@ -13,7 +12,7 @@ import {
   writeClusterFiles,
   type KMeansInit,
 } from '../../index.js';
-import { parseChoice } from '../parse-options.js';
+import { parseChoice, parseNumber, parseWhole } from '../parse-options.js';
 import { runAction } from '../run-action.js';
 import { activateBackend } from '../global-options.js';
 
@@ -28,22 +27,6 @@ interface ClusterOptions {
   minibatch?: number;
   out: string;
   json?: boolean;
-}
-
-export function parseWhole(option: string, min: number): (value: string) => number {
-  return (value) => {
-    const v = Number(value);
-    if (!Number.isInteger(v) || v < min) throw new InvalidArgumentError(`'${value}' is not a whole number ≥ ${min} (${option}).`);
-    return v;
-  };
-}
-
-export function parseNumber(option: string): (value: string) => number {
-  return (value) => {
-    const v = Number(value);
-    if (value.trim() === '' || !Number.isFinite(v)) throw new InvalidArgumentError(`'${value}' is not a number (${option}).`);
-    return v;
-  };
 }
 
 export function registerCluster(program: Command): void {

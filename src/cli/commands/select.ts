@@ -1,10 +1,9 @@
 /** `pul select --features DIR --clusters DIR --lambda L`: PUL's reliable samples → selection.csv. */
 import type { Command } from 'commander';
 import { readClusterFiles, readFeatureFolder, selectReliable, selectionPrecision, writeSelectionFile, SELECTION_ANCHORS, SELECTION_SCOPES, type SelectionAnchor, type SelectionScope } from '../../index.js';
-import { parseChoice } from '../parse-options.js';
+import { parseChoice, parseNumber, parseWhole } from '../parse-options.js';
 import { runAction } from '../run-action.js';
 import { activateBackend } from '../global-options.js';
-import { parseNumber, parseWhole } from './cluster.js';
 
 interface SelectOptions {
   features: string;

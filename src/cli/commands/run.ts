@@ -1,0 +1,135 @@
+/**
+ * `pul run --unsupervised | --semi`: the PUL pipeline. A config file (or the built-in demo when no
+ * config and no data are given), flags on top, `--resume RUNDIR` to continue a run; Ctrl-C stops at
+ * the next batch boundary with the finished stages saved. Prints the per-round table (or, with
+ * --json, one JSON object) at the end.
+ */
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import {
+  PulError, formatPulSummary, loadRunState, mergeConfig, parseConfig, readJson, runPul, streamProgress, type PipelineConfig,
+} from '../../index.js';
+import { activateBackend } from '../global-options.js';
+import { parseNumber, parseWhole } from '../parse-options.js';
+import { runAction } from '../run-action.js';
+
+interface RunCliOptions {
+  unsupervised?: boolean;
+  semi?: boolean;
+  config?: string;
+  source?: string;
+  target?: string;
+  labeled?: string;
+  sourceCheckpoint?: string;
+  model?: string;
+  k?: number;
+  lambda?: number;
+  rounds?: number;
+  epochs?: number;
+  seed?: number;
+  out?: string;
+  name?: string;
+  resume?: string;
+  force?: boolean;
+  json?: boolean;
+}
+
+/** The demo configuration shipped with pul (used when neither --config nor data flags are given). */
+export const DEMO_CONFIG = fileURLToPath(new URL('../../../../pipelines/demo.json', import.meta.url));
+
+type Plain = Record<string, unknown>;
+
+/** Flags → a partial configuration; data flags replace the whole data-set entry (its format, classes). */
+function applyFlags(base: Plain, o: RunCliOptions): Plain {
+  const data = { ...((base['data'] as Plain | undefined) ?? {}) };
+  if (o.source !== undefined) data['source'] = { path: o.source };
+  if (o.target !== undefined) data['target'] = { path: o.target };
+  if (o.labeled !== undefined) data['labeled'] = { path: o.labeled };
+  const overrides: Plain = {
+    data,
+    ...(o.semi ? { mode: 'semi' } : o.unsupervised ? { mode: 'unsupervised' } : {}),
+    ...(o.seed === undefined ? {} : { seed: o.seed }),
+    ...(o.out === undefined ? {} : { out: o.out }),
+    ...(o.name === undefined ? {} : { name: o.name }),
+    model: { ...(o.model === undefined ? {} : { name: o.model }), ...(o.sourceCheckpoint === undefined ? {} : { sourceCheckpoint: o.sourceCheckpoint }) },
+    ...(o.k === undefined ? {} : { clustering: { k: o.k } }),
+    ...(o.lambda === undefined ? {} : { selection: { lambda: { schedule: 'constant', value: o.lambda } } }),
+    ...(o.rounds === undefined ? {} : { stop: { maxRounds: o.rounds } }),
+    ...(o.epochs === undefined ? {} : { training: { epochsPerRound: o.epochs } }),
+  };
+  return mergeConfig(base, overrides) as Plain;
+}
+
+async function resolveConfig(o: RunCliOptions): Promise<{ config: PipelineConfig; source: string }> {
+  const dataFlags = o.source !== undefined || o.target !== undefined || o.labeled !== undefined;
+  let file = o.config;
+  let base: Plain = {};
+  if (file === undefined && o.resume !== undefined) {
+    const saved = await loadRunState(o.resume);
+    if (saved === null) throw new PulError('state.invalid', `${o.resume} holds no run.json: not a pul run folder (--resume)`, { file: o.resume, option: '--resume' });
+    base = saved.config;
+  } else {
+    if (file === undefined && !dataFlags) file = DEMO_CONFIG;
+    if (file !== undefined) {
+      const raw = await readJson(file, 'config.invalid');
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new PulError('config.invalid', `${file} must hold one JSON object`, { file });
+      base = raw as Plain;
+    }
+  }
+  const merged = applyFlags(base, o);
+  const mode = (merged['mode'] as string | undefined) ?? 'unsupervised';
+  const data = merged['data'] as Plain;
+  if (data['target'] === undefined) throw new PulError('option.invalid', 'no target data set: give --target PATH or a --config with data.target', { option: '--target' });
+  if (mode === 'semi' && data['labeled'] === undefined) throw new PulError('option.invalid', '--semi needs the labelled part of the target: --labeled PATH or data.labeled in the config', { option: '--labeled' });
+  if (mode === 'unsupervised' && data['labeled'] !== undefined && !o.semi) {
+    throw new PulError('option.invalid', 'data.labeled / --labeled is only used by --semi', { option: '--labeled' });
+  }
+  const source = file ?? (o.resume ? `${o.resume}/run.json` : 'the command-line options');
+  return { config: parseConfig(merged, source), source };
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('run PUL: adapt a re-ID model to an unlabelled target, round by round (no options: the built-in demo)')
+    .option('--unsupervised', 'source model → unlabelled target (the default mode)')
+    .option('--semi', 'also train on a labelled part of the target every round (--labeled)')
+    .option('--config <file>', 'pipeline configuration (pipelines/*.json); flags below override it')
+    .option('--source <path>', 'labelled source data set (trains the source model)')
+    .option('--target <path>', 'target data set: its training images are used unlabelled')
+    .option('--labeled <path>', 'semi mode: the labelled part of the target')
+    .option('--source-checkpoint <dir>', 'start from this checkpoint instead of training on --source')
+    .option('--model <name>', 'fmnist | reid | resnet18 | resnet34')
+    .option('--k <K>', 'clusters (clustering.k)', parseWhole('--k', 1))
+    .option('--lambda <λ>', 'constant selection threshold λ in [-1, 1]', parseNumber('--lambda'))
+    .option('--rounds <N>', 'rounds at most (stop.maxRounds)', parseWhole('--rounds', 1))
+    .option('--epochs <N>', 'fine-tuning epochs per round (training.epochsPerRound)', parseWhole('--epochs', 1))
+    .option('--seed <S>', 'random seed', parseWhole('--seed', 0))
+    .option('--out <dir>', 'folder for runs (default checkpoints)')
+    .option('--name <name>', 'run name: outputs go to <out>/<name> (or <name>-2, … when taken)')
+    .option('--resume <rundir>', 'continue a run after a crash, kill or Ctrl-C, at its first unfinished stage')
+    .option('--force', 'with --resume: accept a configuration that differs from the run\'s')
+    .option('--json', 'end with one JSON object: baseline, per-round records, final figures')
+    .action(
+      runAction(async (opts: RunCliOptions) => {
+        if (opts.semi && opts.unsupervised) throw new PulError('option.invalid', 'choose one of --unsupervised and --semi', { option: '--semi' });
+        const { config } = await resolveConfig(opts);
+        await activateBackend(program);
+        const progress = streamProgress();
+        const controller = new AbortController();
+        const onSigint = (): void => {
+          if (controller.signal.aborted) process.exit(130); // a second Ctrl-C: stop now
+          progress.log('\nstopping at the next batch boundary (Ctrl-C again to quit at once)…');
+          controller.abort();
+        };
+        process.on('SIGINT', onSigint);
+        try {
+          const { runDir, summary } = await runPul({ config, ...(opts.resume ? { resume: opts.resume } : {}), ...(opts.force ? { force: true } : {}), signal: controller.signal, progress });
+          if (opts.json) process.stdout.write(`${JSON.stringify({ runDir, config, ...summary })}\n`);
+          else process.stdout.write(`\n${formatPulSummary(summary)}run folder: ${runDir} (pul inspect ${runDir})\n`);
+        } finally {
+          process.removeListener('SIGINT', onSigint);
+        }
+      }),
+    );
+}

@@ -1,0 +1,52 @@
+/**
+ * A model's figures on the target test split (Market-1501 protocol, cosine distance): mAP, CMC,
+ * mINP, and optionally NMI of k-means on the test embeddings (K = the number of test identities).
+ */
+import type { ProgressSink } from '../core/progress.js';
+import { Rng } from '../core/random.js';
+import type { Normalization, ImageReader } from '../datasets/images.js';
+import type { Sample } from '../datasets/sample.js';
+import { extractFeatureFolder } from '../features/extract-folder.js';
+import { featureMatrix } from '../features/feature-matrix.js';
+import { kmeans } from '../clustering/kmeans.js';
+import { evaluateFeatures } from '../evaluation/evaluate.js';
+import { normalizedMutualInformation } from '../evaluation/cluster-metrics.js';
+import type { ReidModel } from '../model/build-model.js';
+
+export interface TestMetrics {
+  readonly mAP: number;
+  readonly rank1: number;
+  readonly rank5: number;
+  readonly rank10: number;
+  readonly mINP: number;
+  readonly validQueries: number;
+  /** NMI of k-means (K = test identities) on the query + gallery embeddings against their ids. */
+  readonly nmi?: number;
+}
+
+export interface EvaluateModelOptions {
+  readonly normalization: Normalization;
+  readonly reader?: ImageReader;
+  readonly nmi?: boolean;
+  readonly seed?: number;
+  readonly signal?: AbortSignal;
+  readonly progress?: ProgressSink;
+}
+
+export async function evaluateModel(model: ReidModel, query: readonly Sample[], gallery: readonly Sample[], opts: EvaluateModelOptions): Promise<TestMetrics> {
+  const extract = { batchSize: 256, normalize: opts.normalization, ...(opts.reader ? { reader: opts.reader } : {}) };
+  const ctx = { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.progress ? { progress: opts.progress } : {}) };
+  const q = await extractFeatureFolder(model, query, extract, ctx);
+  const g = await extractFeatureFolder(model, gallery, extract, ctx);
+  const report = evaluateFeatures(q, g, { ranks: [1, 5, 10] });
+  const metrics: TestMetrics = { mAP: report.mAP, rank1: report.cmc[0]!, rank5: report.cmc[1]!, rank10: report.cmc[2]!, mINP: report.mINP, validQueries: report.validQueries };
+  if (!opts.nmi) return metrics;
+  const dim = q.features.dim;
+  const all = featureMatrix(q.features.rows + g.features.rows, dim);
+  all.data.set(q.features.data, 0);
+  all.data.set(g.features.data, q.features.data.length);
+  const truth = Int32Array.from([...query, ...gallery], (s) => s.pid ?? -1);
+  const k = new Set(truth).size;
+  const clustering = kmeans(all, { k, restarts: 1 }, new Rng(opts.seed ?? 0));
+  return { ...metrics, nmi: normalizedMutualInformation(truth, clustering.assignment) };
+}

@@ -1,0 +1,114 @@
+/**
+ * What the stages of one PUL process share: the resolved configuration, the run folder's layout, the
+ * data sets (loaded once, lazily) and one image reader. Models, features, clusterings and selections
+ * go through files in the run folder, so a resumed run needs nothing from a previous process's memory.
+ */
+import path from 'node:path';
+import { PulError } from '../core/errors.js';
+import type { PipelineConfig } from '../config/schema.js';
+import { ImageReader, type Normalization } from '../datasets/images.js';
+import { loadDataset } from '../datasets/load-dataset.js';
+import type { Dataset, Sample } from '../datasets/sample.js';
+import { modelPreset, type ModelSpec } from '../model/build-model.js';
+import type { InitKind } from '../model/initializers.js';
+
+/** The samples a PUL run works on. */
+export interface PulData {
+  /** Labelled source training images (empty without data.source) and their class of each. */
+  readonly source: LabelledSamples;
+  /** The target's training images: clustered without their labels (pids, when present, only measure). */
+  readonly target: readonly Sample[];
+  /** The target's test split (empty when it has none). */
+  readonly query: readonly Sample[];
+  readonly gallery: readonly Sample[];
+  /** Semi mode: the labelled part of the target (empty otherwise). */
+  readonly labeled: LabelledSamples;
+}
+
+/** Samples with a contiguous class index 0..C−1 each; `pids[c]` is the identity of class c. */
+export interface LabelledSamples {
+  readonly samples: readonly Sample[];
+  readonly classes: Int32Array;
+  readonly pids: readonly number[];
+}
+
+const roundName = (round: number) => `round-${String(round).padStart(2, '0')}`;
+
+export class PulSession {
+  readonly reader = new ImageReader();
+  private loaded: Promise<PulData> | null = null;
+
+  constructor(
+    readonly runDir: string,
+    readonly config: PipelineConfig,
+  ) {}
+
+  /** `<run>/round-NN` (round 0: the source model and baseline live in `<run>/source`). */
+  roundDir(round: number): string {
+    return path.join(this.runDir, round === 0 ? 'source' : roundName(round));
+  }
+
+  /** The final checkpoint of a round (0 = the source model). */
+  checkpointDir(round: number): string {
+    return path.join(this.roundDir(round), 'checkpoint');
+  }
+
+  /** The checkpoint name relative to the run folder (what latest.json holds). */
+  checkpointName(round: number): string {
+    return path.relative(this.runDir, this.checkpointDir(round));
+  }
+
+  /** The model of this run with `classes` outputs (architecture, sizes and head from the config). */
+  modelSpec(classes: number): ModelSpec {
+    const m = this.config.model;
+    const init: InitKind = m.classifierInit === 'normal-0.001' ? 'normal0.001' : 'glorot';
+    if (m.name.startsWith('layers:')) {
+      if (m.featureLayer === undefined) throw new PulError('config.invalid', `model.name "${m.name}" needs model.featureLayer (the layer whose output is the backbone feature)`, { option: 'model.featureLayer' });
+      const input = this.config.model.input;
+      if (input === undefined) throw new PulError('config.invalid', `model.name "${m.name}" needs model.input {height, width, channels} (the loaded model's input)`, { option: 'model.input' });
+      return { architecture: 'pretrained', input, embeddingDim: m.embeddingDim, classes, dropout: m.dropout, classifierInit: init, pretrained: { path: m.name.slice('layers:'.length), featureLayer: m.featureLayer, freeze: m.freeze } };
+    }
+    const preset = modelPreset(m.name, 'model.name');
+    return { ...preset, ...(m.input === undefined ? {} : { input: m.input }), embeddingDim: m.embeddingDim, classes, dropout: m.dropout, classifierInit: init };
+  }
+
+  /** Pixel normalisation: the config's, else ImageNet statistics for RGB and x/255 for grey. */
+  normalization(channels: 1 | 3): Normalization {
+    return this.config.model.normalization ?? (channels === 3 ? 'imagenet' : 'unit');
+  }
+
+  data(): Promise<PulData> {
+    this.loaded ??= this.load();
+    return this.loaded;
+  }
+
+  private async load(): Promise<PulData> {
+    const { source, target, labeled } = this.config.data;
+    const open = async (ref: NonNullable<typeof source>, key: string): Promise<Dataset> => {
+      try {
+        return await loadDataset(ref.path, { reader: this.reader, ...(ref.format ? { format: ref.format } : {}), ...(ref.classes ? { classes: ref.classes } : {}) });
+      } catch (err) {
+        if (err instanceof PulError) throw new PulError(err.code, `${key} (${ref.path}): ${err.message}`, err.where ?? { file: ref.path }, { cause: err });
+        throw err;
+      }
+    };
+    const targetSet = await open(target, 'data.target');
+    const train = targetSet.samples.filter((s) => s.split === 'train');
+    if (train.length === 0) throw new PulError('dataset.empty', `data.target (${target.path}) has no training images to cluster`, { file: target.path });
+    const labelled = (set: Dataset | null, key: string): LabelledSamples => {
+      if (set === null) return { samples: [], classes: new Int32Array(0), pids: [] };
+      const samples = set.samples.filter((s) => s.split === 'train' && s.pid !== null);
+      if (samples.length === 0) throw new PulError('dataset.empty', `${key} (${set.root}) has no labelled training images`, { file: set.root });
+      const pids = [...new Set(samples.map((s) => s.pid as number))].sort((a, b) => a - b);
+      const index = new Map(pids.map((p, i) => [p, i]));
+      return { samples, classes: Int32Array.from(samples, (s) => index.get(s.pid as number)!), pids };
+    };
+    return {
+      source: labelled(source ? await open(source, 'data.source') : null, 'data.source'),
+      target: train,
+      query: targetSet.samples.filter((s) => s.split === 'query'),
+      gallery: targetSet.samples.filter((s) => s.split === 'gallery'),
+      labeled: labelled(labeled ? await open(labeled, 'data.labeled') : null, 'data.labeled'),
+    };
+  }
+}

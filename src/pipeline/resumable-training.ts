@@ -1,0 +1,106 @@
+/**
+ * Training that survives a crash: after every epoch the model and the optimiser state go to
+ * `<work>/epoch-NNN` (atomically) and `<work>/latest.json` points at it; a new call with the same
+ * work folder continues after the last saved epoch. Batches, augmentation and dropout masks of an
+ * epoch come from (seed, epoch), so the continued run equals an uninterrupted one.
+ */
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { tf } from '../backend/tf.js';
+import type { ProgressSink } from '../core/progress.js';
+import type { AugmentOptions } from '../datasets/augment.js';
+import type { ImageReader, Normalization } from '../datasets/images.js';
+import type { Sample } from '../datasets/sample.js';
+import type { FeatureMatrix } from '../features/feature-matrix.js';
+import { disposeModel, type ReidModel } from '../model/build-model.js';
+import { datasetBatchSource } from '../training/batch-source.js';
+import type { OptimizerOptions } from '../training/optimizer.js';
+import { Trainer, type EpochRecord } from '../training/train.js';
+import { resolveLatest, writeLatest } from '../checkpoints/latest.js';
+import { loadCheckpoint, loadOptimizerState } from '../checkpoints/load-checkpoint.js';
+import { saveCheckpoint } from '../checkpoints/save-checkpoint.js';
+import { faultPoint } from './fault.js';
+
+export interface ResumableTraining {
+  /** Folder of the per-epoch checkpoints (created; the caller removes it when done with it). */
+  readonly workDir: string;
+  /** Builds the starting model when the work folder holds no epoch yet. */
+  readonly initialModel: () => Promise<ReidModel>;
+  readonly samples: readonly Sample[];
+  /** Class 0..K−1 of each sample. */
+  readonly labels: Int32Array;
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly optimizer: OptimizerOptions;
+  readonly seed: number;
+  readonly normalization: Normalization;
+  readonly augment?: AugmentOptions;
+  readonly reader?: ImageReader;
+  readonly clusterWeight?: number;
+  readonly centroids?: FeatureMatrix | null;
+  /** Written into each epoch checkpoint's meta.json. */
+  readonly meta: { readonly training: unknown; readonly state: unknown };
+  /** Names this training in fault-injection points (`train:<tag>:epoch-N`) and progress. */
+  readonly tag: string;
+  readonly signal?: AbortSignal;
+  readonly progress?: ProgressSink;
+}
+
+/** Trains (or continues) to `epochs`; returns the trained model (the caller disposes it) and the epochs run now. */
+export async function trainResumable(t: ResumableTraining): Promise<{ model: ReidModel; records: EpochRecord[]; resumedAt: number }> {
+  const latest = await resolveLatest(t.workDir);
+  let model: ReidModel;
+  let optimizerState: { name: string; tensor: tf.Tensor }[] | null = null;
+  let resumedAt = 0;
+  if (latest !== null) {
+    const loaded = await loadCheckpoint(latest);
+    model = loaded.model;
+    optimizerState = await loadOptimizerState(loaded.checkpoint);
+    resumedAt = loaded.checkpoint.manifest.epoch;
+    t.progress?.log(`  continuing ${t.tag} after epoch ${resumedAt} (${latest})`);
+  } else {
+    model = await t.initialModel();
+  }
+  const trainer = new Trainer(model, {
+    epochs: t.epochs,
+    optimizer: t.optimizer,
+    seed: t.seed,
+    ...(t.clusterWeight === undefined ? {} : { clusterWeight: t.clusterWeight }),
+    ...(t.centroids === undefined ? {} : { centroids: t.centroids }),
+    metricsLog: path.join(t.workDir, 'metrics.jsonl'),
+  });
+  try {
+    if (optimizerState !== null || resumedAt > 0) await trainer.restore({ epoch: resumedAt, optimizer: optimizerState ?? [] });
+    if (optimizerState !== null) tf.dispose(optimizerState.map((n) => n.tensor));
+    const source = datasetBatchSource(t.samples, t.labels, {
+      ...model.spec.input,
+      normalize: t.normalization,
+      batchSize: t.batchSize,
+      seed: t.seed,
+      ...(t.augment ? { augment: t.augment } : {}),
+      ...(t.reader ? { reader: t.reader } : {}),
+    });
+    let previous = latest;
+    const records = await trainer.fit(source, { ...(t.signal ? { signal: t.signal } : {}), ...(t.progress ? { progress: t.progress } : {}) }, async (r) => {
+      const name = `epoch-${String(r.epoch).padStart(3, '0')}`;
+      const state = await trainer.state();
+      try {
+        await saveCheckpoint(path.join(t.workDir, name), { model, normalization: t.normalization, epoch: r.epoch, training: t.meta.training, state: t.meta.state, optimizer: state.optimizer });
+      } finally {
+        tf.dispose(state.optimizer.map((n) => n.tensor).filter((x) => !(x instanceof tf.Variable)));
+      }
+      await writeLatest(t.workDir, name);
+      // keep only the newest epoch: the older ones are no longer needed to resume
+      if (previous !== null && path.basename(previous) !== name) await rm(previous, { recursive: true, force: true });
+      previous = path.join(t.workDir, name);
+      t.progress?.log(`  ${t.tag} epoch ${r.epoch}/${t.epochs}: loss ${r.loss.toFixed(4)}, accuracy ${r.accuracy.toFixed(4)}, ${r.imagesPerSecond.toFixed(0)} img/s`);
+      faultPoint(`train:${t.tag}:epoch-${r.epoch}`);
+    });
+    return { model, records, resumedAt };
+  } catch (err) {
+    disposeModel(model);
+    throw err;
+  } finally {
+    trainer.dispose();
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * One PUL round (Fan et al. 2018, Alg. 1), each stage reading its inputs from and writing its outputs
+ * to `<run>/round-NN/`: extract (target embeddings with the previous round's model) → cluster
+ * (k-means) → select (reliable samples at λ; may stop the run when the selection is stable) → train
+ * (fine-tune on the pseudo-labels) → evaluate (target test split).
+ */
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { exists, writeJsonAtomic } from '../core/atomic-fs.js';
+import { PulError } from '../core/errors.js';
+import { Rng } from '../core/random.js';
+import type { Sample } from '../datasets/sample.js';
+import { extractFeatureFolder } from '../features/extract-folder.js';
+import { featureMatrix, type FeatureMatrix } from '../features/feature-matrix.js';
+import { readFeatureFolder, writeFeatureFolder } from '../features/features-npy.js';
+import { kmeans } from '../clustering/kmeans.js';
+import { readClusterFiles, writeClusterFiles } from '../clustering/cluster-files.js';
+import { selectReliable } from '../selection/select-reliable.js';
+import { lambdaAt, type LambdaSchedule } from '../selection/lambda-schedule.js';
+import { selectionChange } from '../selection/stop-rule.js';
+import { selectionPrecision } from '../selection/selection-precision.js';
+import { readSelectionFile, writeSelectionFile } from '../selection/selection-file.js';
+import { normalizedMutualInformation } from '../evaluation/cluster-metrics.js';
+import { disposeModel, replaceClassifier } from '../model/build-model.js';
+import { CheckpointManifestSchema, META_JSON } from '../checkpoints/checkpoint.js';
+import { writeLatest } from '../checkpoints/latest.js';
+import { loadCheckpoint, readCheckpoint } from '../checkpoints/load-checkpoint.js';
+import { saveCheckpoint } from '../checkpoints/save-checkpoint.js';
+import type { PipelineConfig } from '../config/schema.js';
+import type { Stage } from './run-stages.js';
+import type { PulSession } from './pul-session.js';
+import { faultPoint } from './fault.js';
+import { trainResumable } from './resumable-training.js';
+import { AUGMENTS, evaluateRound, optimizerOf, seedFor } from './setup-stages.js';
+
+const FEATURES = 'features';
+const LABELED_FEATURES = 'labeled-features';
+const CLUSTERS = 'clusters';
+
+function scheduleOf(l: PipelineConfig['selection']['lambda']): LambdaSchedule {
+  return l.schedule === 'constant' ? { kind: 'constant', value: l.value } : { kind: 'growing', start: l.start, step: l.step, max: l.max };
+}
+
+/** Clusters k-means looks for on the unlabelled part: K, minus the labelled identities in semi mode. */
+async function unlabelledK(session: PulSession): Promise<{ k: number; offset: number }> {
+  const { k } = session.config.clustering;
+  const offset = (await session.data()).labeled.pids.length;
+  if (k - offset < 1) {
+    throw new PulError('option.outOfRange', `K=${k} leaves no cluster for the unlabelled images: the labelled set already has ${offset} identities (clustering.k / --k must exceed it)`, { option: '--k' });
+  }
+  return { k: k - offset, offset };
+}
+
+const pidsOf = (samples: readonly Sample[]): Int32Array | null => (samples.every((s) => s.pid !== null) ? Int32Array.from(samples, (s) => s.pid as number) : null);
+
+export function extractStage(session: PulSession): Stage {
+  return {
+    name: 'extract',
+    async run({ round, signal, progress }) {
+      const data = await session.data();
+      // features come from the previous round's model (round 1: the source model), as in the authors' code
+      const { model, checkpoint } = await loadCheckpoint(session.checkpointDir(round - 1));
+      try {
+        const opts = { batchSize: 256, normalize: checkpoint.manifest.normalization, reader: session.reader };
+        const folder = await extractFeatureFolder(model, data.target, opts, { signal, progress });
+        await writeFeatureFolder(path.join(session.roundDir(round), FEATURES), folder);
+        if (data.labeled.samples.length > 0 && session.config.training.clusterLossWeight > 0) {
+          await writeFeatureFolder(path.join(session.roundDir(round), LABELED_FEATURES), await extractFeatureFolder(model, data.labeled.samples, opts, { signal, progress }));
+        }
+        return { summary: { images: folder.features.rows, dim: folder.features.dim } };
+      } finally {
+        disposeModel(model);
+      }
+    },
+  };
+}
+
+export function clusterStage(session: PulSession): Stage {
+  return {
+    name: 'cluster',
+    async run({ round, progress }) {
+      const c = session.config.clustering;
+      const dir = session.roundDir(round);
+      const { features, index } = await readFeatureFolder(path.join(dir, FEATURES));
+      const { k } = await unlabelledK(session);
+      if (k > features.rows) {
+        throw new PulError('option.outOfRange', `K=${k} clusters but the target has only ${features.rows} training images (clustering.k / --k)`, { option: '--k' });
+      }
+      progress.log(`  k-means: ${features.rows} × ${features.dim}, K=${k}, ${c.restarts} run(s)`);
+      const clustering = kmeans(features, { k, init: c.init, maxIter: c.maxIterations, restarts: c.restarts }, new Rng(seedFor(session.config.seed, round, 'kmeans')));
+      faultPoint(`cluster:round-${round}`);
+      await writeClusterFiles(path.join(dir, CLUSTERS), clustering, index.map((r) => r.path));
+      const truth = pidsOf(await session.data().then((d) => d.target));
+      return {
+        summary: {
+          k,
+          inertia: clustering.inertia,
+          iterations: clustering.iterations,
+          ...(truth === null ? {} : { nmi: normalizedMutualInformation(truth, clustering.assignment) }),
+        },
+      };
+    },
+  };
+}
+
+export function selectStage(session: PulSession): Stage {
+  return {
+    name: 'select',
+    async run({ round, progress }) {
+      const config = session.config;
+      const dir = session.roundDir(round);
+      const { features, index } = await readFeatureFolder(path.join(dir, FEATURES));
+      const clusters = await readClusterFiles(path.join(dir, CLUSTERS));
+      const lambda = lambdaAt(scheduleOf(config.selection.lambda), round - 1);
+      const selection = selectReliable(features, clusters, { anchor: config.selection.anchor, scope: config.selection.scope, lambda, minSelected: config.selection.minSelected }, path.join(dir, FEATURES));
+      await writeSelectionFile(dir, selection, index.map((r) => r.path));
+      const truth = pidsOf((await session.data()).target);
+      const previous = round > 1 ? await readSelectionFile(session.roundDir(round - 1)) : null;
+      const change = previous === null ? null : selectionChange(previous.indices, selection.indices);
+      const summary = {
+        lambda,
+        selected: selection.indices.length,
+        of: features.rows,
+        emptyClusters: selection.emptyClusters.length,
+        ...(truth === null ? {} : { precision: selectionPrecision(selection, truth) }),
+        ...(change === null ? {} : { change }),
+      };
+      progress.log(`  selected ${selection.indices.length} of ${features.rows} at λ=${lambda}${change === null ? '' : `, ${(change * 100).toFixed(2)} % changed`}${selection.emptyClusters.length > 0 ? `, ${selection.emptyClusters.length} cluster(s) without a reliable sample` : ''}`);
+      const epsilon = config.stop.minChange;
+      if (change !== null && change < epsilon) {
+        return { summary, stop: `the selection changed by ${(change * 100).toFixed(2)} % < ${(epsilon * 100).toFixed(2)} % (stop.minChange)` };
+      }
+      return { summary };
+    },
+  };
+}
+
+/** Class means of labelled features (semi mode's cluster-loss centres for the labelled identities). */
+function classMeans(features: FeatureMatrix, classes: Int32Array, count: number): Float32Array {
+  const d = features.dim;
+  const sums = new Float64Array(count * d);
+  const n = new Float64Array(count);
+  for (let i = 0; i < features.rows; i++) {
+    const c = classes[i]!;
+    n[c] = n[c]! + 1;
+    for (let t = 0; t < d; t++) sums[c * d + t] = sums[c * d + t]! + features.data[i * d + t]!;
+  }
+  return Float32Array.from(sums, (v, j) => v / Math.max(1, n[Math.floor(j / d)]!));
+}
+
+export function trainStage(session: PulSession): Stage {
+  return {
+    name: 'train',
+    async run({ round, signal, progress }) {
+      const config = session.config;
+      const t = config.training;
+      const dir = session.roundDir(round);
+      const checkpointDir = session.checkpointDir(round);
+      const data = await session.data();
+      const { k, offset } = await unlabelledK(session);
+      const selection = await readSelectionFile(dir);
+      // labelled identities keep classes 0..L−1; pseudo-labels follow them (the authors' semi-supervised code)
+      const samples: Sample[] = [...data.labeled.samples];
+      const labels = new Int32Array(data.labeled.samples.length + selection.indices.length);
+      labels.set(data.labeled.classes);
+      selection.indices.forEach((row, i) => {
+        samples.push(data.target[row]!);
+        labels[offset + i] = offset + selection.labels[i]!;
+      });
+      const classes = offset + k;
+      let centroids: FeatureMatrix | null = null;
+      if (t.clusterLossWeight > 0) {
+        const clusters = await readClusterFiles(path.join(dir, CLUSTERS));
+        const dim = clusters.centroids.dim;
+        const all = featureMatrix(classes, dim);
+        if (offset > 0) {
+          const labelled = await readFeatureFolder(path.join(dir, LABELED_FEATURES));
+          all.data.set(classMeans(labelled.features, data.labeled.classes, offset));
+        }
+        all.data.set(clusters.centroids.data, offset * dim);
+        centroids = all;
+      }
+      const lambda = lambdaAt(scheduleOf(config.selection.lambda), round - 1);
+      const state = { round, lambda, k: classes, selected: selection.indices.length, labeled: data.labeled.samples.length, run: config.name };
+      if (await exists(path.join(checkpointDir, META_JSON))) {
+        // saved before a crash, after its last epoch: nothing left to train
+        await writeLatest(session.runDir, session.checkpointName(round));
+        return { summary: { images: samples.length, classes, reused: checkpointDir } };
+      }
+      const from = t.retrainFrom === 'source' ? 0 : round - 1;
+      const training = { epochs: t.epochsPerRound, batchSize: t.batchSize, optimizer: t.optimizer, augment: t.augment, clusterLossWeight: t.clusterLossWeight, retrainFrom: t.retrainFrom, startedFrom: session.checkpointName(from) };
+      progress.log(`  training on ${samples.length} images (${classes} classes) from ${from === 0 ? 'the source model' : `round ${from}`}, ${t.epochsPerRound} epochs`);
+      const augment = AUGMENTS[t.augment];
+      const { model, records } = await trainResumable({
+        workDir: path.join(dir, 'training'),
+        initialModel: async () => replaceClassifier((await loadCheckpoint(session.checkpointDir(from))).model, classes, new Rng(seedFor(config.seed, round, 'classifier'))),
+        samples,
+        labels,
+        epochs: t.epochsPerRound,
+        batchSize: t.batchSize,
+        optimizer: optimizerOf(t.optimizer),
+        seed: seedFor(config.seed, round, 'train'),
+        normalization: (await readCheckpoint(session.checkpointDir(from))).manifest.normalization,
+        ...(augment ? { augment } : {}),
+        reader: session.reader,
+        clusterWeight: t.clusterLossWeight,
+        centroids,
+        meta: { training, state },
+        tag: `round-${round}`,
+        signal,
+        progress,
+      });
+      try {
+        const normalization = (await readCheckpoint(session.checkpointDir(from))).manifest.normalization;
+        await saveCheckpoint(checkpointDir, { model, normalization, epoch: t.epochsPerRound, training, state });
+      } finally {
+        disposeModel(model);
+      }
+      await writeLatest(session.runDir, session.checkpointName(round));
+      await rm(path.join(dir, 'training'), { recursive: true, force: true });
+      const last = records.at(-1);
+      return { summary: { images: samples.length, classes, ...(last ? { loss: last.loss, accuracy: last.accuracy, imagesPerSecond: last.imagesPerSecond } : {}) } };
+    },
+  };
+}
+
+export function evaluateStage(session: PulSession): Stage {
+  return {
+    name: 'evaluate',
+    async run(ctx) {
+      const summary = await evaluateRound(session, ctx.round, ctx);
+      const dir = session.roundDir(ctx.round);
+      await writeJsonAtomic(path.join(dir, 'metrics.json'), summary);
+      // the round's checkpoint carries its figures too (pul inspect shows them)
+      const checkpoint = await readCheckpoint(session.checkpointDir(ctx.round));
+      const state = { ...(checkpoint.manifest.state as Record<string, unknown> | null), metrics: summary };
+      await writeJsonAtomic(path.join(checkpoint.dir, META_JSON), CheckpointManifestSchema.parse({ ...checkpoint.manifest, state }));
+      return { summary };
+    },
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * A whole PUL run: the built-in demo set generated when the config asks for it, the run folder
+ * (`<out>/<name>`, or `<name>-2`, … when that is taken), setup stages (source model, baseline) and
+ * rounds of extract → cluster → select → train → evaluate, `metrics.jsonl` refreshed after every
+ * stage, and the summary of what happened. `resume` continues a run folder where it stopped.
+ */
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { exists, writeFileAtomic } from '../core/atomic-fs.js';
+import { PulError } from '../core/errors.js';
+import type { ProgressSink } from '../core/progress.js';
+import type { PipelineConfig } from '../config/schema.js';
+import { ensureSyntheticReid } from '../datasets/synthetic-reid.js';
+import { runStages, type PipelinePlan } from './run-stages.js';
+import { PulSession } from './pul-session.js';
+import { baselineStage, sourceStage } from './setup-stages.js';
+import { clusterStage, evaluateStage, extractStage, selectStage, trainStage } from './round-stages.js';
+import { summarizePulRun, type PulRunSummary } from './run-summary.js';
+import { RUN_STATE_FILE, type RunState } from './state.js';
+
+export const METRICS_LOG = 'metrics.jsonl';
+
+/** Failures after which `--resume` makes sense (the cause is outside the configuration). */
+const RESUMABLE = new Set(['interrupted', 'io.writeFailed']);
+
+export interface PulRunOptions {
+  readonly config: PipelineConfig;
+  /** Continue this run folder (it must hold run.json). Without it a new folder under config.out is made. */
+  readonly resume?: string;
+  readonly force?: boolean;
+  readonly signal?: AbortSignal;
+  readonly progress: ProgressSink;
+}
+
+export interface PulRunResult {
+  readonly runDir: string;
+  readonly state: RunState;
+  readonly summary: PulRunSummary;
+}
+
+/** The stages of a PUL run, in order. */
+export function pulPlan(session: PulSession): PipelinePlan {
+  return {
+    setup: [sourceStage(session), baselineStage(session)],
+    round: [extractStage(session), clusterStage(session), selectStage(session), trainStage(session), evaluateStage(session)],
+    maxRounds: session.config.stop.maxRounds,
+  };
+}
+
+/** `<out>/<name>` when free, else the first free `<out>/<name>-N`. */
+async function newRunDir(out: string, name: string): Promise<string> {
+  const taken = new Set(await readdir(out).catch(() => [] as string[]));
+  for (let n = 1; ; n++) {
+    const candidate = n === 1 ? name : `${name}-${n}`;
+    if (!taken.has(candidate)) return path.join(out, candidate);
+  }
+}
+
+/**
+ * Runs (or resumes) PUL as configured.
+ * @example
+ * const { summary } = await runPul({ config: await loadConfig('pipelines/demo.json'), progress: streamProgress() });
+ * console.log(summary.gain);
+ */
+export async function runPul(options: PulRunOptions): Promise<PulRunResult> {
+  const { config, progress } = options;
+  const synthetic = config.data.synthetic;
+  if (synthetic !== undefined) {
+    if (!(await exists(path.join(synthetic.out, 'source'))) || !(await exists(path.join(synthetic.out, 'target')))) progress.log(`generating the synthetic demo set in ${synthetic.out} (first use)`);
+    await ensureSyntheticReid({ out: synthetic.out, seed: synthetic.seed });
+  }
+  const runDir = options.resume ?? (await newRunDir(config.out, config.name));
+  progress.log(`${options.resume ? 'resuming' : 'run'} ${runDir}`);
+  const session = new PulSession(runDir, config);
+  try {
+    const state = await runStages(runDir, pulPlan(session), {
+      config,
+      resume: options.resume !== undefined,
+      ...(options.force ? { force: true } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      progress,
+      afterStage: (s) => writeMetricsLog(runDir, s),
+    });
+    return { runDir, state, summary: summarizePulRun(state) };
+  } catch (err) {
+    // finished stages are kept: say how to continue
+    if (err instanceof PulError && RESUMABLE.has(err.code) && (await exists(path.join(runDir, RUN_STATE_FILE))) && !err.message.includes('--resume')) {
+      throw new PulError(err.code, `${err.message}; finished stages are kept — continue with: pul run --resume ${runDir}`, err.where ?? { file: runDir }, { cause: err });
+    }
+    throw err;
+  }
+}
+
+/** `<run>/metrics.jsonl`: one JSON line per finished stage, rebuilt from run.json (so a resume never duplicates lines). */
+async function writeMetricsLog(runDir: string, state: RunState): Promise<void> {
+  const lines = state.completed.map((r) => JSON.stringify({ round: r.round, stage: r.stage, seconds: r.seconds, ...r.summary }));
+  await writeFileAtomic(path.join(runDir, METRICS_LOG), `${lines.join('\n')}\n`);
+}
+
+/** Whether `dir` holds a PUL run. */
+export function isRunDir(dir: string): Promise<boolean> {
+  return exists(path.join(dir, RUN_STATE_FILE));
+}
