@@ -166,6 +166,20 @@ static napi_value broadcast_channels(napi_env env, napi_callback_info info) {
   return 0;
 }
 
+/* channelAffine(heap, x, a, b, y, rows, channels): y = x * a[c] + b[c] */
+static napi_value channel_affine(napi_env env, napi_callback_info info) {
+  float *heap;
+  size_t n;
+  int64_t v[6];
+  if (!read_ints(env, info, &heap, &n, v, 6) || v[4] < 1 || v[5] < 1 || !inside(v[0], v[4] * v[5], n) || !inside(v[1], v[5], n) || !inside(v[2], v[5], n) ||
+      !inside(v[3], v[4] * v[5], n)) {
+    napi_throw_type_error(env, 0, "pul_native.channelAffine(heap, x, a, b, y, rows, channels): bad arguments");
+    return 0;
+  }
+  pul_channel_affine(heap + v[0], (int)v[4], (int)v[5], heap + v[1], heap + v[2], heap + v[3]);
+  return 0;
+}
+
 /* batchNormGrad(heap, x, dy, mean, variance, scale|-1, dx, dmean, dvariance, dscale, doffset, rows, channels, eps) */
 static napi_value batch_norm_grad(napi_env env, napi_callback_info info) {
   float *heap;
@@ -253,7 +267,7 @@ static napi_value simd(napi_env env, napi_callback_info info) {
 NAPI_MODULE_INIT() {
   struct { const char *name; napi_callback fn; } fns[] = {
       {"conv2d", conv2d}, {"conv2dBackpropInput", backprop_input}, {"conv2dBackpropFilter", backprop_filter},
-      {"sgemm", sgemm}, {"threads", threads}, {"avx2", simd}, {"channelSum", channel_sum}, {"broadcastChannels", broadcast_channels},
+      {"sgemm", sgemm}, {"threads", threads}, {"avx2", simd}, {"channelSum", channel_sum}, {"broadcastChannels", broadcast_channels}, {"channelAffine", channel_affine},
       {"batchNormGrad", batch_norm_grad}, {"maxPoolGrad", max_pool_grad}, {"batchMatMul", batch_mat_mul},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

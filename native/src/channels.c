@@ -68,6 +68,29 @@ void pul_broadcast_channels(const float *v, int rows, int channels, float scale,
   free(values);
 }
 
+/* ---- per-channel affine: y = x * a[c] + b[c] (batch-norm forward with folded statistics) ---- */
+typedef struct {
+  const float *x, *a, *b;
+  int rows, channels;
+  float *y;
+} affine_ctx;
+
+static void affine_task(void *p, int task, int worker) {
+  (void)worker;
+  affine_ctx *c = p;
+  int r0 = task * ROWS_PER_TASK, r1 = r0 + ROWS_PER_TASK < c->rows ? r0 + ROWS_PER_TASK : c->rows;
+  for (int r = r0; r < r1; r++) {
+    const float *in = c->x + (size_t)r * c->channels;
+    float *out = c->y + (size_t)r * c->channels;
+    for (int k = 0; k < c->channels; k++) out[k] = in[k] * c->a[k] + c->b[k];
+  }
+}
+
+void pul_channel_affine(const float *x, int rows, int channels, const float *a, const float *b, float *y) {
+  affine_ctx c = {x, a, b, rows, channels, y};
+  pul_parallel_for(row_tasks(rows), affine_task, &c);
+}
+
 /* ---- batch-norm gradient ---- */
 typedef struct {
   const float *x, *dy, *mean, *gain;

@@ -5,6 +5,7 @@
 void pul_channel_sum(const float *x, int rows, int channels, float scale, float *out);
 /* out[r, c] = v[c] · scale */
 void pul_broadcast_channels(const float *v, int rows, int channels, float scale, float *out);
+void pul_channel_affine(const float *x, int rows, int channels, const float *a, const float *b, float *y);
 /* Every gradient of batch norm with per-channel statistics (see src/backend/kernels/batch-norm-grad.ts). */
 void pul_batch_norm_grad(const float *x, const float *dy, const float *mean, const float *variance, const float *scale, float eps,
                          int rows, int channels, float *dx, float *dmean, float *dvariance, float *dscale, float *doffset);

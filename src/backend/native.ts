@@ -15,6 +15,8 @@ export interface NativeKernels {
   conv2dBackpropFilter(heap: Float32Array, x: number, dy: number, df: number, dims: Int32Array): void;
   channelSum(heap: Float32Array, x: number, out: number, rows: number, channels: number, scale: number): void;
   broadcastChannels(heap: Float32Array, v: number, out: number, rows: number, channels: number, scale: number): void;
+  /** y = x · a[c] + b[c] over rows × channels. */
+  channelAffine(heap: Float32Array, x: number, a: number, b: number, y: number, rows: number, channels: number): void;
   batchNormGrad(
     heap: Float32Array, x: number, dy: number, mean: number, variance: number, scale: number,
     dx: number, dMean: number, dVariance: number, dScale: number, dOffset: number, rows: number, channels: number, epsilon: number,

@@ -93,6 +93,27 @@ test('all backend tests pass with the native kernels off (the WebAssembly/JS ker
   assert.match(r.stdout, /# fail 0/);
 });
 
+test('batch-norm forward (with and without scale/offset, 2-D and 4-D, many rows) matches the cpu backend', async () => {
+  const rng = new Rng(29);
+  for (const [shape, withAffine] of [[[3, 5, 4, 6], true], [[3, 5, 4, 6], false], [[70, 130], true], [[4, 33, 31, 3], true]] as const) {
+    const c = shape.at(-1)!;
+    const x = randomArray(rng, shape.reduce((a, b) => a * b, 1));
+    const [mean, scale, offset] = [randomArray(rng, c), randomArray(rng, c), randomArray(rng, c)];
+    const variance = Float32Array.from(randomArray(rng, c), (v) => v * v + 0.1);
+    const run = async () => {
+      const y = tf.tidy(() => tf.batchNorm(tf.tensor(x, [...shape]), tf.tensor1d(mean), tf.tensor1d(variance), withAffine ? tf.tensor1d(offset) : undefined, withAffine ? tf.tensor1d(scale) : undefined, 1e-3));
+      const data = (await y.data()) as Float32Array;
+      y.dispose();
+      return data;
+    };
+    await selectBackend('cpu');
+    const ref = await run();
+    await selectBackend('wasm');
+    const got = await run();
+    assert.ok(relativeMaxError(got, ref) <= 1e-5, `${shape.join('×')} affine ${withAffine}: ${relativeMaxError(got, ref)}`);
+  }
+});
+
 test('matMul (transposes, batches, a broadcast B) matches the cpu backend', async () => {
   const rng = new Rng(29);
   const cases: [number[], number[], boolean, boolean][] = [

@@ -6,7 +6,7 @@
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { tf } from '../tf.js';
 import type { NativeKernels } from '../native.js';
-import { allocate, asWasmBackend, heap, offsetOf } from './wasm-heap.js';
+import { allocate, asWasmBackend, heap, offsetOf, release } from './wasm-heap.js';
 import { reducesLeadingAxes } from './reduce-leading-axes.js';
 
 type Wrapper = { readonly kernelName: string; wrap(original: KernelFunc): KernelFunc };
@@ -44,6 +44,31 @@ export function nativeChannelWrappers(native: NativeKernels): readonly Wrapper[]
         const channels = sizeOf(v.shape);
         native.broadcastChannels(heap(wasm), offsetOf(wasm, v), offsetOf(wasm, out), sizeOf(shape) / channels, channels, scale);
         return out;
+      },
+    },
+    {
+      // the backend's own is single-threaded; folded into y = x·a[c] + b[c], it runs on every core
+      kernelName: 'FusedBatchNorm',
+      wrap: (original) => (args) => {
+        const { x, mean, variance, offset, scale } = args.inputs as { x: TensorInfo; mean: TensorInfo; variance: TensorInfo; offset?: TensorInfo; scale?: TensorInfo };
+        const channels = x.shape.at(-1) ?? 1;
+        const perChannel = (t: TensorInfo | undefined) => t === undefined || (t.dtype === 'float32' && sizeOf(t.shape) === channels);
+        if (x.dtype !== 'float32' || x.shape.length < 2 || ![mean, variance, offset, scale].every(perChannel)) return original(args);
+        const wasm = asWasmBackend(args.backend);
+        const eps = (args.attrs as { varianceEpsilon: number }).varianceEpsilon;
+        const y = allocate(wasm, [...x.shape]);
+        const folded = allocate(wasm, [2 * channels]);
+        const h = heap(wasm);
+        const [m, v, o, s, f] = [offsetOf(wasm, mean), offsetOf(wasm, variance), offset ? offsetOf(wasm, offset) : -1, scale ? offsetOf(wasm, scale) : -1, offsetOf(wasm, folded)];
+        for (let c = 0; c < channels; c++) {
+          // float32 like the backend's: a = scale / sqrt(var + eps), b = offset − mean · a
+          const a = Math.fround((s < 0 ? 1 : h[s + c]!) / Math.fround(Math.sqrt(Math.fround(h[v + c]! + eps))));
+          h[f + c] = a;
+          h[f + channels + c] = Math.fround((o < 0 ? 0 : h[o + c]!) - Math.fround(h[m + c]! * a));
+        }
+        native.channelAffine(h, offsetOf(wasm, x), f, f + channels, offsetOf(wasm, y), sizeOf(x.shape) / channels, channels);
+        release(wasm, folded);
+        return y;
       },
     },
     {
