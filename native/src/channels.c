@@ -172,25 +172,35 @@ static void pool_task(void *p, int n, int worker) {
   float *dx = q->dx + n * image;
   memset(dx, 0, image * sizeof(float));
   const float *dy = q->dy + (size_t)n * q->oh * q->ow * q->c;
+  /* channels innermost (contiguous, vectorisable): per output pixel, the first maximum of each channel's
+     window in scan order (y, then x), as the scalar definition */
+  float *best = malloc(sizeof(float) * q->c);
+  long *at = malloc(sizeof(long) * q->c);
   for (int oy = 0; oy < q->oh; oy++) {
     int y0 = oy * q->sh - q->pt, ys = y0 < 0 ? 0 : y0, ye = y0 + q->fh < q->h ? y0 + q->fh : q->h;
     for (int ox = 0; ox < q->ow; ox++, dy += q->c) {
       int x0 = ox * q->sw - q->pl, xs = x0 < 0 ? 0 : x0, xe = x0 + q->fw < q->w ? x0 + q->fw : q->w;
+      if (ys >= ye || xs >= xe) continue;
+      long base = ((long)ys * q->w + xs) * q->c;
       for (int k = 0; k < q->c; k++) {
-        float best = -FLT_MAX;
-        long at = -1;
-        for (int y = ys; y < ye; y++)
-          for (int xx = xs; xx < xe; xx++) {
-            long i = ((long)y * q->w + xx) * q->c + k;
-            if (at < 0 || x[i] > best) {
-              best = x[i];
-              at = i;
-            }
-          }
-        if (at >= 0) dx[at] += dy[k];
+        best[k] = x[base + k];
+        at[k] = base + k;
       }
+      for (int y = ys; y < ye; y++)
+        for (int xx = (y == ys ? xs + 1 : xs); xx < xe; xx++) {
+          long b = ((long)y * q->w + xx) * q->c;
+          const float *px = x + b;
+          for (int k = 0; k < q->c; k++)
+            if (px[k] > best[k]) {
+              best[k] = px[k];
+              at[k] = b + k;
+            }
+        }
+      for (int k = 0; k < q->c; k++) dx[at[k]] += dy[k];
     }
   }
+  free(best);
+  free(at);
 }
 
 void pul_max_pool_grad(const float *x, const float *dy, int n, int h, int w, int c, int fh, int fw, int sh, int sw, int pt, int pl,
