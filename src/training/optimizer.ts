@@ -72,3 +72,10 @@ export function createOptimizer(o: OptimizerOptions): tf.Optimizer {
 export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
   (optimizer as unknown as { learningRate: number }).learningRate = lr;
 }
+
+/** Disposes an optimiser and all it holds: tfjs's MomentumOptimizer.dispose skips SGD's learning-rate scalar `c` (one tensor per optimiser). */
+export function disposeOptimizer(optimizer: tf.Optimizer): void {
+  optimizer.dispose();
+  const c = (optimizer as unknown as { c?: tf.Tensor }).c;
+  if (c !== undefined && !c.isDisposed) c.dispose();
+}

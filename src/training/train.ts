@@ -13,7 +13,7 @@ import type { FeatureMatrix } from '../features/feature-matrix.js';
 import { pulObjective } from '../losses/cluster-loss.js';
 import { LAYER_BNNECK, LAYER_CLASSIFIER, type ReidModel } from '../model/build-model.js';
 import type { BatchSource } from './batch-source.js';
-import { createOptimizer, learningRateAt, setLearningRate, type OptimizerOptions } from './optimizer.js';
+import { createOptimizer, disposeOptimizer, learningRateAt, setLearningRate, type OptimizerOptions } from './optimizer.js';
 
 export interface TrainOptions {
   readonly epochs: number;
@@ -208,7 +208,7 @@ export class Trainer {
   }
 
   dispose(): void {
-    this.optimizer.dispose();
+    disposeOptimizer(this.optimizer);
     if (this.centroids !== null) this.centroids.dispose();
   }
 }

@@ -94,6 +94,21 @@ describe('seeded dropout', () => {
   }
 });
 
+describe('Trainer lifetime', () => {
+  it('a disposed trainer leaves no tensor behind (SGD momentum and Adam)', async () => {
+    await useBackend('cpu');
+    const model = await buildModel(TOY_SPEC, new Rng(5));
+    for (const optimizer of [SGD, { kind: 'adam', lr: 1e-3 } as const]) {
+      const before = tf.memory().numTensors;
+      const trainer = new Trainer(model, { epochs: 1, optimizer });
+      await trainer.fit(toySource());
+      trainer.dispose();
+      assert.equal(tf.memory().numTensors, before, `${optimizer.kind}: tensors left behind`);
+    }
+    disposeModel(model);
+  });
+});
+
 describe('Trainer options and abort', () => {
   it('a NaN image stops training at its step (cpu)', async () => {
     await useBackend('cpu');
