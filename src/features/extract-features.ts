@@ -59,6 +59,7 @@ export async function extractFeatures(
     for (let i = 0; i < b.indices.length; i++) out.data.set(values.subarray(i * dim, (i + 1) * dim), b.indices[i]! * dim);
     done += b.indices.length;
     progress.update({ task: 'extract', done, total: samples.length });
+    await new Promise<void>((resolve) => setImmediate(resolve)); // let a Ctrl-C handler run between batches
   }
   return out;
 }

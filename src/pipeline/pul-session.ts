@@ -10,6 +10,7 @@ import { ImageReader, type Normalization } from '../datasets/images.js';
 import { loadDataset } from '../datasets/load-dataset.js';
 import type { Dataset, Sample } from '../datasets/sample.js';
 import { modelPreset, type ModelSpec } from '../model/build-model.js';
+import { readCheckpoint } from '../checkpoints/load-checkpoint.js';
 import type { InitKind } from '../model/initializers.js';
 
 /** The samples a PUL run works on. */
@@ -75,6 +76,33 @@ export class PulSession {
   /** Pixel normalisation: the config's, else ImageNet statistics for RGB and x/255 for grey. */
   normalization(channels: 1 | 3): Normalization {
     return this.config.model.normalization ?? (channels === 3 ? 'imagenet' : 'unit');
+  }
+
+  /**
+   * Checks what can be checked before any training: the data sets load, K fits the target, semi mode
+   * has its labelled set, a given source checkpoint is of the configured architecture and input.
+   */
+  async preflight(): Promise<void> {
+    const c = this.config;
+    if (c.mode === 'semi' && c.data.labeled === undefined) throw new PulError('config.invalid', "mode 'semi' needs data.labeled (--labeled PATH): the labelled part of the target", { option: 'data.labeled' });
+    if (c.mode === 'unsupervised' && c.data.labeled !== undefined) throw new PulError('config.invalid', "data.labeled is only used in mode 'semi' (--semi)", { option: 'data.labeled' });
+    const data = await this.data();
+    const k = c.clustering.k - data.labeled.pids.length;
+    if (k < 1) throw new PulError('option.outOfRange', `K=${c.clustering.k} leaves no cluster for the unlabelled images: the labelled set already has ${data.labeled.pids.length} identities (clustering.k / --k must exceed it)`, { option: '--k' });
+    if (k > data.target.length) throw new PulError('option.outOfRange', `K=${k} clusters but the target (${c.data.target.path}) has only ${data.target.length} training images (clustering.k / --k)`, { option: '--k' });
+    const given = c.model.sourceCheckpoint;
+    if (given !== undefined) {
+      const spec = this.modelSpec(1);
+      const { manifest } = await readCheckpoint(given);
+      const i = manifest.model.input;
+      if (manifest.model.architecture !== spec.architecture || i.height !== spec.input.height || i.width !== spec.input.width || i.channels !== spec.input.channels) {
+        throw new PulError(
+          'checkpoint.mismatch',
+          `${given} holds a ${manifest.model.architecture} net for ${i.height}×${i.width}×${i.channels} images, but the run is configured for ${spec.architecture} at ${spec.input.height}×${spec.input.width}×${spec.input.channels} (model.name / model.input / --model)`,
+          { file: given, option: '--source-checkpoint' },
+        );
+      }
+    }
   }
 
   data(): Promise<PulData> {

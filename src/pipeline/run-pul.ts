@@ -72,6 +72,7 @@ export async function runPul(options: PulRunOptions): Promise<PulRunResult> {
   const runDir = options.resume ?? (await newRunDir(config.out, config.name));
   progress.log(`${options.resume ? 'resuming' : 'run'} ${runDir}`);
   const session = new PulSession(runDir, config);
+  await session.preflight();
   try {
     const state = await runStages(runDir, pulPlan(session), {
       config,

@@ -136,6 +136,9 @@ export class Trainer {
       correct += hits;
       const secs = (performance.now() - started) / 1000;
       progress.update({ task, done: steps, total: source.stepsPerEpoch, values: { loss: lossSum / images, acc: correct / images, 'img/s': images / secs } });
+      // a step is synchronous and batches arrive as microtasks: without a macrotask turn here a
+      // Ctrl-C (signal handler) would only be seen at the end of the epoch
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     if (ctx.signal?.aborted) throw new PulError('interrupted', `training interrupted at the end of epoch ${epoch + 1}`);
     const seconds = (performance.now() - started) / 1000;

@@ -77,13 +77,7 @@ async function resolveConfig(o: RunCliOptions): Promise<{ config: PipelineConfig
     }
   }
   const merged = applyFlags(base, o);
-  const mode = (merged['mode'] as string | undefined) ?? 'unsupervised';
-  const data = merged['data'] as Plain;
-  if (data['target'] === undefined) throw new PulError('option.invalid', 'no target data set: give --target PATH or a --config with data.target', { option: '--target' });
-  if (mode === 'semi' && data['labeled'] === undefined) throw new PulError('option.invalid', '--semi needs the labelled part of the target: --labeled PATH or data.labeled in the config', { option: '--labeled' });
-  if (mode === 'unsupervised' && data['labeled'] !== undefined && !o.semi) {
-    throw new PulError('option.invalid', 'data.labeled / --labeled is only used by --semi', { option: '--labeled' });
-  }
+  if ((merged['data'] as Plain)['target'] === undefined) throw new PulError('option.invalid', 'no target data set: give --target PATH or a --config with data.target', { option: '--target' });
   const source = file ?? (o.resume ? `${o.resume}/run.json` : 'the command-line options');
   return { config: parseConfig(merged, source), source };
 }
