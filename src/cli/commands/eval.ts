@@ -75,12 +75,13 @@ async function featuresToEvaluate(opts: EvalOptions): Promise<{ query: FeatureFo
     if (opts.checkpoint === undefined || opts.data === undefined || opts.query !== undefined || opts.gallery !== undefined) {
       throw new PulError('option.invalid', 'give either --query and --gallery (feature folders) or --checkpoint and --data', { option: '--checkpoint' });
     }
-    const { model } = await loadCheckpointOption(opts.checkpoint);
+    const { model, checkpoint } = await loadCheckpointOption(opts.checkpoint);
     try {
       const dataset = await loadDataset(opts.data, { ...(opts.format ? { format: opts.format } : {}), ...(opts.classes ? { classes: opts.classes } : {}) });
       const progress = streamProgress();
-      const query = await extractFeatureFolder(model, samplesOf(dataset, 'query'), {}, { progress });
-      const gallery = await extractFeatureFolder(model, samplesOf(dataset, 'gallery'), {}, { progress });
+      const extract = { normalize: checkpoint.manifest.normalization }; // as the model was trained
+      const query = await extractFeatureFolder(model, samplesOf(dataset, 'query'), extract, { progress });
+      const gallery = await extractFeatureFolder(model, samplesOf(dataset, 'gallery'), extract, { progress });
       return { query, gallery, sources: { query: `${opts.data} (query)`, gallery: `${opts.data} (gallery)` } };
     } finally {
       disposeModel(model);

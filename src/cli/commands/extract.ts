@@ -30,11 +30,11 @@ export function registerExtract(program: Command): void {
     .action(
       runAction(async (opts: ExtractCliOptions) => {
         await activateBackend(program);
-        const { model } = await loadCheckpointOption(opts.checkpoint);
+        const { model, checkpoint } = await loadCheckpointOption(opts.checkpoint);
         try {
           const dataset = await loadDataset(opts.data, { ...(opts.format ? { format: opts.format } : {}), ...(opts.classes ? { classes: opts.classes } : {}) });
           const samples = opts.split === 'all' ? dataset.samples : dataset.samples.filter((s) => s.split === opts.split);
-          const folder = await extractFeatureFolder(model, samples, { batchSize: opts.batch }, { progress: streamProgress() });
+          const folder = await extractFeatureFolder(model, samples, { batchSize: opts.batch, normalize: checkpoint.manifest.normalization }, { progress: streamProgress() });
           await writeFeatureFolder(opts.out, folder);
           process.stdout.write(`wrote ${folder.features.rows} × ${folder.features.dim} features of ${opts.data} (${opts.split}) to ${opts.out}\n`);
         } finally {
