@@ -127,6 +127,10 @@ describe('pul run (CLI): crash, interrupt, resume, bad input', () => {
       assert.equal(resumed.code, 0, resumed.stderr);
       assert.match(resumed.stderr, /continuing source after epoch 1/);
       assert.match(resumed.stdout, /PUL (gained|lost) [\d.]+ mAP points over the source model/);
+      const inspected = await runCli(['inspect', runDir]);
+      assert.equal(inspected.code, 0, inspected.stderr);
+      assert.match(inspected.stdout, /finished: 1 rounds done/);
+      assert.match(inspected.stdout, /\| 1 +\| 0\.85 \| 2 +\| \d+ \/ 80 +\|/);
     });
   });
 
