@@ -142,3 +142,5 @@ export type { SaveCheckpointInput } from './checkpoints/save-checkpoint.js';
 export { readCheckpoint, loadCheckpoint, loadOptimizerState } from './checkpoints/load-checkpoint.js';
 export type { LoadedCheckpoint } from './checkpoints/load-checkpoint.js';
 export { writeLatest, resolveLatest, LATEST_JSON } from './checkpoints/latest.js';
+export { describeCheckpoint, formatCheckpointDescription } from './checkpoints/describe-checkpoint.js';
+export type { CheckpointDescription } from './checkpoints/describe-checkpoint.js';

@@ -112,5 +112,5 @@ test('describeRun tells per round what ran and what comes next; pul inspect prin
     assert.deepEqual((JSON.parse(r.stdout) as { next: unknown }).next, { round: 1, stage: 'select' });
     const none = await runCli(['inspect', path.join(dir, 'nothing')]);
     assert.equal(none.code, 4);
-    assert.match(none.stderr, /holds no run\.json: not a pul run folder/);
+    assert.match(none.stderr, /holds neither meta\.json \(a checkpoint\) nor run\.json \(a run folder\)/);
   }));

@@ -1,18 +1,26 @@
 /** `pul inspect RUN_DIR [--json]`: what a PUL run did, round by round, and the stage it would run next. */
 import type { Command } from 'commander';
-import { PulError, describeRun, formatPulSummary, loadRunState, summarizePulRun } from '../../index.js';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { PulError, describeCheckpoint, describeRun, formatCheckpointDescription, formatPulSummary, loadRunState, summarizePulRun } from '../../index.js';
 import { runAction } from '../run-action.js';
 
 export function registerInspect(program: Command): void {
   program
     .command('inspect')
-    .description('show what a run folder holds: the per-round table (λ, clusters, selected, precision, mAP, rank-1, seconds per stage) and the next stage')
-    .argument('<path>', 'a run folder (holding run.json)')
+    .description('show what a checkpoint holds (network, parameters, meta, files, integrity) or what a run folder holds: the per-round table (λ, clusters, selected, precision, mAP, rank-1, seconds per stage) and the next stage')
+    .argument('<path>', 'a checkpoint folder (meta.json + model.json) or a run folder (run.json)')
     .option('--json', 'print one JSON object')
     .action(
       runAction(async (target: string, opts: { json?: boolean }) => {
+        if (existsSync(path.join(target, 'meta.json')) || (existsSync(path.join(target, 'model.json')) && !existsSync(path.join(target, 'run.json')))) {
+          const d = await describeCheckpoint(target);
+          process.stdout.write(opts.json ? `${JSON.stringify(d, null, 2)}\n` : formatCheckpointDescription(d));
+          if (d.problems.length > 0) throw new PulError('checkpoint.corrupt', `${target} is damaged: ${d.problems.join('; ')}`, { file: target });
+          return;
+        }
         const state = await loadRunState(target);
-        if (state === null) throw new PulError('state.invalid', `${target} holds no run.json: not a pul run folder`, { file: target });
+        if (state === null) throw new PulError('state.invalid', `${target} holds neither meta.json (a checkpoint) nor run.json (a run folder)`, { file: target });
         const overview = describeRun(state);
         const summary = summarizePulRun(state);
         if (opts.json) {
