@@ -115,10 +115,13 @@ export async function buildModel(spec: ModelSpec, rng: Rng): Promise<ReidModel> 
   return { spec, net, embedder: tf.model({ inputs: input, outputs: embedding }) };
 }
 
-function attachClassifier(input: Sym, embedding: Sym, spec: ModelSpec, rng: Rng): tf.LayersModel {
+function attachClassifier(input: Sym, embedding: Sym, spec: ModelSpec, rng: Rng, bnneckFrom?: tf.layers.Layer): tf.LayersModel {
   // No dropout layer in the graph: a seeded tfjs dropout layer draws the same mask at every step and
   // an unseeded one makes runs unrepeatable. The trainer applies spec.dropout with a per-step seed.
-  const h = batchNorm(LAYER_BNNECK).apply(embedding) as Sym;
+  const bnneck = batchNorm(LAYER_BNNECK);
+  const h = bnneck.apply(embedding) as Sym;
+  // a copy of the previous BNNeck's scale, offset and running statistics (the old layer is disposed)
+  if (bnneckFrom !== undefined) bnneck.setWeights(bnneckFrom.getWeights());
   const logits = tf.layers
     .dense({ units: spec.classes, name: LAYER_CLASSIFIER, kernelInitializer: makeInitializer(spec.classifierInit, rng), biasInitializer: 'zeros' })
     .apply(h) as Sym;
@@ -126,8 +129,9 @@ function attachClassifier(input: Sym, embedding: Sym, spec: ModelSpec, rng: Rng)
 }
 
 /**
- * A fresh BNNeck + classifier with `classes` outputs on the same backbone and embedding (PUL: a new
- * classifier each round; the authors initialise it N(0, 0.001)). The old head's weights are disposed; `model` must not be used afterwards.
+ * A fresh classifier with `classes` outputs on the same backbone, embedding and BNNeck (PUL: a new
+ * classifier each round, initialised N(0, 0.001) by the authors; train_ref.py's reset_classifier also
+ * keeps the BN before it). The old classifier's weights are disposed; `model` must not be used afterwards.
  */
 export function replaceClassifier(model: ReidModel, classes: number, rng: Rng, init: InitKind = model.spec.classifierInit): ReidModel {
   const spec: ModelSpec = { ...model.spec, classes, classifierInit: init };
@@ -135,7 +139,8 @@ export function replaceClassifier(model: ReidModel, classes: number, rng: Rng, i
   const input = model.embedder.inputs[0] as Sym;
   const embedding = model.embedder.outputs[0] as Sym;
   const old = model.net.layers.filter((l) => l.name === LAYER_BNNECK || l.name === LAYER_CLASSIFIER);
-  const net = attachClassifier(input, embedding, spec, rng);
+  const bnneck = model.net.layers.find((l) => l.name === LAYER_BNNECK);
+  const net = attachClassifier(input, embedding, spec, rng, bnneck);
   for (const l of old) for (const w of l.weights) w.dispose();
   return { spec, net, embedder: model.embedder };
 }

@@ -48,8 +48,10 @@ describe('model', () => {
     const m = await buildModel(MODEL_PRESETS.fmnist, new Rng(1));
     const x = tf.randomNormal([3, 28, 28, 1], 0, 1, 'float32', 3);
     const before = (m.embedder.predict(x) as tf.Tensor).dataSync();
+    const bn = m.net.getLayer('bnneck').getWeights().map((w) => w.dataSync().slice());
     const m2 = replaceClassifier(m, 42, new Rng(9));
     assert.deepEqual((m2.embedder.predict(x) as tf.Tensor).dataSync(), before);
+    assert.deepEqual(m2.net.getLayer('bnneck').getWeights().map((w) => w.dataSync()), bn, 'the BNNeck is kept');
     const [, logits] = m2.net.predict(x) as tf.Tensor[];
     assert.deepEqual(logits!.shape, [3, 42]);
     const m3 = replaceClassifier(m2, 4, new Rng(9), 'normal0.001');
