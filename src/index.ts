@@ -140,7 +140,7 @@ export type { Checkpoint, CheckpointManifest } from './checkpoints/checkpoint.js
 export { saveCheckpoint } from './checkpoints/save-checkpoint.js';
 export type { SaveCheckpointInput } from './checkpoints/save-checkpoint.js';
 export { readCheckpoint, loadCheckpoint, loadOptimizerState } from './checkpoints/load-checkpoint.js';
-export type { LoadedCheckpoint } from './checkpoints/load-checkpoint.js';
+export type { ExpectedModel, LoadedCheckpoint } from './checkpoints/load-checkpoint.js';
 export { writeLatest, resolveLatest, LATEST_JSON } from './checkpoints/latest.js';
 export { describeCheckpoint, formatCheckpointDescription } from './checkpoints/describe-checkpoint.js';
 export type { CheckpointDescription } from './checkpoints/describe-checkpoint.js';

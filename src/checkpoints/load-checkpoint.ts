@@ -42,7 +42,10 @@ export interface LoadedCheckpoint {
  * const { model, checkpoint } = await loadCheckpoint('runs/a/epoch-006');
  * ```
  */
-export async function loadCheckpoint(dir: string, expect?: Partial<Pick<ModelSpec, 'architecture' | 'embeddingDim'>> & { input?: ModelSpec['input'] }): Promise<LoadedCheckpoint> {
+/** What a caller requires of a checkpoint's model (checked against meta.json, mismatches named). */
+export type ExpectedModel = Partial<Pick<ModelSpec, 'architecture' | 'embeddingDim'>> & { input?: ModelSpec['input'] };
+
+export async function loadCheckpoint(dir: string, expect?: ExpectedModel): Promise<LoadedCheckpoint> {
   const checkpoint = await readCheckpoint(dir);
   const spec = checkpoint.manifest.model as ModelSpec;
   if (expect) {

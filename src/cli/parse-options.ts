@@ -32,3 +32,24 @@ export function parseNumber(option: string): (value: string) => number {
     return v;
   };
 }
+
+export function parseAtLeast(option: string, min: number): (value: string) => number {
+  const parse = parseNumber(option);
+  return (value) => {
+    const v = parse(value);
+    if (v < min) throw new InvalidArgumentError(`'${value}' is below ${min} (${option}).`);
+    return v;
+  };
+}
+
+/** "unit" | "imagenet" | "MEAN/STD" with comma lists per channel, e.g. "0.286/0.353" or "0.5,0.5,0.5/0.25,0.25,0.25". */
+export function parseNormalization(value: string): 'unit' | 'imagenet' | { mean: number[]; std: number[] } {
+  if (value === 'unit' || value === 'imagenet') return value;
+  const parts = value.split('/');
+  const lists = parts.map((p) => p.split(',').map((s) => Number(s.trim())));
+  const [mean, std] = lists;
+  if (parts.length !== 2 || !mean || !std || mean.length !== std.length || mean.some((v) => !Number.isFinite(v)) || std.some((v) => !(v > 0))) {
+    throw new InvalidArgumentError(`'${value}' is not unit, imagenet or MEAN/STD with as many means as positive stds (e.g. 0.286/0.353) (--normalize).`);
+  }
+  return { mean, std };
+}

@@ -17,7 +17,7 @@ import { datasetBatchSource } from '../training/batch-source.js';
 import type { OptimizerOptions } from '../training/optimizer.js';
 import { Trainer, type EpochRecord } from '../training/train.js';
 import { resolveLatest, writeLatest } from '../checkpoints/latest.js';
-import { loadCheckpoint, loadOptimizerState } from '../checkpoints/load-checkpoint.js';
+import { loadCheckpoint, loadOptimizerState, type ExpectedModel } from '../checkpoints/load-checkpoint.js';
 import { saveCheckpoint } from '../checkpoints/save-checkpoint.js';
 import { faultPoint } from './fault.js';
 
@@ -36,8 +36,13 @@ export interface ResumableTraining {
   readonly normalization: Normalization;
   readonly augment?: AugmentOptions;
   readonly reader?: ImageReader;
+  readonly labelSmoothing?: number;
   readonly clusterWeight?: number;
   readonly centroids?: FeatureMatrix | null;
+  /** Keep every epoch's checkpoint (`pul train`); by default only the newest, enough to resume. */
+  readonly keepEpochs?: 'all' | 'latest';
+  /** Checked against a checkpoint found in the work folder (a folder of another model is refused by name). */
+  readonly expect?: ExpectedModel;
   /** Written into each epoch checkpoint's meta.json. */
   readonly meta: { readonly training: unknown; readonly state: unknown };
   /** Names this training in fault-injection points (`train:<tag>:epoch-N`) and progress. */
@@ -53,7 +58,7 @@ export async function trainResumable(t: ResumableTraining): Promise<{ model: Rei
   let optimizerState: { name: string; tensor: tf.Tensor }[] | null = null;
   let resumedAt = 0;
   if (latest !== null) {
-    const loaded = await loadCheckpoint(latest);
+    const loaded = await loadCheckpoint(latest, t.expect);
     model = loaded.model;
     optimizerState = await loadOptimizerState(loaded.checkpoint);
     resumedAt = loaded.checkpoint.manifest.epoch;
@@ -65,6 +70,7 @@ export async function trainResumable(t: ResumableTraining): Promise<{ model: Rei
     epochs: t.epochs,
     optimizer: t.optimizer,
     seed: t.seed,
+    ...(t.labelSmoothing === undefined ? {} : { labelSmoothing: t.labelSmoothing }),
     ...(t.clusterWeight === undefined ? {} : { clusterWeight: t.clusterWeight }),
     ...(t.centroids === undefined ? {} : { centroids: t.centroids }),
     metricsLog: path.join(t.workDir, 'metrics.jsonl'),
@@ -91,7 +97,7 @@ export async function trainResumable(t: ResumableTraining): Promise<{ model: Rei
       }
       await writeLatest(t.workDir, name);
       // keep only the newest epoch: the older ones are no longer needed to resume
-      if (previous !== null && path.basename(previous) !== name) await rm(previous, { recursive: true, force: true });
+      if (t.keepEpochs !== 'all' && previous !== null && path.basename(previous) !== name) await rm(previous, { recursive: true, force: true });
       previous = path.join(t.workDir, name);
       t.progress?.log(`  ${t.tag} epoch ${r.epoch}/${t.epochs}: loss ${r.loss.toFixed(4)}, accuracy ${r.accuracy.toFixed(4)}, ${r.imagesPerSecond.toFixed(0)} img/s`);
       faultPoint(`train:${t.tag}:epoch-${r.epoch}`);

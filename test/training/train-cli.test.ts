@@ -44,9 +44,26 @@ describe('pul train (CLI)', () => {
       const resumed = await runCli([...common, '--epochs', '3', '--resume']);
       assert.equal(resumed.code, 0, resumed.stderr);
       assert.deepEqual((JSON.parse(resumed.stdout) as { epochs: { epoch: number }[] }).epochs.map((e) => e.epoch), [3]);
-      assert.match(resumed.stderr, /resuming .*epoch-002 after epoch 2/);
+      assert.match(resumed.stderr, /continuing train after epoch 2 \(.*epoch-002\)/);
       const lines = (await readFile(path.join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n');
       assert.equal(lines.length, 3);
+
+      // every epoch is kept; a second run into the same folder is refused and changes nothing
+      assert.ok((await readFile(path.join(out, 'epoch-001', 'meta.json'), 'utf8')).length > 0);
+      const again = await runCli([...common, '--epochs', '3']);
+      assert.equal(again.code, 4);
+      assert.match(again.stderr, /holds a training run .*pass --resume/);
+      assert.equal((await readFile(path.join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n').length, 3);
+      const normalized = await runCli([...common, '--out', path.join(root, 'normalized'), '--epochs', '1', '--normalize', '0.3/0.35']);
+      assert.equal(normalized.code, 0, normalized.stderr);
+      const normMeta = JSON.parse(await readFile(path.join(root, 'normalized', 'epoch-001', 'meta.json'), 'utf8')) as { normalization: unknown };
+      assert.deepEqual(normMeta.normalization, { mean: [0.3], std: [0.35] });
+      const badNorm = await runCli([...common, '--normalize', '0.5,0.5/0.2']);
+      assert.equal(badNorm.code, 2);
+      assert.match(badNorm.stderr, /--normalize/);
+      const rgbNorm = await runCli([...common, '--out', path.join(root, 'other'), '--normalize', '0.5,0.5,0.5/0.2,0.2,0.2']);
+      assert.equal(rgbNorm.code, 2);
+      assert.match(rgbNorm.stderr, /--normalize gives 3 channel\(s\); model fmnist takes 1/);
 
       const bad = await runCli([...common, '--model', 'vgg']);
       assert.equal(bad.code, 2);

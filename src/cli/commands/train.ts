@@ -3,15 +3,14 @@
  * the authors train on the source set before PUL). Writes OUT/epoch-NNN checkpoints, OUT/latest.json
  * and OUT/metrics.jsonl; prints the closed-set accuracy on the labelled non-train images if any.
  */
-import path from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import {
-  buildModel, datasetBatchSource, disposeModel, ImageReader, loadCheckpoint, loadDataset, loadOptimizerState, modelPreset, parseClassList, parseDatasetFormat,
-  PUL_KERAS_AUGMENT, REID_AUGMENT, resolveLatest, Rng, saveCheckpoint, streamProgress, tf, Trainer, writeLatest, PulError,
-  type AugmentOptions, type DatasetFormat, type ReidModel, type Sample,
+  buildModel, datasetBatchSource, disposeModel, ImageReader, loadDataset, modelPreset, parseClassList, parseDatasetFormat, PUL_KERAS_AUGMENT, REID_AUGMENT,
+  resolveLatest, Rng, streamProgress, tf, trainResumable, PulError,
+  type AugmentOptions, type DatasetFormat, type Normalization, type ReidModel, type Sample,
 } from '../../index.js';
 import { activateBackend } from '../global-options.js';
-import { parseChoice } from '../parse-options.js';
+import { parseAtLeast, parseChoice, parseNormalization, parseWhole } from '../parse-options.js';
 import { runAction } from '../run-action.js';
 
 interface TrainCliOptions {
@@ -29,6 +28,7 @@ interface TrainCliOptions {
   labelSmoothing: number;
   dropout?: number;
   augment: 'none' | 'reid' | 'pul';
+  normalize?: Normalization;
   seed: number;
   format?: DatasetFormat;
   classes?: number[];
@@ -38,22 +38,14 @@ interface TrainCliOptions {
 
 const AUGMENTS: Record<TrainCliOptions['augment'], AugmentOptions | undefined> = { none: undefined, reid: REID_AUGMENT, pul: PUL_KERAS_AUGMENT };
 
-function parseNumber(min: number, integer: boolean): (value: string) => number {
-  return (value) => {
-    const v = Number(value);
-    if (!Number.isFinite(v) || v < min || (integer && !Number.isInteger(v))) throw new InvalidArgumentError(`"${value}" is not ${integer ? 'an integer' : 'a number'} ≥ ${min}`);
-    return v;
-  };
-}
-
 /** Contiguous class indices 0..K−1 for the sorted distinct pids. */
 function labelMap(samples: readonly Sample[]): Map<number, number> {
   const pids = [...new Set(samples.map((s) => s.pid as number))].sort((a, b) => a - b);
   return new Map(pids.map((p, i) => [p, i]));
 }
 
-async function closedSetAccuracy(model: ReidModel, samples: readonly Sample[], labels: Int32Array, batchSize: number): Promise<number> {
-  const source = datasetBatchSource(samples, labels, { ...model.spec.input, batchSize: Math.max(2, batchSize), seed: 0, dropLast: false });
+async function closedSetAccuracy(model: ReidModel, samples: readonly Sample[], labels: Int32Array, normalize: Normalization, reader: ImageReader): Promise<number> {
+  const source = datasetBatchSource(samples, labels, { ...model.spec.input, normalize, reader, batchSize: 256, seed: 0, dropLast: false });
   let correct = 0;
   let total = 0;
   for await (const b of source.batches(0)) {
@@ -73,18 +65,19 @@ export function registerTrain(program: Command): void {
     .requiredOption('--data <path>', 'dataset folder (or CSV manifest); layouts: see datasets/README.md')
     .requiredOption('--out <dir>', 'run folder: epoch-NNN checkpoints, latest.json, metrics.jsonl')
     .option('--model <name>', 'fmnist | reid | resnet18 | resnet34 (input size and channels follow the model)', 'reid')
-    .option('--epochs <n>', 'epochs', parseNumber(1, true), 40)
-    .option('--batch <b>', 'batch size', parseNumber(2, true), 64)
-    .option('--lr <x>', 'learning rate', parseNumber(0, false), 0.01)
-    .option('--momentum <m>', 'SGD momentum', parseNumber(0, false), 0.9)
-    .option('--weight-decay <w>', 'L2 weight decay', parseNumber(0, false), 5e-4)
+    .option('--epochs <n>', 'epochs', parseWhole('--epochs', 1), 40)
+    .option('--batch <b>', 'batch size', parseWhole('--batch', 2), 64)
+    .option('--lr <x>', 'learning rate', parseAtLeast('--lr', 0), 0.01)
+    .option('--momentum <m>', 'SGD momentum', parseAtLeast('--momentum', 0), 0.9)
+    .option('--weight-decay <w>', 'L2 weight decay', parseAtLeast('--weight-decay', 0), 5e-4)
     .option('--optimizer <kind>', 'sgd | adam', parseChoice(['sgd', 'adam'] as const), 'sgd')
     .option('--schedule <kind>', 'constant | cosine | step (×0.1 every 20 epochs)', parseChoice(['constant', 'cosine', 'step'] as const), 'constant')
-    .option('--warmup <epochs>', 'linear warm-up epochs', parseNumber(0, false), 0)
-    .option('--dropout <p>', 'dropout before the classifier, in [0, 1) (default: the model preset\'s)', parseNumber(0, false))
-    .option('--label-smoothing <e>', 'cross-entropy label smoothing ε', parseNumber(0, false), 0)
+    .option('--warmup <epochs>', 'linear warm-up epochs', parseAtLeast('--warmup', 0), 0)
+    .option('--dropout <p>', 'dropout before the classifier, in [0, 1) (default: the model preset\'s)', parseAtLeast('--dropout', 0))
+    .option('--label-smoothing <e>', 'cross-entropy label smoothing ε', parseAtLeast('--label-smoothing', 0), 0)
     .option('--augment <kind>', 'none | reid (flip, pad-crop, erasing) | pul (rotation/shift, the authors\' Keras setting)', parseChoice(['none', 'reid', 'pul'] as const), 'none')
-    .option('--seed <s>', 'random seed', parseNumber(0, true), 1)
+    .option('--normalize <how>', 'pixel normalisation of x/255: unit | imagenet | MEAN/STD per channel, e.g. 0.286/0.353 (default: imagenet for RGB, unit for grey)', parseNormalization)
+    .option('--seed <s>', 'random seed', parseWhole('--seed', 0), 1)
     .option('--format <layout>', 'dataset layout (default: detected)', parseDatasetFormat)
     .option('--classes <list>', 'IDX: keep only these labels, e.g. 0-4', parseClassList)
     .option('--resume', 'continue from OUT/latest.json')
@@ -99,6 +92,14 @@ export function registerTrain(program: Command): void {
         const classes = labelMap(train);
         const labels = Int32Array.from(train, (s) => classes.get(s.pid as number)!);
         const spec = { ...modelPreset(opts.model), classes: classes.size, ...(opts.dropout === undefined ? {} : { dropout: opts.dropout }) };
+        if (opts.dropout !== undefined && opts.dropout >= 1) throw new PulError('option.outOfRange', `--dropout ${opts.dropout} is not in [0, 1)`, { option: '--dropout' });
+        const normalization = opts.normalize ?? (spec.input.channels === 3 ? 'imagenet' : 'unit');
+        if (typeof normalization === 'object' && normalization.mean.length !== spec.input.channels) {
+          throw new PulError('option.invalid', `--normalize gives ${normalization.mean.length} channel(s); model ${opts.model} takes ${spec.input.channels}`, { option: '--normalize' });
+        }
+        const latest = await resolveLatest(opts.out);
+        if (latest !== null && !opts.resume) throw new PulError('state.invalid', `${opts.out} holds a training run (${latest}); pass --resume to continue it, or choose another --out`, { file: opts.out, option: '--out' });
+        if (latest === null && opts.resume) throw new PulError('checkpoint.notFound', `--resume: ${opts.out} holds no latest.json to continue from`, { file: opts.out, option: '--out' });
         const progress = streamProgress();
         const controller = new AbortController();
         const onSigint = (): void => controller.abort();
@@ -111,48 +112,43 @@ export function registerTrain(program: Command): void {
           warmupEpochs: opts.warmup,
           schedule: opts.schedule === 'step' ? ({ kind: 'step', everyEpochs: 20, gamma: 0.1 } as const) : ({ kind: opts.schedule } as const),
         };
-        const training = { ...optimizer, epochs: opts.epochs, batch: opts.batch, seed: opts.seed, labelSmoothing: opts.labelSmoothing, augment: opts.augment, data: opts.data };
-        const latest = opts.resume ? await resolveLatest(opts.out) : null;
-        let model: ReidModel;
-        let trainer: Trainer;
-        if (latest !== null) {
-          const loaded = await loadCheckpoint(latest, { architecture: spec.architecture, input: spec.input });
-          model = loaded.model;
-          trainer = new Trainer(model, { epochs: opts.epochs, optimizer, labelSmoothing: opts.labelSmoothing, metricsLog: path.join(opts.out, 'metrics.jsonl') });
-          const state = await loadOptimizerState(loaded.checkpoint);
-          await trainer.restore({ epoch: loaded.checkpoint.manifest.epoch, optimizer: state ?? [] });
-          if (state) tf.dispose(state.map((n) => n.tensor));
-          progress.log(`resuming ${latest} after epoch ${trainer.epoch}`);
-        } else {
-          model = await buildModel(spec, new Rng(opts.seed));
-          trainer = new Trainer(model, { epochs: opts.epochs, optimizer, labelSmoothing: opts.labelSmoothing, metricsLog: path.join(opts.out, 'metrics.jsonl') });
-        }
+        const training = { ...optimizer, epochs: opts.epochs, batch: opts.batch, seed: opts.seed, labelSmoothing: opts.labelSmoothing, augment: opts.augment, dropout: spec.dropout, data: opts.data };
         const augment = AUGMENTS[opts.augment];
-        const source = datasetBatchSource(train, labels, { ...spec.input, batchSize: opts.batch, seed: opts.seed, reader, ...(augment ? { augment } : {}) });
-        progress.log(`train: ${train.length} images, ${classes.size} classes, model ${opts.model} (${spec.input.height}×${spec.input.width}×${spec.input.channels}), ${opts.epochs} epochs of ${source.stepsPerEpoch} batches`);
+        progress.log(`train: ${train.length} images, ${classes.size} classes, model ${opts.model} (${spec.input.height}×${spec.input.width}×${spec.input.channels}), ${opts.epochs} epochs of ${Math.floor(train.length / opts.batch)} batches`);
         const started = performance.now();
         try {
-          const records = await trainer.fit(source, { signal: controller.signal, progress }, async (r) => {
-            const name = `epoch-${String(r.epoch).padStart(3, '0')}`;
-            const state = await trainer.state();
-            try {
-              await saveCheckpoint(path.join(opts.out, name), { model, normalization: spec.input.channels === 3 ? 'imagenet' : 'unit', epoch: r.epoch, training, optimizer: state.optimizer, state: { classes: [...classes.keys()] } });
-            } finally {
-              tf.dispose(state.optimizer.map((n) => n.tensor).filter((t) => !(t instanceof tf.Variable)));
-            }
-            await writeLatest(opts.out, name);
-            progress.log(`epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, acc ${r.accuracy.toFixed(4)}, ${r.imagesPerSecond.toFixed(0)} img/s, ${r.seconds.toFixed(1)} s`);
+          const { model, records } = await trainResumable({
+            workDir: opts.out,
+            initialModel: () => buildModel(spec, new Rng(opts.seed)),
+            expect: { architecture: spec.architecture, input: spec.input },
+            samples: train,
+            labels,
+            epochs: opts.epochs,
+            batchSize: opts.batch,
+            optimizer,
+            seed: opts.seed,
+            normalization,
+            labelSmoothing: opts.labelSmoothing,
+            ...(augment ? { augment } : {}),
+            reader,
+            meta: { training, state: { classes: [...classes.keys()] } },
+            keepEpochs: 'all',
+            tag: 'train',
+            signal: controller.signal,
+            progress,
           });
-          const seconds = (performance.now() - started) / 1000;
-          const test = dataset.samples.filter((s) => s.split !== 'train' && s.pid !== null && classes.has(s.pid));
-          const accuracy = test.length > 0 ? await closedSetAccuracy(model, test, Int32Array.from(test, (s) => classes.get(s.pid as number)!), 256) : null;
-          const summary = { epochs: records, seconds, testImages: test.length, testAccuracy: accuracy, checkpoint: await resolveLatest(opts.out) };
-          if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-          else process.stdout.write(`trained ${records.length} epochs in ${seconds.toFixed(1)} s${accuracy === null ? '' : `; closed-set accuracy on ${test.length} test images: ${accuracy.toFixed(4)}`}\ncheckpoint: ${summary.checkpoint}\n`);
+          try {
+            const seconds = (performance.now() - started) / 1000;
+            const test = dataset.samples.filter((s) => s.split !== 'train' && s.pid !== null && classes.has(s.pid));
+            const accuracy = test.length > 0 ? await closedSetAccuracy(model, test, Int32Array.from(test, (s) => classes.get(s.pid as number)!), normalization, reader) : null;
+            const summary = { epochs: records, seconds, testImages: test.length, testAccuracy: accuracy, checkpoint: await resolveLatest(opts.out) };
+            if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+            else process.stdout.write(`trained ${records.length} epochs in ${seconds.toFixed(1)} s${accuracy === null ? '' : `; closed-set accuracy on ${test.length} test images: ${accuracy.toFixed(4)}`}\ncheckpoint: ${summary.checkpoint}\n`);
+          } finally {
+            disposeModel(model);
+          }
         } finally {
           process.removeListener('SIGINT', onSigint);
-          trainer.dispose();
-          disposeModel(model);
         }
       }),
     );
