@@ -8,6 +8,7 @@
 #include "gemm.h"
 #include "parallel.h"
 #include "channels.h"
+#include "kmeans.h"
 
 #define CHECK(call)                                                   \
   do {                                                                \
@@ -245,6 +246,75 @@ static napi_value batch_mat_mul(napi_env env, napi_callback_info info) {
   return 0;
 }
 
+/* A typed array of the given type; 0 when it is something else. */
+static int typed_array(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *length) {
+  napi_typedarray_type type;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, v, &type, length, data, &buffer, &offset) != napi_ok) return 0;
+  return type == want;
+}
+
+/* kmeansStep(x, d, xnorms, centres, cnorms, order, start, groupOf, centres64, drift | null, labels, upper, lower) → distances computed */
+static napi_value kmeans_step(napi_env env, napi_callback_info info) {
+  napi_value args[13], result;
+  size_t argc = 13, lx, lxn, lc, lcn, lorder, lstart, lgroup, l64, ldrift = 0, llabels, lupper, llower;
+  float *x, *centres;
+  double *xnorms, *cnorms, *centres64, *drift = 0, *upper, *lower;
+  int32_t *order, *start, *group_of, *labels;
+  int64_t d;
+  napi_valuetype driftType;
+  CHECK(napi_get_cb_info(env, info, &argc, args, 0, 0));
+  int ok = argc == 13 && float_array(env, args[0], &x, &lx) && int_at(env, args[1], &d) && d >= 1 && typed_array(env, args[2], napi_float64_array, (void **)&xnorms, &lxn) &&
+           float_array(env, args[3], &centres, &lc) && typed_array(env, args[4], napi_float64_array, (void **)&cnorms, &lcn) &&
+           typed_array(env, args[5], napi_int32_array, (void **)&order, &lorder) && typed_array(env, args[6], napi_int32_array, (void **)&start, &lstart) &&
+           typed_array(env, args[7], napi_int32_array, (void **)&group_of, &lgroup) && typed_array(env, args[8], napi_float64_array, (void **)&centres64, &l64) &&
+           napi_typeof(env, args[9], &driftType) == napi_ok && (driftType == napi_null || typed_array(env, args[9], napi_float64_array, (void **)&drift, &ldrift)) &&
+           typed_array(env, args[10], napi_int32_array, (void **)&labels, &llabels) && typed_array(env, args[11], napi_float64_array, (void **)&upper, &lupper) &&
+           typed_array(env, args[12], napi_float64_array, (void **)&lower, &llower);
+  size_t n = ok ? lx / (size_t)d : 0, k = ok ? lc / (size_t)d : 0, groups = ok && lstart > 0 ? lstart - 1 : 0;
+  ok = ok && n >= 1 && k >= 1 && groups >= 1 && lx == n * (size_t)d && lxn == n && lc == k * (size_t)d && lcn == k && lorder == k && lgroup == k && l64 == k * (size_t)d &&
+       (drift == 0 || ldrift == k) && llabels == n && lupper == n && llower == n * groups && start[0] == 0 && (size_t)start[groups] == k;
+  for (size_t g = 0; ok && g < groups; g++) ok = start[g] <= start[g + 1];
+  for (size_t j = 0; ok && j < k; j++) ok = order[j] >= 0 && (size_t)order[j] < k && group_of[j] >= 0 && (size_t)group_of[j] < groups;
+  for (size_t i = 0; ok && drift && i < n; i++) ok = labels[i] >= 0 && (size_t)labels[i] < k;
+  if (!ok) {
+    napi_throw_type_error(env, 0, "pul_native.kmeansStep(x, d, xnorms, centres, cnorms, order, start, groupOf, centres64, drift, labels, upper, lower): bad arguments");
+    return 0;
+  }
+  pul_kmeans_step_t s = {x, (int)n, (int)d, xnorms, centres, cnorms, order, start, (int)groups, group_of, centres64, drift, labels, upper, lower};
+  double work = pul_kmeans_step(&s);
+  if (work < 0) {
+    napi_throw_error(env, 0, "pul_native.kmeansStep: out of memory");
+    return 0;
+  }
+  CHECK(napi_create_double(env, work, &result));
+  return result;
+}
+
+/* kmeansAccumulate(x, d, labels, previous, sums, counts): see kmeans.h */
+static napi_value kmeans_accumulate(napi_env env, napi_callback_info info) {
+  napi_value args[6];
+  size_t argc = 6, lx, ll, lp, ls, lc;
+  float *x;
+  int32_t *labels, *previous;
+  double *sums, *counts;
+  int64_t d;
+  CHECK(napi_get_cb_info(env, info, &argc, args, 0, 0));
+  int ok = argc == 6 && float_array(env, args[0], &x, &lx) && int_at(env, args[1], &d) && d >= 1 && typed_array(env, args[2], napi_int32_array, (void **)&labels, &ll) &&
+           typed_array(env, args[3], napi_int32_array, (void **)&previous, &lp) && typed_array(env, args[4], napi_float64_array, (void **)&sums, &ls) &&
+           typed_array(env, args[5], napi_float64_array, (void **)&counts, &lc);
+  size_t n = ok ? lx / (size_t)d : 0;
+  ok = ok && lx == n * (size_t)d && ll == n && lp == n && lc >= 1 && ls == lc * (size_t)d;
+  for (size_t i = 0; ok && i < n; i++) ok = labels[i] >= 0 && (size_t)labels[i] < lc && previous[i] >= -1 && previous[i] < (int64_t)lc;
+  if (!ok) {
+    napi_throw_type_error(env, 0, "pul_native.kmeansAccumulate(x, d, labels, previous, sums, counts): bad arguments");
+    return 0;
+  }
+  pul_kmeans_accumulate(x, (int)n, (int)d, labels, previous, sums, counts);
+  return 0;
+}
+
 static napi_value threads(napi_env env, napi_callback_info info) {
   napi_value args[1], result;
   size_t argc = 1;
@@ -268,7 +338,7 @@ NAPI_MODULE_INIT() {
   struct { const char *name; napi_callback fn; } fns[] = {
       {"conv2d", conv2d}, {"conv2dBackpropInput", backprop_input}, {"conv2dBackpropFilter", backprop_filter},
       {"sgemm", sgemm}, {"threads", threads}, {"avx2", simd}, {"channelSum", channel_sum}, {"broadcastChannels", broadcast_channels}, {"channelAffine", channel_affine},
-      {"batchNormGrad", batch_norm_grad}, {"maxPoolGrad", max_pool_grad}, {"batchMatMul", batch_mat_mul},
+      {"batchNormGrad", batch_norm_grad}, {"maxPoolGrad", max_pool_grad}, {"batchMatMul", batch_mat_mul}, {"kmeansStep", kmeans_step}, {"kmeansAccumulate", kmeans_accumulate},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

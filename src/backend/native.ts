@@ -24,6 +24,13 @@ export interface NativeKernels {
   maxPoolGrad(heap: Float32Array, x: number, dy: number, dx: number, dims: Int32Array): void;
   batchMatMul(heap: Float32Array, a: number, b: number, c: number, batch: number, m: number, n: number, k: number, transA: number, transB: number, broadcastB: number): void;
   sgemm(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number, transA: number, transB: number): void;
+  /** One k-means assignment step with Yinyang bounds (drift null: search everything); see native/src/kmeans.h. Returns the distances computed. */
+  kmeansStep(
+    x: Float32Array, d: number, xNorms: Float64Array, centres: Float32Array, cNorms: Float64Array, order: Int32Array, start: Int32Array, groupOf: Int32Array,
+    centres64: Float64Array, drift: Float64Array | null, labels: Int32Array, upper: Float64Array, lower: Float64Array,
+  ): number;
+  /** k-means: moves the rows whose label changed between the per-centre float64 sums and counts; updates `previous`. */
+  kmeansAccumulate(x: Float32Array, d: number, labels: Int32Array, previous: Int32Array, sums: Float64Array, counts: Float64Array): void;
   threads(set?: number): number;
   avx2(): boolean;
 }
@@ -59,4 +66,9 @@ export function loadNativeKernels(threads: number): { kernels: NativeKernels | n
     }
   }
   return loaded;
+}
+
+/** The native kernels if an earlier backend selection loaded them (k-means uses them on any backend then). */
+export function loadedNativeKernels(): NativeKernels | null {
+  return loaded?.kernels ?? null;
 }

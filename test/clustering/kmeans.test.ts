@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PulError, Rng, featureMatrix, initialCentres, kmeans, kmeansPlusPlus, miniBatchKMeans, rowSquaredNorms, tf, type FeatureMatrix } from '../../src/index.js';
 import { referenceKMeans } from '../../src/clustering/kmeans-reference.js';
+import { lloyd } from '../../src/clustering/lloyd.js';
+import { loadedNativeKernels } from '../../src/backend/native.js';
 import { TEST_BACKENDS, useBackend } from '../helpers/for-each-backend.js';
 
 /** K gaussian blobs (centres N(0, 9), unit noise), rows interleaved by blob. */
@@ -74,6 +76,25 @@ for (const backend of TEST_BACKENDS) {
     }
   });
 }
+
+test('Yinyang groups (native kernels and the tfjs path): brute-force Lloyd\'s labels while skipping most distances', async () => {
+  await useBackend('wasm');
+  assert.ok(loadedNativeKernels() !== null || process.env['PUL_NATIVE'] === '0', 'native kernels expected after selecting wasm');
+  for (const [seed, groupSize, native] of [[4, 4, true], [4, 4, false], [5, 1, true], [5, 1, false], [6, 100, true], [7, 16, true]] as const) {
+    const n = 1500;
+    const d = 6;
+    const k = 60;
+    const { x } = blobs(seed, n, d, k, 1.5);
+    const init = initialCentres(x, k, 'kmeans++', new Rng(seed));
+    const ours = lloyd(x, init, k, 300, 0, rowSquaredNorms(x.data, n, d), { groupSize, native });
+    const brute = bruteLloyd(x, init, k, 300);
+    assert.deepEqual(Array.from(ours.assignment), Array.from(brute.labels), `labels, group size ${groupSize}, native ${native}`);
+    assert.equal(ours.iterations, brute.iterations, `iterations, group size ${groupSize}`);
+    assert.equal(ours.computedShare[0], 1);
+    // later passes search only part of the distances (the bounds prune)
+    assert.ok(Math.min(...ours.computedShare) < 0.3, `computed shares ${ours.computedShare.map((v) => v.toFixed(2)).join(' ')}`);
+  }
+});
 
 test('k-means finds well-separated blobs; same seed, same result; leaks no tensors', async () => {
   await useBackend('wasm');
