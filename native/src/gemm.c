@@ -160,11 +160,19 @@ typedef struct {
   int M, N, K, lda, transA, ldb, transB, ldc, rows_per_task;
   const float *A, *B;
   float *C;
+  int cols_per_task; /* > 0: tasks split the columns of C instead of its rows */
 } gemm_ctx;
 
 static void gemm_task(void *p, int task, int worker) {
   (void)worker;
   gemm_ctx *g = p;
+  if (g->cols_per_task > 0) {
+    int j0 = task * g->cols_per_task;
+    int cols = g->N - j0 < g->cols_per_task ? g->N - j0 : g->cols_per_task;
+    const float *B = g->transB ? g->B + (size_t)j0 * g->ldb : g->B + j0;
+    pul_sgemm(g->M, cols, g->K, g->A, g->lda, g->transA, B, g->ldb, g->transB, g->C + j0, g->ldc, 0);
+    return;
+  }
   int i0 = task * g->rows_per_task;
   int rows = g->M - i0 < g->rows_per_task ? g->M - i0 : g->rows_per_task;
   const float *A = g->transA ? g->A + i0 : g->A + (size_t)i0 * g->lda;
@@ -173,14 +181,22 @@ static void gemm_task(void *p, int task, int worker) {
 
 void pul_sgemm_parallel(int M, int N, int K, const float *A, int lda, int transA, const float *B, int ldb, int transB, float *C, int ldc) {
   int threads = pul_threads();
+  int tasks = threads * 4;
   /* small products are not worth a thread start */
-  if (threads < 2 || (double)M * N * K < 4e6 || M < 2 * MR) {
+  if (threads < 2 || (double)M * N * K < 4e6 || (M < 2 * MR && N < 2 * NC)) {
     pul_sgemm(M, N, K, A, lda, transA, B, ldb, transB, C, ldc, 0);
     return;
   }
-  int tasks = threads * 4;
+  if (M < 2 * MR) {
+    /* few rows, many columns (e.g. k-means++ candidates against every point): split the columns */
+    int cols = (N + tasks - 1) / tasks;
+    cols = (cols + NR - 1) / NR * NR;
+    gemm_ctx g = {M, N, K, lda, transA, ldb, transB, ldc, 0, A, B, C, cols};
+    pul_parallel_for((N + cols - 1) / cols, gemm_task, &g);
+    return;
+  }
   int rows = (M + tasks - 1) / tasks;
   rows = (rows + MR - 1) / MR * MR;
-  gemm_ctx g = {M, N, K, lda, transA, ldb, transB, ldc, rows, A, B, C};
+  gemm_ctx g = {M, N, K, lda, transA, ldb, transB, ldc, rows, A, B, C, 0};
   pul_parallel_for((M + rows - 1) / rows, gemm_task, &g);
 }

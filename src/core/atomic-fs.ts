@@ -6,6 +6,17 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { PulError } from './errors.js';
 
+/**
+ * Fault injection for the disk-full tests: PUL_FAULT=enospc:<path suffix> makes the atomic write of a
+ * target ending so fail after its data went to the temp file, as a full disk would (ENOSPC).
+ */
+function simulatedDiskFull(target: string): void {
+  const fault = process.env['PUL_FAULT'];
+  if (fault?.startsWith('enospc:') && path.normalize(target).endsWith(path.normalize(fault.slice('enospc:'.length)))) {
+    throw Object.assign(new Error(`ENOSPC: no space left on device, write '${target}'`), { code: 'ENOSPC' });
+  }
+}
+
 function tempPathFor(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}-${Date.now()}`);
 }
@@ -17,6 +28,7 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
     const handle = await fs.open(tmp, 'w');
     try {
       await handle.writeFile(data);
+      simulatedDiskFull(target);
       await handle.sync();
     } finally {
       await handle.close();
@@ -43,6 +55,7 @@ export async function writeDirAtomic(target: string, fill: (tmpDir: string) => P
   try {
     await fs.mkdir(tmp);
     await fill(tmp);
+    simulatedDiskFull(target);
     const hadPrevious = await exists(target);
     if (hadPrevious) await fs.rename(target, old);
     await fs.rename(tmp, target);

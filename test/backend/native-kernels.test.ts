@@ -114,7 +114,7 @@ test('batch-norm forward (with and without scale/offset, 2-D and 4-D, many rows)
   }
 });
 
-test('matMul (transposes, batches, a broadcast B) matches the cpu backend', async () => {
+test('matMul (transposes, batches, a broadcast B, few rows × many columns) matches the cpu backend', async () => {
   const rng = new Rng(29);
   const cases: [number[], number[], boolean, boolean][] = [
     [[37, 70], [70, 19], false, false],
@@ -124,6 +124,9 @@ test('matMul (transposes, batches, a broadcast B) matches the cpu backend', asyn
     [[3, 5, 8], [3, 8, 4], false, false],
     [[3, 5, 8], [8, 4], false, false],
     [[2, 3, 9, 6], [1, 1, 6, 7], false, false],
+    // few rows, many columns: the native GEMM splits the columns over the cores (k-means++ candidates)
+    [[9, 120], [120, 4133], false, false],
+    [[9, 120], [4133, 120], false, true],
   ];
   for (const [as, bs, ta, tb] of cases) {
     const a = randomArray(rng, as.reduce((x, y) => x * y, 1));

@@ -79,7 +79,7 @@ describe('pul run (library)', () => {
 });
 
 describe('pul run (CLI): crash, interrupt, resume, bad input', () => {
-  it('SIGKILL during training and during clustering, then --resume: the same figures as an uninterrupted run', async () => {
+  it('SIGKILL during training and during clustering, a full disk while saving a round, then --resume: the same figures as an uninterrupted run', async () => {
     await withTempDir(async (root) => {
       await writePulFixture(root);
       const config = path.join(root, 'tiny.json');
@@ -98,6 +98,19 @@ describe('pul run (CLI): crash, interrupt, resume, bad input', () => {
         assert.match(resumed.stderr, /resuming/);
         assert.deepEqual(figuresOf(JSON.parse(resumed.stdout) as RunJson), expected, `${fault}: resumed figures differ`);
       }
+      // disk full while round 2's checkpoint is saved: a clear error, round 1's checkpoint intact, no temp left, --resume finishes
+      const full = await run('disk-full', { PUL_FAULT: 'enospc:round-02/checkpoint' });
+      const runDir = path.join(root, 'runs', 'disk-full');
+      assert.equal(full.code, 4, full.stderr);
+      assert.match(full.stderr, /\[io\.writeFailed\].*round-02.checkpoint.*no space left on device.*pul run --resume /);
+      const previous = await tf.loadLayersModel(fileIOHandler(path.join(runDir, 'round-01', 'checkpoint')));
+      previous.dispose();
+      assert.deepEqual((await readdir(path.join(runDir, 'round-02'))).filter((f) => f.includes('tmp')), []);
+      const state = JSON.parse(await readFile(path.join(runDir, 'run.json'), 'utf8')) as { stages: Record<string, unknown> };
+      assert.ok(Object.keys(state.stages).includes('round-2:select') && !Object.keys(state.stages).includes('round-2:train'), Object.keys(state.stages).join(' '));
+      const resumed = await runCli(['--backend', 'wasm', 'run', '--resume', runDir, '--json']);
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.deepEqual(figuresOf(JSON.parse(resumed.stdout) as RunJson), expected, 'disk full: resumed figures differ');
     });
   });
 
