@@ -125,6 +125,11 @@ export { clusterLoss, pulObjective, l2NormalizeRows } from './losses/cluster-los
 export type { PulObjectiveOptions } from './losses/cluster-loss.js';
 export { tripletBatchHard, pairwiseDistances } from './losses/triplet.js';
 export type { TripletOptions } from './losses/triplet.js';
+export { centerLoss } from './losses/center-loss.js';
+export { liftedStructuredLoss } from './losses/lifted-structured.js';
+export type { LiftedOptions } from './losses/lifted-structured.js';
+export { nPairLoss } from './losses/n-pair.js';
+export type { NPairOptions } from './losses/n-pair.js';
 
 // training
 export { Trainer } from './training/train.js';

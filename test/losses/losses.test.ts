@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { clusterLoss, crossEntropy, pulObjective, tf, tripletBatchHard, isPulError } from '../../src/index.js';
+import { centerLoss, clusterLoss, crossEntropy, liftedStructuredLoss, nPairLoss, pulObjective, tf, tripletBatchHard, isPulError } from '../../src/index.js';
 import { assertClose } from '../helpers/assert-close.js';
 import { TEST_BACKENDS, useBackend } from '../helpers/for-each-backend.js';
 
@@ -69,6 +69,31 @@ for (const backend of TEST_BACKENDS) {
       assertClose(loss.dataSync(), [0.125], { atol: 1e-4 });
     });
 
+    it('center, lifted structured and N-pair losses by hand; no tensor left', async () => {
+      await useBackend(backend);
+      const before = tf.memory().numTensors;
+      const y = tf.tensor1d([0, 1], 'int32');
+      // ½ · mean(‖(1,2) − (0,0)‖², ‖(3,3) − (3,4)‖²) = ½ · (5 + 1)/2
+      const x = tf.tensor2d([[1, 2], [3, 3]]);
+      const centres = tf.tensor2d([[0, 0], [3, 4]]);
+      assertClose(valueOf(centerLoss(x, y, centres)), [1.5], { atol: 1e-5 });
+      // points 0, 1 | 3, one positive pair (0,1): J = log(e^(1−3) + e^(1−2)) + 1 = 0.313262, loss J²/2
+      const points = tf.tensor2d([[0], [1], [3]]);
+      const labels = tf.tensor1d([0, 0, 1], 'int32');
+      assertClose(valueOf(liftedStructuredLoss(points, labels, { margin: 1 })), [0.313262 ** 2 / 2], { atol: 1e-5 });
+      // far negatives: J < 0 → 0; no positive pair at all → 0
+      const far = tf.tensor2d([[0], [0.5], [40]]);
+      assertClose(valueOf(liftedStructuredLoss(far, labels, { margin: 1 })), [0], { atol: 1e-6 });
+      const distinct = tf.tensor1d([0, 1, 2], 'int32');
+      assertClose(valueOf(liftedStructuredLoss(points, distinct)), [0], { atol: 1e-6 });
+      // A = P = I: each row's logits (1, 0) → log(1 + e^-1) = 0.313262; the regulariser adds λ/2 · mean(1 + 1)
+      const eye = tf.tensor2d([[1, 0], [0, 1]]);
+      assertClose(valueOf(nPairLoss(eye, eye, { l2: 0 })), [0.313262], { atol: 1e-5 });
+      assertClose(valueOf(nPairLoss(eye, eye, { l2: 0.1 })), [0.313262 + 0.1], { atol: 1e-5 });
+      tf.dispose([y, x, centres, points, labels, far, distinct, eye]);
+      assert.equal(tf.memory().numTensors, before);
+    });
+
     it('gradients match central finite differences', async () => {
       await useBackend(backend);
       const y = tf.tensor1d([0, 2, 1], 'int32');
@@ -82,6 +107,9 @@ for (const backend of TEST_BACKENDS) {
         'cross-entropy': (t) => crossEntropy(logitsOf(t), y, { labelSmoothing: 0.1 }),
         cluster: (t) => clusterLoss(t, y, c),
         triplet: (t) => tripletBatchHard(t, tf.tensor1d([0, 0, 1], 'int32'), { margin: 1 }),
+        center: (t) => centerLoss(t, y, tf.tensor2d([[0.5, 0, 0, 1], [1, 1, 0, 0], [0, -1, 2, 0]])),
+        lifted: (t) => liftedStructuredLoss(t, tf.tensor1d([0, 0, 1], 'int32'), { margin: 2 }),
+        'n-pair': (t) => nPairLoss(tf.slice(t, [0, 0], [3, 2]), tf.slice(t, [0, 2], [3, 2]), { l2: 0.05 }),
       };
       for (const [name, f] of Object.entries(fns)) {
         assertClose(analyticGrad(f, x), numericGrad(f, x), { atol: 2e-3, rtol: 1e-2, label: name });
