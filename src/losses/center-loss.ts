@@ -16,6 +16,6 @@ import { tf } from '../backend/tf.js';
 export function centerLoss(embeddings: tf.Tensor2D, labels: tf.Tensor1D, centres: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => {
     const target = tf.gather(centres, tf.cast(labels, 'int32'));
-    return tf.mul(tf.mean(tf.sum(tf.square(tf.sub(embeddings, target)), 1)), 0.5) as tf.Scalar;
+    return tf.mul<tf.Scalar>(tf.mean(tf.sum(tf.square(tf.sub(embeddings, target)), 1)), 0.5);
   });
 }

@@ -36,6 +36,6 @@ export function liftedStructuredLoss(embeddings: tf.Tensor2D, labels: tf.Tensor1
     const positivePairs = tf.mul(same, upper);
     const count = tf.sum(positivePairs);
     const total = tf.sum(tf.mul(tf.square(tf.relu(j)), positivePairs));
-    return tf.div(total, tf.maximum(tf.mul(count, 2), 1)) as tf.Scalar;
+    return tf.div<tf.Scalar>(total, tf.maximum(tf.mul(count, 2), 1));
   });
 }

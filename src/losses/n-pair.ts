@@ -26,6 +26,6 @@ export function nPairLoss(anchors: tf.Tensor2D, positives: tf.Tensor2D, opts: NP
     const ce = tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(tf.range(0, n, 1, 'int32'), n), tf.logSoftmax(logits)), 1)));
     if (l2 === 0) return ce as tf.Scalar;
     const norms = tf.add(tf.sum(tf.square(anchors), 1), tf.sum(tf.square(positives), 1));
-    return tf.add(ce, tf.mul(tf.mean(norms), l2 / 2)) as tf.Scalar;
+    return tf.add<tf.Scalar>(ce, tf.mul(tf.mean(norms), l2 / 2));
   });
 }
