@@ -32,7 +32,7 @@ interface ClusterOptions {
 export function registerCluster(program: Command): void {
   program
     .command('cluster')
-    .description('k-means (k-means++ seeding, exact Lloyd with Hamerly bounds) of a feature folder')
+    .description('k-means (k-means++ seeding, exact Lloyd with Yinyang bounds) of a feature folder')
     .requiredOption('--features <dir>', 'feature folder (features.npy + index.csv)')
     .requiredOption('--k <K>', 'number of clusters', parseWhole('--k', -Infinity))
     .requiredOption('--out <dir>', 'output folder for assignments.csv and centroids.npy')
