@@ -113,15 +113,15 @@ export class YinyangAssigner {
   private readonly upper: Float64Array;
   private readonly lower: Float64Array;
   private readonly allRows: Int32Array;
-  private readonly native: NativeKernels | null;
   private readonly search: GroupSearch;
 
   constructor(
     private readonly x: FeatureMatrix,
-    norms: Float64Array,
+    private readonly norms: Float64Array,
     private readonly k: number,
     private readonly groups: CentreGroups,
-    native: NativeKernels | null,
+    /** The native kernels run the whole step; null: the tfjs GEMM path. */
+    private readonly native: NativeKernels | null,
   ) {
     this.n = x.rows;
     this.d = x.dim;
@@ -129,12 +129,8 @@ export class YinyangAssigner {
     this.upper = new Float64Array(this.n);
     this.lower = new Float64Array(this.n * this.t);
     this.allRows = Int32Array.from({ length: this.n }, (_, i) => i);
-    this.native = native;
-    this.norms = norms;
     this.search = gemmSearch(x, norms, groups);
   }
-
-  private readonly norms: Float64Array;
 
   /** The whole step in native code (bounds, search, settle per block of rows on every core). */
   private nativeStep(native: NativeKernels, centres: Float64Array, drift: Float64Array | null, labels: Int32Array): number {
