@@ -7,9 +7,9 @@
 import { PulError } from '../core/errors.js';
 import type { Rng } from '../core/random.js';
 import type { FeatureMatrix } from '../features/feature-matrix.js';
-import { inertiaOf, rowSquaredNorms, validateKMeansInput, type Clustering, type KMeansInit } from './clustering.js';
+import { inertiaOf, validateKMeansInput, type Clustering, type KMeansInit } from './clustering.js';
 import { initialCentres } from './kmeans.js';
-import { blockRows, dotBlock, transposedPoints } from './squared-distances.js';
+import { blockRows, nearestPoints } from './squared-distances.js';
 
 export interface MiniBatchOptions {
   readonly k: number;
@@ -44,7 +44,7 @@ export function miniBatchKMeans(x: FeatureMatrix, options: MiniBatchOptions, rng
       rows[b] = rng.int(x.rows);
       block.set(x.data.subarray(rows[b]! * d, (rows[b]! + 1) * d), b * d);
     }
-    const labels = nearest(block, batch, d, centres, k);
+    const labels = nearestPoints(block, batch, Float32Array.from(centres), k, d);
     for (let b = 0; b < batch; b++) {
       const j = labels[b]!;
       counts[j] = counts[j]! + 1;
@@ -56,7 +56,7 @@ export function miniBatchKMeans(x: FeatureMatrix, options: MiniBatchOptions, rng
   const per = blockRows(k);
   for (let start = 0; start < x.rows; start += per) {
     const m = Math.min(per, x.rows - start);
-    assignment.set(nearest(x.data.subarray(start * d, (start + m) * d), m, d, centres, k), start);
+    assignment.set(nearestPoints(x.data.subarray(start * d, (start + m) * d), m, Float32Array.from(centres), k, d), start);
   }
   const t2 = performance.now();
   return {
@@ -69,26 +69,4 @@ export function miniBatchKMeans(x: FeatureMatrix, options: MiniBatchOptions, rng
     seedSeconds: (t1 - t0) / 1000,
     iterationSeconds: (t2 - t1) / 1000,
   };
-}
-
-function nearest(block: Float32Array, rows: number, d: number, centres: Float64Array, k: number): Int32Array {
-  const c32 = Float32Array.from(centres);
-  const ct = transposedPoints(c32, k, d, rowSquaredNorms(c32, k, d));
-  try {
-    const dots = dotBlock(block, rows, ct);
-    const out = new Int32Array(rows);
-    for (let r = 0; r < rows; r++) {
-      let best = Infinity;
-      for (let j = 0; j < k; j++) {
-        const v = ct.norms[j]! - 2 * dots[r * k + j]!;
-        if (v < best) {
-          best = v;
-          out[r] = j;
-        }
-      }
-    }
-    return out;
-  } finally {
-    ct.dispose();
-  }
 }

@@ -4,6 +4,7 @@
  * backend's matMul is ~10× slower with transposeB (pul's native SGEMM does not care either way).
  */
 import { tf } from '../backend/tf.js';
+import { rowSquaredNorms } from './clustering.js';
 
 /** A [D, M] tensor of points with their float64 squared norms; dispose() when done. */
 export interface TransposedPoints {
@@ -32,4 +33,26 @@ export function dotBlock(block: Float32Array, rows: number, points: TransposedPo
 /** Largest number of rows per block so that a rows × M float32 result stays near `budget` values. */
 export function blockRows(m: number, budget = 1 << 22): number {
   return Math.max(1, Math.floor(budget / Math.max(1, m)));
+}
+
+/** Index of the nearest of `m` points (row-major, m × D) for each of `rows` rows of `block`, by one GEMM. */
+export function nearestPoints(block: Float32Array, rows: number, points: Float32Array, m: number, dim: number): Int32Array<ArrayBuffer> {
+  const pt = transposedPoints(points, m, dim, rowSquaredNorms(points, m, dim));
+  try {
+    const dots = dotBlock(block, rows, pt);
+    const out = new Int32Array(rows);
+    for (let r = 0; r < rows; r++) {
+      let best = Infinity;
+      for (let j = 0; j < m; j++) {
+        const v = pt.norms[j]! - 2 * dots[r * m + j]!;
+        if (v < best) {
+          best = v;
+          out[r] = j;
+        }
+      }
+    }
+    return out;
+  } finally {
+    pt.dispose();
+  }
 }

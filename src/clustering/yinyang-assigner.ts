@@ -13,7 +13,7 @@
 import type { FeatureMatrix } from '../features/feature-matrix.js';
 import { rowSquaredNorms } from './clustering.js';
 import type { NativeKernels } from '../backend/native.js';
-import { blockRows, dotBlock, transposedPoints } from './squared-distances.js';
+import { blockRows, dotBlock, nearestPoints, transposedPoints } from './squared-distances.js';
 
 /** Safety margins for float32 GEMM rounding: lower bounds a hair low, upper bounds a hair high. */
 const LOW = 1 - 1e-6;
@@ -39,9 +39,9 @@ export interface CentreGroups {
 export function groupCentres(centres: Float32Array, k: number, d: number, size: number): CentreGroups {
   const wanted = Math.max(1, Math.min(k, Math.round(k / size)));
   let seeds = centres.slice(0, wanted * d);
-  const groupOf = new Int32Array(k);
+  let groupOf = new Int32Array(k);
   for (let it = 0; it < 5; it++) {
-    nearest(centres, k, seeds, wanted, d, groupOf);
+    groupOf = nearestPoints(centres, k, seeds, wanted, d);
     const next = new Float64Array(wanted * d);
     const counts = new Float64Array(wanted);
     for (let j = 0; j < k; j++) {
@@ -51,7 +51,7 @@ export function groupCentres(centres: Float32Array, k: number, d: number, size: 
     }
     seeds = Float32Array.from(next, (v, i) => (counts[Math.floor(i / d)]! > 0 ? v / counts[Math.floor(i / d)]! : seeds[i]!));
   }
-  nearest(centres, k, seeds, wanted, d, groupOf);
+  groupOf = nearestPoints(centres, k, seeds, wanted, d);
   // compact: drop empty groups, list the centres group by group
   const used = new Int32Array(wanted).fill(-1);
   let count = 0;
@@ -67,26 +67,6 @@ export function groupCentres(centres: Float32Array, k: number, d: number, size: 
   const order = new Int32Array(k);
   for (let j = 0; j < k; j++) order[fill[groupOf[j]!]!++] = j;
   return { count, groupOf, order, start };
-}
-
-/** out[j] = index of the seed nearest to centre j (one GEMM). */
-function nearest(centres: Float32Array, k: number, seeds: Float32Array, m: number, d: number, out: Int32Array): void {
-  const st = transposedPoints(seeds, m, d, rowSquaredNorms(seeds, m, d));
-  try {
-    const dots = dotBlock(centres, k, st);
-    for (let j = 0; j < k; j++) {
-      let best = Infinity;
-      for (let g = 0; g < m; g++) {
-        const v = st.norms[g]! - 2 * dots[j * m + g]!;
-        if (v < best) {
-          best = v;
-          out[j] = g;
-        }
-      }
-    }
-  } finally {
-    st.dispose();
-  }
 }
 
 /** Centres listed group after group (float32, K × D) with their float64 squared norms. */
