@@ -107,6 +107,7 @@ export { evaluateModel } from './pipeline/evaluate-model.js';
 export type { TestMetrics, EvaluateModelOptions } from './pipeline/evaluate-model.js';
 
 // model
+export { CLASSIFIER_INIT_OPTIONS, classifierInitKind, LAYERS_MODEL_PREFIX, MODEL_CHOICE_FLAGS, modelSpecFor, type ClassifierInitOption, type ModelChoice, type ModelChoiceNames } from './model/model-choice.js';
 export { buildModel, replaceClassifier, reidModelFrom, modelPreset, countTrainableParams, disposeModel, MODEL_PRESETS, ARCHITECTURES, LAYER_EMBEDDING, LAYER_BNNECK, LAYER_CLASSIFIER } from './model/build-model.js';
 export type { ModelSpec, ReidModel, Architecture, ModelPresetName } from './model/build-model.js';
 export { referenceBackbone } from './model/reference-nets.js';

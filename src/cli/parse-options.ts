@@ -53,3 +53,12 @@ export function parseNormalization(value: string): 'unit' | 'imagenet' | { mean:
   }
   return { mean, std };
 }
+
+/** "HxWxC", e.g. 128x64x3 or 28x28x1: height and width ≥ 8, C 1 (grey) or 3 (RGB). */
+export function parseInputSize(value: string): { height: number; width: number; channels: 1 | 3 } {
+  const [height, width, channels, ...rest] = value.split(/[x×]/).map((s) => Number(s.trim()));
+  if (rest.length > 0 || !Number.isInteger(height) || !Number.isInteger(width) || height! < 8 || width! < 8 || (channels !== 1 && channels !== 3)) {
+    throw new InvalidArgumentError(`'${value}' is not HxWxC with H, W ≥ 8 and C 1 or 3 (e.g. 128x64x3) (--input).`);
+  }
+  return { height: height!, width: width!, channels };
+}

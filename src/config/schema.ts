@@ -59,7 +59,7 @@ export const PipelineConfigSchema = z
         .describe('generate the built-in synthetic re-ID set here on first use (the demo); source/target paths then point into it'),
     }),
     model: z.strictObject({
-      name: z.string().default('reid').describe("backbone: 'fmnist' or 'reid' (the peer SmallCNNs), 'resnet18', 'resnet34', or 'layers:<path to model.json>' for any tfjs LayersModel"),
+      name: z.string().default('reid').describe("backbone: 'fmnist' or 'reid' (the peer SmallCNNs), 'resnet18', 'resnet34', or 'layers:<folder or model.json>' for any tfjs LayersModel"),
       sourceCheckpoint: z.string().optional().describe('start from this checkpoint instead of training on data.source'),
       embeddingDim: z.number().int().positive().default(128).describe('embedding (retrieval feature) size; default 128 (paper: 2048-d ResNet-50 pool features)'),
       dropout: z.number().min(0).max(1).default(0.5).describe('dropout before the classifier; default 0.5 (code)'),

@@ -34,7 +34,7 @@ export function expectedWeightBytes(specs: readonly tf.io.WeightsManifestEntry[]
  * const same = await tf.loadLayersModel(fileIOHandler('out/model'));
  * ```
  */
-export function fileIOHandler(dir: string): tf.io.IOHandler {
+export function fileIOHandler(dir: string, modelFile = MODEL_JSON): tf.io.IOHandler {
   return {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
       await fs.mkdir(dir, { recursive: true });
@@ -48,7 +48,7 @@ export function fileIOHandler(dir: string): tf.io.IOHandler {
         weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs ?? [] }],
       };
       await fs.writeFile(path.join(dir, WEIGHTS_BIN), new Uint8Array(data));
-      await fs.writeFile(path.join(dir, MODEL_JSON), JSON.stringify(json));
+      await fs.writeFile(path.join(dir, modelFile), JSON.stringify(json));
       return {
         modelArtifactsInfo: {
           dateSaved: new Date(),
@@ -58,7 +58,7 @@ export function fileIOHandler(dir: string): tf.io.IOHandler {
       };
     },
     async load(): Promise<tf.io.ModelArtifacts> {
-      const jsonFile = path.join(dir, MODEL_JSON);
+      const jsonFile = path.join(dir, modelFile);
       let json: { modelTopology?: unknown; weightsManifest?: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[]; format?: string; generatedBy?: string; convertedBy?: string | null };
       try {
         json = JSON.parse(await fs.readFile(jsonFile, 'utf8')) as typeof json;
@@ -104,13 +104,19 @@ export function fileIOHandler(dir: string): tf.io.IOHandler {
   };
 }
 
-/** Loads any tfjs LayersModel directory (model.json + weights) from disk. */
-export async function loadLayersModelFromDir(dir: string): Promise<tf.LayersModel> {
+/**
+ * Loads any tfjs LayersModel from disk: its folder (holding model.json) or the model's JSON file itself
+ * (a converter may name it otherwise); the weight files are read from beside it.
+ */
+export async function loadLayersModelFromDir(location: string): Promise<tf.LayersModel> {
+  const isJsonFile = location.toLowerCase().endsWith('.json');
+  const dir = isJsonFile ? path.dirname(location) : location;
+  const modelFile = isJsonFile ? path.basename(location) : MODEL_JSON;
   try {
-    return await tf.loadLayersModel(fileIOHandler(dir));
+    return await tf.loadLayersModel(fileIOHandler(dir, modelFile));
   } catch (err) {
     if (err instanceof PulError) throw err;
-    const file = path.join(dir, MODEL_JSON);
+    const file = path.join(dir, modelFile);
     throw new PulError('checkpoint.corrupt', `${file}: tfjs could not build the model: ${(err as Error).message}`, { file }, { cause: err });
   }
 }

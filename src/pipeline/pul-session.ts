@@ -9,9 +9,9 @@ import type { PipelineConfig } from '../config/schema.js';
 import { ImageReader, type Normalization } from '../datasets/images.js';
 import { loadDataset } from '../datasets/load-dataset.js';
 import type { Dataset, Sample } from '../datasets/sample.js';
-import { modelPreset, type ModelSpec } from '../model/build-model.js';
+import type { ModelSpec } from '../model/build-model.js';
+import { classifierInitKind, modelSpecFor } from '../model/model-choice.js';
 import { readCheckpoint } from '../checkpoints/load-checkpoint.js';
-import type { InitKind } from '../model/initializers.js';
 
 /** The samples a PUL run works on. */
 export interface PulData {
@@ -62,16 +62,9 @@ export class PulSession {
   /** The model of this run with `classes` outputs (architecture, sizes and head from the config). */
   modelSpec(classes: number): ModelSpec {
     const m = this.config.model;
-    const init: InitKind = m.classifierInit === 'normal-0.001' ? 'normal0.001' : 'glorot';
-    if (m.name.startsWith('layers:')) {
-      if (m.featureLayer === undefined) throw new PulError('config.invalid', `model.name "${m.name}" needs model.featureLayer (the layer whose output is the backbone feature)`, { option: 'model.featureLayer' });
-      const input = this.config.model.input;
-      if (input === undefined) throw new PulError('config.invalid', `model.name "${m.name}" needs model.input {height, width, channels} (the loaded model's input)`, { option: 'model.input' });
-      return { architecture: 'pretrained', input, embeddingDim: m.embeddingDim, classes, dropout: m.dropout, classifierInit: init, pretrained: { path: m.name.slice('layers:'.length), featureLayer: m.featureLayer, freeze: m.freeze } };
-    }
-    const preset = modelPreset(m.name, 'model.name');
-    return { ...preset, ...(m.input === undefined ? {} : { input: m.input }), embeddingDim: m.embeddingDim, classes, dropout: m.dropout, classifierInit: init };
+    return modelSpecFor({ ...m, classifierInit: classifierInitKind(m.classifierInit) }, classes, { name: 'model.name', input: 'model.input', featureLayer: 'model.featureLayer' });
   }
+
 
   /** Pixel normalisation: the config's, else ImageNet statistics for RGB and x/255 for grey. */
   normalization(channels: 1 | 3): Normalization {

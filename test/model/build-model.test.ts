@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildModel, countTrainableParams, disposeModel, fileIOHandler, MODEL_PRESETS, modelPreset, replaceClassifier, Rng, tf, isPulError } from '../../src/index.js';
+import { buildModel, countTrainableParams, disposeModel, fileIOHandler, MODEL_PRESETS, modelPreset, modelSpecFor, replaceClassifier, Rng, tf, isPulError } from '../../src/index.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 import { TEST_BACKENDS, useBackend } from '../helpers/for-each-backend.js';
 
@@ -83,5 +83,17 @@ describe('model', () => {
 
   it('an unknown preset names the known ones', () => {
     assert.throws(() => modelPreset('vgg'), /unknown model "vgg".*fmnist, reid/);
+  });
+
+  it('a model choice: preset with overrides, layers: needs a feature layer and an input, named as the caller spells them', () => {
+    const preset = modelSpecFor({ name: 'fmnist', embeddingDim: 32, dropout: undefined }, 7);
+    assert.deepEqual(preset, { ...MODEL_PRESETS.fmnist, embeddingDim: 32, classes: 7 });
+    const names = { name: 'model.name', input: 'model.input', featureLayer: 'model.featureLayer' };
+    const input = { height: 64, width: 32, channels: 3 } as const;
+    assert.throws(() => modelSpecFor({ name: 'layers:m/model.json', input }, 3, names), (e) => isPulError(e) && e.where?.option === 'model.featureLayer');
+    assert.throws(() => modelSpecFor({ name: 'layers:m', featureLayer: 'pool' }, 3, names), (e) => isPulError(e) && e.where?.option === 'model.input');
+    assert.throws(() => modelSpecFor({ name: 'layers:', featureLayer: 'pool', input }, 3), /give the LayersModel folder/);
+    const spec = modelSpecFor({ name: 'layers:m', featureLayer: 'pool', input, freeze: true }, 3);
+    assert.deepEqual(spec, { architecture: 'pretrained', embeddingDim: 128, dropout: 0, classifierInit: 'normal0.001', input, classes: 3, pretrained: { path: 'm', featureLayer: 'pool', freeze: true } });
   });
 });

@@ -72,4 +72,50 @@ describe('pul train (CLI)', () => {
       assert.equal(badBatch.code, 2);
     });
   });
+
+  it('trains on a LayersModel from disk as the backbone (layers:PATH), frozen at a named layer', async () => {
+    await withTempDir(async (root) => {
+      await writeIdxSet(root, 'train', 32, new Rng(2));
+      await selectBackend('cpu');
+      const inp = tf.input({ shape: [28, 28, 1] });
+      const c1 = tf.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, activation: 'relu', name: 'c1' }).apply(inp) as tf.SymbolicTensor;
+      const feat = tf.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, activation: 'relu', name: 'feat' }).apply(c1) as tf.SymbolicTensor;
+      const top = tf.layers.dense({ units: 3, name: 'top' }).apply(tf.layers.flatten().apply(feat)) as tf.SymbolicTensor;
+      const base = tf.model({ inputs: inp, outputs: top });
+      // a converter's file name, not model.json: layers: takes the JSON file itself as well as its folder
+      await base.save(fileIOHandler(path.join(root, 'base'), 'converted.json'));
+      const baseFeat = Array.from(base.getLayer('feat').getWeights()[0]!.dataSync());
+      base.dispose();
+
+      const out = path.join(root, 'run');
+      const model = `layers:${path.join(root, 'base', 'converted.json')}`;
+      const common = ['--backend', 'wasm', 'train', '--data', root, '--out', out, '--model', model, '--batch', '8', '--epochs', '1', '--json'];
+      const noLayer = await runCli([...common, '--input', '28x28x1']);
+      assert.equal(noLayer.code, 2);
+      assert.match(noLayer.stderr, /needs --feature-layer/);
+      const noInput = await runCli([...common, '--feature-layer', 'feat']);
+      assert.equal(noInput.code, 2);
+      assert.match(noInput.stderr, /needs --input/);
+      const badInput = await runCli([...common, '--feature-layer', 'feat', '--input', '28x28x2']);
+      assert.equal(badInput.code, 2);
+      assert.match(badInput.stderr, /--input/);
+      const wrongLayer = await runCli([...common, '--feature-layer', 'nope', '--input', '28x28x1']);
+      assert.equal(wrongLayer.code, 2);
+      assert.match(wrongLayer.stderr, /no layer named "nope"/);
+
+      const run = await runCli([...common, '--feature-layer', 'feat', '--input', '28x28x1', '--freeze', '--embedding-dim', '16']);
+      assert.equal(run.code, 0, run.stderr);
+      const { checkpoint } = JSON.parse(run.stdout) as { checkpoint: string };
+      const meta = JSON.parse(await readFile(path.join(checkpoint, 'meta.json'), 'utf8')) as { model: { architecture: string; embeddingDim: number; classifierInit: string; pretrained: unknown } };
+      assert.equal(meta.model.architecture, 'pretrained');
+      assert.equal(meta.model.embeddingDim, 16);
+      assert.equal(meta.model.classifierInit, 'normal0.001');
+      assert.deepEqual(meta.model.pretrained, { path: path.join(root, 'base', 'converted.json'), featureLayer: 'feat', freeze: true });
+      await selectBackend('cpu');
+      const trained = await tf.loadLayersModel(fileIOHandler(checkpoint));
+      assert.deepEqual(Array.from(trained.getLayer('feat').getWeights()[0]!.dataSync()), baseFeat, 'the frozen backbone kept its weights');
+      assert.notDeepEqual(Array.from(trained.getLayer('embedding').getWeights()[0]!.dataSync().slice(0, 16)), new Array(16).fill(0));
+      trained.dispose();
+    });
+  });
 });

@@ -5,18 +5,23 @@
  */
 import type { Command } from 'commander';
 import {
-  buildModel, datasetBatchSource, disposeModel, ImageReader, loadDataset, modelPreset, parseClassList, parseDatasetFormat, PUL_KERAS_AUGMENT, REID_AUGMENT,
+  buildModel, CLASSIFIER_INIT_OPTIONS, classifierInitKind, datasetBatchSource, disposeModel, ImageReader, loadDataset, modelSpecFor, parseClassList, parseDatasetFormat, PUL_KERAS_AUGMENT, REID_AUGMENT,
   resolveLatest, Rng, streamProgress, tf, trainResumable, PulError,
-  type AugmentOptions, type DatasetFormat, type Normalization, type ReidModel, type Sample,
+  type AugmentOptions, type ClassifierInitOption, type DatasetFormat, type Normalization, type ReidModel, type Sample,
 } from '../../index.js';
 import { activateBackend } from '../global-options.js';
-import { parseAtLeast, parseChoice, parseNormalization, parseWhole } from '../parse-options.js';
+import { parseAtLeast, parseChoice, parseInputSize, parseNormalization, parseWhole } from '../parse-options.js';
 import { runAction } from '../run-action.js';
 
 interface TrainCliOptions {
   data: string;
   out: string;
   model: string;
+  input?: { height: number; width: number; channels: 1 | 3 };
+  featureLayer?: string;
+  freeze?: boolean;
+  embeddingDim?: number;
+  classifierInit?: ClassifierInitOption;
   epochs: number;
   batch: number;
   lr: number;
@@ -64,7 +69,12 @@ export function registerTrain(program: Command): void {
     .description('train a re-ID model on a labelled dataset (the PUL source model); checkpoints per epoch in --out')
     .requiredOption('--data <path>', 'dataset folder (or CSV manifest); layouts: see datasets/README.md')
     .requiredOption('--out <dir>', 'run folder: epoch-NNN checkpoints, latest.json, metrics.jsonl')
-    .option('--model <name>', 'fmnist | reid | resnet18 | resnet34 (input size and channels follow the model)', 'reid')
+    .option('--model <name>', 'fmnist | reid | resnet18 | resnet34 (input size and channels follow the model), or layers:PATH — any tfjs LayersModel (its folder or model.json) as the backbone', 'reid')
+    .option('--input <HxWxC>', 'input size, e.g. 128x64x3 (default: the preset\'s; required with layers:); images of another size are resized', parseInputSize)
+    .option('--feature-layer <name>', 'layers: only — the layer whose output is the backbone feature (e.g. a ResNet-50\'s global pool)')
+    .option('--freeze', 'layers: only — keep the loaded backbone\'s weights fixed')
+    .option('--embedding-dim <d>', 'embedding (retrieval feature) size (default: the preset\'s; 128 with layers:)', parseWhole('--embedding-dim', 1))
+    .option('--classifier-init <kind>', 'glorot | normal-0.001 (the original N(0, 0.001)) (default: the preset\'s; normal-0.001 with layers:)', parseChoice(CLASSIFIER_INIT_OPTIONS))
     .option('--epochs <n>', 'epochs', parseWhole('--epochs', 1), 40)
     .option('--batch <b>', 'batch size', parseWhole('--batch', 2), 64)
     .option('--lr <x>', 'learning rate', parseAtLeast('--lr', 0), 0.01)
@@ -91,7 +101,8 @@ export function registerTrain(program: Command): void {
         if (train.length === 0) throw new PulError('dataset.empty', `${opts.data}: no labelled training images`, { file: opts.data });
         const classes = labelMap(train);
         const labels = Int32Array.from(train, (s) => classes.get(s.pid as number)!);
-        const spec = { ...modelPreset(opts.model), classes: classes.size, ...(opts.dropout === undefined ? {} : { dropout: opts.dropout }) };
+        const classifierInit = opts.classifierInit === undefined ? undefined : classifierInitKind(opts.classifierInit);
+        const spec = modelSpecFor({ name: opts.model, input: opts.input, featureLayer: opts.featureLayer, freeze: opts.freeze, embeddingDim: opts.embeddingDim, classifierInit, dropout: opts.dropout }, classes.size);
         if (opts.dropout !== undefined && opts.dropout >= 1) throw new PulError('option.outOfRange', `--dropout ${opts.dropout} is not in [0, 1)`, { option: '--dropout' });
         const normalization = opts.normalize ?? (spec.input.channels === 3 ? 'imagenet' : 'unit');
         if (typeof normalization === 'object' && normalization.mean.length !== spec.input.channels) {
