@@ -6,9 +6,10 @@
  * λ = 1 where `>` would keep nothing even for exact duplicates of an anchor sample; on real-valued
  * embeddings the two differ only on exact ties (measure zero), which hand-made tests pin.
  *
- * Pseudo-labels: scope `own` keeps the sample's k-means cluster; scope `any` labels a sample with the
- * cluster whose anchor it matched best (highest cosine; ties to the lower cluster id), as the authors'
- * code labels by the matched centre.
+ * Pseudo-labels: under either scope a kept sample is labelled with its own k-means cluster, as the
+ * authors' code (`labels = kmeans.labels_[reliable]`), even when the anchor it is kept for is another
+ * cluster's. Labelling by the best-matched anchor instead was measured on the demo (seed 1, 4 rounds):
+ * final mAP 0.5169 against 0.5243 for the code's rule, so it is not offered.
  */
 import { PulError } from '../core/errors.js';
 import { l2Normalize, type FeatureMatrix } from '../features/feature-matrix.js';
@@ -57,14 +58,10 @@ export function selectReliable(features: FeatureMatrix, clustering: Pick<Cluster
           label = clustering.assignment[i]!;
           sim = cos[r * k + label]!;
         } else {
-          label = 0;
+          // the authors' code: reliable when close to any anchor, labelled with its own k-means cluster
+          label = clustering.assignment[i]!;
           sim = -Infinity;
-          for (let j = 0; j < k; j++) {
-            if (cos[r * k + j]! > sim) {
-              sim = cos[r * k + j]!;
-              label = j;
-            }
-          }
+          for (let j = 0; j < k; j++) sim = Math.max(sim, cos[r * k + j]!);
         }
         if (sim >= rule.lambda) {
           keptRows.push(i);

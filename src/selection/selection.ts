@@ -9,7 +9,10 @@
  */
 export type SelectionAnchor = 'centroid' | 'nearest-sample';
 
-/** Whether a sample must be close to its `own` cluster's anchor (the paper) or to `any` anchor (the authors' code). */
+/**
+ * Whether a sample must be close to its `own` cluster's anchor (the paper) or to `any` anchor (the
+ * authors' code); either way its pseudo-label is its own k-means cluster.
+ */
 export type SelectionScope = 'own' | 'any';
 
 export const SELECTION_ANCHORS: readonly SelectionAnchor[] = ['centroid', 'nearest-sample'];
@@ -29,7 +32,7 @@ export interface Selection {
   readonly lambda: number;
   readonly indices: Int32Array;
   readonly labels: Int32Array;
-  /** Cosine of each kept sample to the anchor it was kept for. */
+  /** Cosine of each kept sample to the anchor it was kept for (scope `any`: its best-matched anchor). */
   readonly similarity: Float32Array;
   /** Row of each cluster's anchor sample (anchor `nearest-sample`), else −1 for every cluster. */
   readonly anchorRows: Int32Array;

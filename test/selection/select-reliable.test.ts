@@ -4,7 +4,7 @@ import { PulError, featureMatrix, selectReliable, selectionPrecision, type Selec
 import { useBackend } from '../helpers/for-each-backend.js';
 
 // Six unit rows at these angles (degrees); clusters {0,1} and {2,3,4,5} (row 2 deliberately in the far
-// cluster so `own` and `any` differ); centroids at 12° and 100°. Cosines worked by hand below.
+// cluster so `own` and `any` keep different rows); centroids at 12° and 100°. Cosines worked by hand below.
 const deg = (a: number) => [Math.cos((a * Math.PI) / 180), Math.sin((a * Math.PI) / 180)];
 const features = featureMatrix(6, 2, Float32Array.from([0, 20, 50, 90, 100, 140].flatMap(deg)));
 const clustering = { k: 2, assignment: Int32Array.of(0, 0, 1, 1, 1, 1), centroids: featureMatrix(2, 2, Float32Array.from([12, 100].flatMap(deg))) };
@@ -19,11 +19,12 @@ test('each anchor × scope keeps the hand-computed rows with the hand-computed p
   // centroid anchors (12°, 100°): row cosines to own: .978 .990 .643 .985 1 .766; row 2 to c0: cos 38° = .788
   assert.deepEqual(pick('centroid', 'own', 0.85), { rows: [0, 1, 3, 4], labels: [0, 0, 1, 1], empty: [], anchors: [-1, -1] });
   assert.deepEqual(pick('centroid', 'own', 0.7), { rows: [0, 1, 3, 4, 5], labels: [0, 0, 1, 1, 1], empty: [], anchors: [-1, -1] });
-  // any: row 2 matches c0 best (.788 ≥ .7) and takes its label 0
-  assert.deepEqual(pick('centroid', 'any', 0.7), { rows: [0, 1, 2, 3, 4, 5], labels: [0, 0, 0, 1, 1, 1], empty: [], anchors: [-1, -1] });
+  // any (the authors' code): row 2 is kept for its cosine to c0 (.788 ≥ .7, to its own c1 only .643) yet
+  // keeps its own k-means label 1, as their `kmeans.labels_[reliable]`
+  assert.deepEqual(pick('centroid', 'any', 0.7), { rows: [0, 1, 2, 3, 4, 5], labels: [0, 0, 1, 1, 1, 1], empty: [], anchors: [-1, -1] });
   // nearest-sample anchors: row 1 (20°, 8° from c0) and row 4 (100°); row 0 → cos 20° = .940; row 2 → a0 cos 30° = .866
   assert.deepEqual(pick('nearest-sample', 'own', 0.85), { rows: [0, 1, 3, 4], labels: [0, 0, 1, 1], empty: [], anchors: [1, 4] });
-  assert.deepEqual(pick('nearest-sample', 'any', 0.85), { rows: [0, 1, 2, 3, 4], labels: [0, 0, 0, 1, 1], empty: [], anchors: [1, 4] });
+  assert.deepEqual(pick('nearest-sample', 'any', 0.85), { rows: [0, 1, 2, 3, 4], labels: [0, 0, 1, 1, 1], empty: [], anchors: [1, 4] });
   // anchors matter: at λ = .95 row 0 (.978 to c0, .940 to row 1) stays only with the centroid anchor
   assert.deepEqual(pick('centroid', 'own', 0.95).rows, [0, 1, 3, 4]);
   assert.deepEqual(pick('nearest-sample', 'own', 0.95).rows, [1, 3, 4]);

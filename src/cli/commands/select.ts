@@ -24,7 +24,7 @@ export function registerSelect(program: Command): void {
     .requiredOption('--clusters <dir>', 'folder written by pul cluster (assignments.csv + centroids.npy)')
     .requiredOption('--lambda <L>', 'cosine threshold λ in [-1, 1] (authors: 0.85)', parseNumber('--lambda'))
     .option('--anchor <anchor>', 'centroid (paper) or nearest-sample (authors’ code)', parseChoice(SELECTION_ANCHORS), 'centroid')
-    .option('--scope <scope>', 'own cluster (paper) or any cluster (authors’ code)', parseChoice(SELECTION_SCOPES), 'own')
+    .option('--scope <scope>', 'kept when close to its own cluster’s anchor (paper) or to any anchor (authors’ code); labelled with its own cluster either way', parseChoice(SELECTION_SCOPES), 'own')
     .option('--min-selected <N>', 'fail when fewer samples are selected', parseWhole('--min-selected', 0), 1)
     .option('--out <dir>', 'folder for selection.csv (default: the --clusters folder)')
     .option('--json', 'print one JSON object')
