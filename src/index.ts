@@ -40,8 +40,8 @@ export { SELECTION_ANCHORS, SELECTION_SCOPES } from './selection/selection.js';
 export type { Selection, SelectionRule, SelectionAnchor, SelectionScope } from './selection/selection.js';
 export { lambdaAt, assertLambda, validateLambdaSchedule, AUTHORS_LAMBDA } from './selection/lambda-schedule.js';
 export type { LambdaSchedule } from './selection/lambda-schedule.js';
-export { shouldStop, selectionChange } from './selection/stop-rule.js';
-export type { StopRule, StopDecision } from './selection/stop-rule.js';
+export { adjustedRandIndex, describeChange, selectionChange, shouldStop, validateStopRule } from './selection/stop-rule.js';
+export type { LabelledRows, SelectionChange, StopRule, StopDecision } from './selection/stop-rule.js';
 export { selectionPrecision } from './selection/selection-precision.js';
 export { writeSelectionFile, readSelectionFile, SELECTION_FILE } from './selection/selection-file.js';
 

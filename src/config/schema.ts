@@ -94,7 +94,7 @@ export const PipelineConfigSchema = z
     selection: z
       .strictObject({
         anchor: z.enum(['centroid', 'nearest-sample']).default('nearest-sample').describe("'centroid' (paper) or the real sample nearest each centroid (code; the default)"),
-        scope: z.enum(['own', 'any']).default('any').describe("similarity to its own cluster's anchor (paper) or to any anchor (code; the default)"),
+        scope: z.enum(['own', 'any']).default('any').describe("kept when its cosine to its own cluster's anchor (paper) or to any anchor (code; the default) is ≥ λ; either way labelled with its own k-means cluster (code)"),
         lambda: lambdaSchedule.default({ schedule: 'constant', value: 0.85 }),
         minSelected: z.number().int().min(1).default(1).describe('stop with a clear message when fewer samples are selected'),
       })
@@ -118,9 +118,15 @@ export const PipelineConfigSchema = z
     stop: z
       .strictObject({
         maxRounds: z.number().int().min(1).default(8).describe('rounds at most; default 8 (code: 25 fixed rounds)'),
-        minChange: z.number().min(0).max(1).default(0.01).describe('stop when |Sₜ Δ Sₜ₋₁| / |Sₜ₋₁| falls below this (the mission); 0 = run maxRounds (code)'),
+        minChange: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(0.01)
+          .describe('stop when the pseudo-labelled selection changes by less than this between rounds: max(share of samples entering or leaving, 1 − adjusted Rand index of the labels of the samples selected in both); 0 = run maxRounds (code)'),
+        minRounds: z.number().int().min(1).default(1).describe('rounds trained before minChange may end the run; default 1'),
       })
-      .default({ maxRounds: 8, minChange: 0.01 }),
+      .default({ maxRounds: 8, minChange: 0.01, minRounds: 1 }),
   })
   .describe('PUL pipeline configuration');
 

@@ -16,8 +16,8 @@ import { readFeatureFolder, writeFeatureFolder } from '../features/features-npy.
 import { kmeans } from '../clustering/kmeans.js';
 import { readClusterFiles, writeClusterFiles } from '../clustering/cluster-files.js';
 import { selectReliable } from '../selection/select-reliable.js';
-import { lambdaAt, type LambdaSchedule } from '../selection/lambda-schedule.js';
-import { selectionChange } from '../selection/stop-rule.js';
+import { lambdaAt } from '../selection/lambda-schedule.js';
+import { describeChange, selectionChange, shouldStop } from '../selection/stop-rule.js';
 import { selectionPrecision } from '../selection/selection-precision.js';
 import { readSelectionFile, writeSelectionFile } from '../selection/selection-file.js';
 import { normalizedMutualInformation } from '../evaluation/cluster-metrics.js';
@@ -26,7 +26,6 @@ import { CheckpointManifestSchema, META_JSON } from '../checkpoints/checkpoint.j
 import { writeLatest } from '../checkpoints/latest.js';
 import { loadCheckpoint, readCheckpoint } from '../checkpoints/load-checkpoint.js';
 import { saveCheckpoint } from '../checkpoints/save-checkpoint.js';
-import type { PipelineConfig } from '../config/schema.js';
 import type { Stage } from './run-stages.js';
 import type { PulSession } from './pul-session.js';
 import { faultPoint } from './fault.js';
@@ -36,10 +35,6 @@ import { AUGMENTS, evaluateRound, optimizerOf, seedFor } from './setup-stages.js
 const FEATURES = 'features';
 const LABELED_FEATURES = 'labeled-features';
 const CLUSTERS = 'clusters';
-
-function scheduleOf(l: PipelineConfig['selection']['lambda']): LambdaSchedule {
-  return l.schedule === 'constant' ? { kind: 'constant', value: l.value } : { kind: 'growing', start: l.start, step: l.step, max: l.max };
-}
 
 /** Clusters k-means looks for on the unlabelled part: K, minus the labelled identities in semi mode. */
 async function unlabelledK(session: PulSession): Promise<{ k: number; offset: number }> {
@@ -111,24 +106,24 @@ export function selectStage(session: PulSession): Stage {
       const dir = session.roundDir(round);
       const { features, index } = await readFeatureFolder(path.join(dir, FEATURES));
       const clusters = await readClusterFiles(path.join(dir, CLUSTERS));
-      const lambda = lambdaAt(scheduleOf(config.selection.lambda), round - 1);
+      const lambda = lambdaAt(config.selection.lambda, round - 1);
       const selection = selectReliable(features, clusters, { anchor: config.selection.anchor, scope: config.selection.scope, lambda, minSelected: config.selection.minSelected }, path.join(dir, FEATURES));
       await writeSelectionFile(dir, selection, index.map((r) => r.path));
       const truth = pidsOf((await session.data()).target);
       const previous = round > 1 ? await readSelectionFile(session.roundDir(round - 1)) : null;
-      const change = previous === null ? null : selectionChange(previous.indices, selection.indices);
+      const change = previous === null ? null : selectionChange(previous, selection);
       const summary = {
         lambda,
         selected: selection.indices.length,
         of: features.rows,
         emptyClusters: selection.emptyClusters.length,
         ...(truth === null ? {} : { precision: selectionPrecision(selection, truth) }),
-        ...(change === null ? {} : { change }),
+        ...(change === null ? {} : { change: change.change, entered: change.entered, left: change.left, kept: change.kept, ari: change.ari }),
       };
-      progress.log(`  selected ${selection.indices.length} of ${features.rows} at λ=${lambda}${change === null ? '' : `, ${(change * 100).toFixed(2)} % changed`}${selection.emptyClusters.length > 0 ? `, ${selection.emptyClusters.length} cluster(s) without a reliable sample` : ''}`);
-      const epsilon = config.stop.minChange;
-      if (change !== null && change < epsilon) {
-        return { summary, stop: `the selection changed by ${(change * 100).toFixed(2)} % < ${(epsilon * 100).toFixed(2)} % (stop.minChange)` };
+      progress.log(`  selected ${selection.indices.length} of ${features.rows} at λ=${lambda}${change === null ? '' : `, changed by ${describeChange(change)}`}${selection.emptyClusters.length > 0 ? `, ${selection.emptyClusters.length} cluster(s) without a reliable sample` : ''}`);
+      // round − 1 rounds are trained; maxRounds is the round loop's (run-stages), this round still trains
+      if (change !== null && shouldStop(config.stop, round - 1, change).reason === 'stable') {
+        return { summary, stop: `the pseudo-labelled selection changed by ${describeChange(change)} < ${(config.stop.minChange * 100).toFixed(2)} % (stop.minChange)` };
       }
       return { summary };
     },
@@ -180,7 +175,7 @@ export function trainStage(session: PulSession): Stage {
         all.data.set(clusters.centroids.data, offset * dim);
         centroids = all;
       }
-      const lambda = lambdaAt(scheduleOf(config.selection.lambda), round - 1);
+      const lambda = lambdaAt(config.selection.lambda, round - 1);
       const state = { round, lambda, k: classes, selected: selection.indices.length, labeled: data.labeled.samples.length, run: config.name };
       if (await exists(path.join(checkpointDir, META_JSON))) {
         // saved before a crash, after its last epoch: nothing left to train

@@ -20,7 +20,7 @@ export interface StageContext {
 
 export interface StageOutcome {
   readonly summary: Record<string, unknown>;
-  /** Set by a stage that ends the run (e.g. the selection changed less than ε): the reason. */
+  /** Set by a stage that ends the run (e.g. the pseudo-labelled selection settled below stop.minChange): the reason. */
   readonly stop?: string;
 }
 

@@ -1,7 +1,7 @@
 /**
  * What a PUL run achieved, from its run.json: the baseline, one row per round (λ, clusters, selected,
- * selection precision, mAP, rank-1, seconds per stage), the final and best figures and the gain over
- * the source model. Also the text table printed at the end of `pul run` and by `pul inspect`.
+ * change of the selection, selection precision, mAP, rank-1, seconds per stage), the final and best
+ * figures and the gain over the source model. Also the text table printed at the end of `pul run` and by `pul inspect`.
  */
 import type { RunState } from './state.js';
 
@@ -12,7 +12,11 @@ export interface RoundSummary {
   readonly selected?: number;
   readonly of?: number;
   readonly precision?: number;
+  /** The stop rule's change from the previous round's selection, and its parts (selection/stop-rule.ts). */
   readonly change?: number;
+  readonly entered?: number;
+  readonly left?: number;
+  readonly ari?: number;
   readonly nmi?: number;
   readonly mAP?: number;
   readonly rank1?: number;
@@ -69,6 +73,9 @@ export function summarizePulRun(state: RunState): PulRunSummary {
       of: num(select?.['of']),
       precision: num(select?.['precision']),
       change: num(select?.['change']),
+      entered: num(select?.['entered']),
+      left: num(select?.['left']),
+      ari: num(select?.['ari']),
       nmi: num(cluster?.['nmi']),
       mAP: test?.mAP,
       rank1: test?.rank1,
@@ -97,18 +104,27 @@ export function summarizePulRun(state: RunState): PulRunSummary {
 
 const f4 = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(4));
 
+/** "2.10 % (+3 −1, ARI 0.979)": what the stop rule compared with minChange. */
+function changeCell(r: RoundSummary): string {
+  if (r.change === undefined) return '—';
+  const parts = r.entered === undefined || r.left === undefined ? [] : [`+${r.entered} −${r.left}`];
+  if (r.ari !== undefined) parts.push(`ARI ${r.ari.toFixed(3)}`);
+  return `${(r.change * 100).toFixed(2)} %${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`;
+}
+
 /** The per-round table (Markdown-compatible) and the closing lines. */
 export function formatPulSummary(s: PulRunSummary): string {
   const stages = ['extract', 'cluster', 'select', 'train', 'evaluate'];
-  const head = ['round', 'λ', 'clusters', 'selected', 'sel. precision', 'mAP', 'rank-1', ...stages.map((st) => `${st} s`)];
+  const head = ['round', 'λ', 'clusters', 'selected', 'change', 'sel. precision', 'mAP', 'rank-1', ...stages.map((st) => `${st} s`)];
   const rows: string[][] = [];
-  if (s.baseline) rows.push(['baseline', '', '', '', '', f4(s.baseline.mAP), f4(s.baseline.rank1), ...stages.map(() => '')]);
+  if (s.baseline) rows.push(['baseline', '', '', '', '', '', f4(s.baseline.mAP), f4(s.baseline.rank1), ...stages.map(() => '')]);
   for (const r of s.rounds) {
     rows.push([
       String(r.round),
       r.lambda === undefined ? '—' : String(r.lambda),
       r.clusters === undefined ? '—' : String(r.clusters),
       r.selected === undefined ? '—' : `${r.selected}${r.of === undefined ? '' : ` / ${r.of}`}`,
+      changeCell(r),
       f4(r.precision),
       f4(r.mAP),
       f4(r.rank1),

@@ -4,12 +4,13 @@
  */
 import { PulError } from '../core/errors.js';
 
+/** The config's `selection.lambda` as it is (pipelines/*.json uses the same keys). */
 export type LambdaSchedule =
-  | { readonly kind: 'constant'; readonly value: number }
-  | { readonly kind: 'growing'; readonly start: number; readonly step: number; readonly max: number };
+  | { readonly schedule: 'constant'; readonly value: number }
+  | { readonly schedule: 'growing'; readonly start: number; readonly step: number; readonly max: number };
 
 /** The authors' code: λ = 0.85 every round. */
-export const AUTHORS_LAMBDA: LambdaSchedule = { kind: 'constant', value: 0.85 };
+export const AUTHORS_LAMBDA: LambdaSchedule = { schedule: 'constant', value: 0.85 };
 
 /** Throws `option.outOfRange` naming `option` unless λ is a number in [−1, 1] (a cosine). */
 export function assertLambda(value: number, option = '--lambda'): void {
@@ -17,7 +18,7 @@ export function assertLambda(value: number, option = '--lambda'): void {
 }
 
 export function validateLambdaSchedule(s: LambdaSchedule): void {
-  if (s.kind === 'constant') return assertLambda(s.value, 'lambda.value');
+  if (s.schedule === 'constant') return assertLambda(s.value, 'lambda.value');
   assertLambda(s.start, 'lambda.start');
   assertLambda(s.max, 'lambda.max');
   if (!Number.isFinite(s.step)) throw new PulError('option.outOfRange', `λ step ${s.step} must be finite (lambda.step)`, { option: 'lambda.step' });
@@ -26,12 +27,12 @@ export function validateLambdaSchedule(s: LambdaSchedule): void {
 /**
  * λ of round `round` (0 = first round).
  * @example
- * lambdaAt({ kind: 'growing', start: 0.6, step: 0.05, max: 0.8 }, 2); // 0.7
+ * lambdaAt({ schedule: 'growing', start: 0.6, step: 0.05, max: 0.8 }, 2); // 0.7
  */
 export function lambdaAt(s: LambdaSchedule, round: number): number {
   validateLambdaSchedule(s);
   if (!Number.isInteger(round) || round < 0) throw new PulError('option.outOfRange', `round ${round} must be a whole number ≥ 0`, { option: 'round' });
-  if (s.kind === 'constant') return s.value;
+  if (s.schedule === 'constant') return s.value;
   const v = s.start + s.step * round;
   return s.step >= 0 ? Math.min(s.max, v) : Math.max(s.max, v);
 }

@@ -16,6 +16,7 @@ test('every shipped pipelines/*.json validates, with the defaults of the authors
   for (const f of files) await loadConfig(path.join(pipelines, f));
   const demo = await loadConfig(path.join(pipelines, 'demo.json'));
   assert.deepEqual(demo.selection, { anchor: 'nearest-sample', scope: 'any', lambda: { schedule: 'constant', value: 0.85 }, minSelected: 1 });
+  assert.deepEqual(demo.stop, { maxRounds: 4, minChange: 0, minRounds: 1 });
   assert.equal(demo.training.retrainFrom, 'source');
   assert.equal(demo.training.clusterLossWeight, 0);
   const market = await loadConfig(path.join(pipelines, 'market1501.json'));
@@ -34,6 +35,8 @@ test('an unknown key, a wrong type and λ out of range are one error naming the 
       for (const key of ['clustering.k', 'kk', 'selection.lambda.value', 'seed']) assert.match(message, new RegExp(key.replace('.', '\\.')), `mentions ${key}`);
       return true;
     });
+    await writeFile(file, JSON.stringify({ data: { target: { path: 't' } }, clustering: { k: 2 }, stop: { minRounds: 0, minChange: 2 } }));
+    await assert.rejects(loadConfig(file), (e: unknown) => invalid(/stop\.minRounds/)(e) && /stop\.minChange/.test((e as Error).message));
     await writeFile(file, '{ "data": ');
     await assert.rejects(loadConfig(file), invalid(/bad\.json is not valid JSON/));
   }));
