@@ -6,6 +6,10 @@ export { PulError, isPulError, exitCodeFor } from './core/errors.js';
 export type { PulErrorCode, ErrorLocation } from './core/errors.js';
 export { Rng } from './core/random.js';
 export { writeFileAtomic, writeJsonAtomic, writeDirAtomic, readJson } from './core/atomic-fs.js';
+export { OUTPUT_MARKER, prepareOutput, commitOutputDir, claimOutputDir, readOutputMarker, legacyFiles } from './core/output-dir.js';
+export type { OutputKind, OutputMarker, OutputInput, OutputRequest, PreparedOutput } from './core/output-dir.js';
+export { LOCK_FILE, lockDir } from './core/dir-lock.js';
+export type { DirLock } from './core/dir-lock.js';
 export { silentProgress, streamProgress } from './core/progress.js';
 export type { ProgressEvent, ProgressSink } from './core/progress.js';
 export { PACKAGE_VERSION } from './core/version.js';
@@ -19,7 +23,7 @@ export { setColumnBudget } from './backend/kernels/column-budget.js';
 // features (interchange)
 export { featureMatrix, l2Normalize, assertFinite, selectRows } from './features/feature-matrix.js';
 export type { FeatureMatrix } from './features/feature-matrix.js';
-export { encodeNpy, decodeNpy, readNpy, writeNpy, parseIndexCsv, formatIndexCsv, readFeatureFolder, writeFeatureFolder, FEATURES_FILE, INDEX_FILE } from './features/features-npy.js';
+export { encodeNpy, decodeNpy, readNpy, writeNpy, parseIndexCsv, formatIndexCsv, readFeatureFolder, writeFeatureFolder, writeFeatureFiles, FEATURES_FILE, INDEX_FILE } from './features/features-npy.js';
 export type { IndexRow, IndexSplit, FeatureFolder } from './features/features-npy.js';
 
 // clustering
@@ -79,13 +83,13 @@ export type { IdxOptions } from './datasets/idx.js';
 export { loadFolderPerIdentity } from './datasets/folder-per-identity.js';
 export { summarizeDataset, datasetWarnings, checkImages } from './datasets/summary.js';
 export type { DatasetSummary, SplitSummary, CheckReport } from './datasets/summary.js';
-export { generateSyntheticReid, ensureSyntheticReid, writeContactSheet } from './datasets/synthetic-reid.js';
+export { generateSyntheticReid, ensureSyntheticReid, syntheticReidCounts, writeContactSheet } from './datasets/synthetic-reid.js';
 export type { SyntheticReidOptions, SyntheticReidReport } from './datasets/synthetic-reid.js';
 
 // config
 export { PipelineConfigSchema } from './config/schema.js';
 export type { PipelineConfig, PipelineConfigInput } from './config/schema.js';
-export { loadConfig, parseConfig, mergeConfig, configDifferences } from './config/load-config.js';
+export { loadConfig, parseConfig, mergeConfig, configDifferences, checkResumeSettings } from './config/load-config.js';
 export { configJsonSchema, configReference } from './config/config-docs.js';
 
 // pipeline

@@ -55,3 +55,20 @@ export function configDifferences(a: unknown, b: unknown, prefix = ''): string[]
   }
   return JSON.stringify(a) === JSON.stringify(b) ? [] : [prefix || '(root)'];
 }
+
+/**
+ * The check of every `--resume` (pul run, pul train): the settings a run was started with against the
+ * current ones. Keys the saved settings lack (an earlier pul did not record them) and `ignore`d keys are
+ * not compared. A difference is refused by name unless `force`; returns the differing keys.
+ */
+export function checkResumeSettings(saved: unknown, current: unknown, options: { readonly dir: string; readonly what: string; readonly force?: boolean; readonly ignore?: readonly string[] }): string[] {
+  const recorded = isPlain(saved) ? new Set(Object.keys(saved)) : null;
+  const changed = configDifferences(saved, current).filter((key) => {
+    const top = key.split('.')[0]!;
+    return (recorded === null || recorded.has(top)) && !(options.ignore ?? []).some((i) => key === i || key.startsWith(`${i}.`));
+  });
+  if (changed.length > 0 && !options.force) {
+    throw new PulError('state.configChanged', `the ${options.what} differs from the one ${options.dir} was started with (${changed.join(', ')}); resume with the same ${options.what}, or add --force`, { file: options.dir });
+  }
+  return changed;
+}

@@ -41,7 +41,12 @@ const lambdaSchedule = z
 export const PipelineConfigSchema = z
   .strictObject({
     $schema: z.string().optional().describe('editor hint: the path of pipelines/schema.json'),
-    name: z.string().regex(/^[\w.-]+$/, 'letters, digits, _ . - only').default('pul').describe('run name; outputs go to <out>/<name>'),
+    name: z
+      .string()
+      .regex(/^[\w.-]+$/, 'letters, digits, _ . - only')
+      .refine((n) => n !== '.' && n !== '..', 'one folder name: not . or ..')
+      .default('pul')
+      .describe('run name (one folder name); outputs go to <out>/<name>'),
     mode: z.enum(['unsupervised', 'semi']).default('unsupervised').describe("'unsupervised': source model → unlabelled target; 'semi': also a labelled subset every round (the code's semi-supervised script)"),
     seed: z.number().int().min(0).default(0).describe('seed of every random choice (initialisation, k-means, sampling, augmentation)'),
     out: z.string().default('checkpoints').describe('folder for runs'),

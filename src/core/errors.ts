@@ -30,6 +30,10 @@ export type PulErrorCode =
   | 'checkpoint.mismatch'
   | 'state.invalid'
   | 'state.configChanged'
+  | 'state.locked'
+  | 'output.exists'
+  | 'output.isInput'
+  | 'output.notWritable'
   | 'io.writeFailed'
   | 'interrupted';
 
@@ -40,7 +44,10 @@ export interface ErrorLocation {
   readonly option?: string;
 }
 
-/** Exit codes of the CLI: usage/config 2, data 3, checkpoint/state 4, interrupted 130, unexpected 1. */
+/**
+ * Exit codes of the CLI: usage/config 2, data 3, checkpoint/state/output 4, interrupted 130, unexpected 1.
+ * An output that may not be written (taken, an input, read-only) is 4, as is a run that is locked.
+ */
 const EXIT_CODE_BY_FAMILY: Readonly<Record<string, number>> = {
   option: 2,
   config: 2,
@@ -56,6 +63,7 @@ const EXIT_CODE_BY_FAMILY: Readonly<Record<string, number>> = {
   checkpoint: 4,
   state: 4,
   io: 4,
+  output: 4,
   interrupted: 130,
 };
 

@@ -9,8 +9,8 @@
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { writeDirAtomic } from '../core/atomic-fs.js';
 import { PulError } from '../core/errors.js';
+import { commitOutputDir, legacyFiles, prepareOutput } from '../core/output-dir.js';
 import { Rng } from '../core/random.js';
 
 /** Options of generateSyntheticReid; defaults give ~1 000 images per domain at 128×64. */
@@ -29,6 +29,10 @@ export interface SyntheticReidOptions {
   readonly height?: number;
   readonly width?: number;
   readonly seed?: number;
+  /** Replace a demo set pul generated earlier at `out` (never a folder with other files). */
+  readonly force?: boolean;
+  /** How the caller names `out` in errors (default '--out'). */
+  readonly option?: string;
 }
 
 /** What was written. */
@@ -335,18 +339,19 @@ function positiveInt(name: string, value: number, max: number): number {
  * ```
  */
 export async function generateSyntheticReid(opts: SyntheticReidOptions): Promise<SyntheticReidReport> {
-  const ids = positiveInt('ids', opts.ids ?? 50, 4999);
-  const cams = positiveInt('cams', opts.cams ?? 4, 9);
-  if (cams < 2) throw new PulError('option.outOfRange', `cams=${cams}: re-ID needs at least 2 cameras`, { option: '--cams' });
-  const perCam = positiveInt('per-cam', opts.perCam ?? 3, 100);
-  const galleryPerCam = positiveInt('gallery-per-cam', opts.galleryPerCam ?? 2, 100);
-  const h = positiveInt('height', opts.height ?? 128, 1024);
-  const w = positiveInt('width', opts.width ?? 64, 1024);
-  const seed = opts.seed ?? 0;
+  const { ids, cams, perCam, galleryPerCam, height: h, width: w, seed } = syntheticParameters(opts);
   const out = path.resolve(opts.out);
+  const prepared = await prepareOutput(out, {
+    kind: 'synthetic',
+    command: 'pul datasets synth',
+    option: opts.option ?? '--out',
+    mode: 'replace',
+    force: opts.force ?? false,
+    legacy: legacyFiles('synthetic', ['source', 'target', 'contact-sheet.png']),
+  });
   const counts = { source: { train: 0, query: 0, gallery: 0 }, target: { train: 0, query: 0, gallery: 0 } };
   const sheet: Promise<Buffer>[][] = []; // the first 6 identities of each domain
-  await writeDirAtomic(out, async (tmp) => {
+  await commitOutputDir(prepared, async (tmp) => {
     const writes: Promise<unknown>[] = [];
     const flush = async (): Promise<void> => {
       await Promise.all(writes.splice(0));
@@ -361,10 +366,7 @@ export async function generateSyntheticReid(opts: SyntheticReidOptions): Promise
         const pid = d * 2 * ids + k + 1;
         const id = makeIdentity(new Rng(mix(seed, d, pid)));
         const isTrain = k < ids;
-        const visRng = new Rng(mix(seed, d, pid, 0xca3));
-        // each identity passes 2…C cameras
-        const seenBy = visRng.shuffle(Array.from({ length: cams }, (_, c) => c)).slice(0, 2 + visRng.int(cams - 1)).sort((a, b) => a - b);
-        for (const c of seenBy) {
+        for (const c of camerasOf(seed, d, pid, cams)) {
           const plan: [string, 'train' | 'query' | 'gallery'][] = isTrain
             ? Array.from({ length: perCam }, () => ['bounding_box_train', 'train'])
             : [['query', 'query'], ...Array.from({ length: galleryPerCam }, (): [string, 'gallery'] => ['bounding_box_test', 'gallery'])];
@@ -391,6 +393,42 @@ export async function generateSyntheticReid(opts: SyntheticReidOptions): Promise
   return { out, images, domains: { source: domainReport('source'), target: domainReport('target') }, contactSheet: path.join(out, 'contact-sheet.png') };
 }
 
+/** The validated generator parameters, defaults filled in. */
+function syntheticParameters(opts: Omit<SyntheticReidOptions, 'out'>): { ids: number; cams: number; perCam: number; galleryPerCam: number; height: number; width: number; seed: number } {
+  const ids = positiveInt('ids', opts.ids ?? 50, 4999);
+  const cams = positiveInt('cams', opts.cams ?? 4, 9);
+  if (cams < 2) throw new PulError('option.outOfRange', `cams=${cams}: re-ID needs at least 2 cameras`, { option: '--cams' });
+  const perCam = positiveInt('per-cam', opts.perCam ?? 3, 100);
+  const galleryPerCam = positiveInt('gallery-per-cam', opts.galleryPerCam ?? 2, 100);
+  return { ids, cams, perCam, galleryPerCam, height: positiveInt('height', opts.height ?? 128, 1024), width: positiveInt('width', opts.width ?? 64, 1024), seed: opts.seed ?? 0 };
+}
+
+/** The cameras (0-based, sorted) that identity `pid` of domain `d` passes: 2…C of them. */
+function camerasOf(seed: number, d: number, pid: number, cams: number): number[] {
+  const visRng = new Rng(mix(seed, d, pid, 0xca3));
+  return visRng.shuffle(Array.from({ length: cams }, (_, c) => c)).slice(0, 2 + visRng.int(cams - 1)).sort((a, b) => a - b);
+}
+
+/**
+ * The images per domain and split that generateSyntheticReid would write with these options, without
+ * drawing any: a pipeline checks K against the target before generating the demo set.
+ */
+export function syntheticReidCounts(opts: Omit<SyntheticReidOptions, 'out'>): Record<'source' | 'target', { train: number; query: number; gallery: number }> {
+  const { ids, cams, perCam, galleryPerCam, seed } = syntheticParameters(opts);
+  const counts = { source: { train: 0, query: 0, gallery: 0 }, target: { train: 0, query: 0, gallery: 0 } };
+  for (const [d, domain] of (['source', 'target'] as const).entries()) {
+    for (let k = 0; k < 2 * ids; k++) {
+      const seen = camerasOf(seed, d, d * 2 * ids + k + 1, cams).length;
+      if (k < ids) counts[domain].train += seen * perCam;
+      else {
+        counts[domain].query += seen;
+        counts[domain].gallery += seen * galleryPerCam;
+      }
+    }
+  }
+  return counts;
+}
+
 /**
  * Returns the demo set at `opts.out`, generating it on first use (when `out/source` and `out/target`
  * are not both there). A pipeline calls this before loading `out/source` / `out/target`.
@@ -401,7 +439,8 @@ export async function ensureSyntheticReid(opts: SyntheticReidOptions): Promise<{
   const target = path.join(out, 'target');
   const present = await Promise.all([source, target].map((d) => stat(d).then((s) => s.isDirectory(), () => false)));
   if (present.every(Boolean)) return { source, target, generated: false };
-  await generateSyntheticReid(opts);
+  // force: an incomplete set pul generated is replaced; a folder with other files is still refused
+  await generateSyntheticReid({ ...opts, force: true });
   return { source, target, generated: true };
 }
 

@@ -177,11 +177,19 @@ export async function readFeatureFolder(dir: string): Promise<FeatureFolder> {
  * // in Python: np.load('out/query/features.npy'), pandas.read_csv('out/query/index.csv')
  */
 export async function writeFeatureFolder(dir: string, folder: FeatureFolder): Promise<void> {
+  checkRows(dir, folder);
+  await writeDirAtomic(dir, (tmp) => writeFeatureFiles(tmp, folder));
+}
+
+/** Writes features.npy and index.csv into the existing folder `dir` (e.g. the temp folder of an atomic write). */
+export async function writeFeatureFiles(dir: string, folder: FeatureFolder): Promise<void> {
+  checkRows(dir, folder);
+  await fs.writeFile(path.join(dir, FEATURES_FILE), encodeNpy(folder.features));
+  await fs.writeFile(path.join(dir, INDEX_FILE), formatIndexCsv(folder.index));
+}
+
+function checkRows(dir: string, folder: FeatureFolder): void {
   if (folder.index.length !== folder.features.rows) {
     throw new PulError('features.mismatch', `cannot write ${dir}: ${folder.index.length} index rows for ${folder.features.rows} feature rows`, { file: dir });
   }
-  await writeDirAtomic(dir, async (tmp) => {
-    await fs.writeFile(path.join(tmp, FEATURES_FILE), encodeNpy(folder.features));
-    await fs.writeFile(path.join(tmp, INDEX_FILE), formatIndexCsv(folder.index));
-  });
 }

@@ -35,6 +35,43 @@ export interface LabelledSamples {
 
 const roundName = (round: number) => `round-${String(round).padStart(2, '0')}`;
 
+/** The model of a run with `classes` outputs; a bad choice names the config key. */
+function pulModelSpec(config: PipelineConfig, classes: number): ModelSpec {
+  const m = config.model;
+  return modelSpecFor({ ...m, classifierInit: classifierInitKind(m.classifierInit) }, classes, { name: 'model.name', input: 'model.input', featureLayer: 'model.featureLayer' });
+}
+
+/** K (less the labelled identities of semi mode) must leave a cluster and not exceed the target's images. */
+function checkK(c: PipelineConfig, targetImages: number, labelledIds: number): void {
+  const k = c.clustering.k - labelledIds;
+  if (k < 1) throw new PulError('option.outOfRange', `K=${c.clustering.k} leaves no cluster for the unlabelled images: the labelled set already has ${labelledIds} identities (clustering.k / --k must exceed it)`, { option: '--k' });
+  if (k > targetImages) throw new PulError('option.outOfRange', `K=${k} clusters but the target (${c.data.target.path}) has only ${targetImages} training images (clustering.k / --k)`, { option: '--k' });
+}
+
+/**
+ * Checks what the configuration alone tells, before anything is written or generated: the mode has its
+ * data sets, the model name is known, a given source checkpoint is of the configured architecture and
+ * input, and — when the target is the demo set still to be generated — K fits its size.
+ */
+export async function checkPulConfig(c: PipelineConfig, syntheticTarget: { train: number } | null): Promise<void> {
+  if (c.mode === 'semi' && c.data.labeled === undefined) throw new PulError('config.invalid', "mode 'semi' needs data.labeled (--labeled PATH): the labelled part of the target", { option: 'data.labeled' });
+  if (c.mode === 'unsupervised' && c.data.labeled !== undefined) throw new PulError('config.invalid', "data.labeled is only used in mode 'semi' (--semi)", { option: 'data.labeled' });
+  const spec = pulModelSpec(c, 1);
+  if (syntheticTarget !== null && c.data.labeled === undefined) checkK(c, syntheticTarget.train, 0);
+  const given = c.model.sourceCheckpoint;
+  if (given !== undefined) {
+    const { manifest } = await readCheckpoint(given);
+    const i = manifest.model.input;
+    if (manifest.model.architecture !== spec.architecture || i.height !== spec.input.height || i.width !== spec.input.width || i.channels !== spec.input.channels) {
+      throw new PulError(
+        'checkpoint.mismatch',
+        `${given} holds a ${manifest.model.architecture} net for ${i.height}×${i.width}×${i.channels} images, but the run is configured for ${spec.architecture} at ${spec.input.height}×${spec.input.width}×${spec.input.channels} (model.name / model.input / --model)`,
+        { file: given, option: '--source-checkpoint' },
+      );
+    }
+  }
+}
+
 export class PulSession {
   readonly reader = new ImageReader();
   private loaded: Promise<PulData> | null = null;
@@ -61,41 +98,19 @@ export class PulSession {
 
   /** The model of this run with `classes` outputs (architecture, sizes and head from the config). */
   modelSpec(classes: number): ModelSpec {
-    const m = this.config.model;
-    return modelSpecFor({ ...m, classifierInit: classifierInitKind(m.classifierInit) }, classes, { name: 'model.name', input: 'model.input', featureLayer: 'model.featureLayer' });
+    return pulModelSpec(this.config, classes);
   }
-
 
   /** Pixel normalisation: the config's, else ImageNet statistics for RGB and x/255 for grey. */
   normalization(channels: 1 | 3): Normalization {
     return this.config.model.normalization ?? (channels === 3 ? 'imagenet' : 'unit');
   }
 
-  /**
-   * Checks what can be checked before any training: the data sets load, K fits the target, semi mode
-   * has its labelled set, a given source checkpoint is of the configured architecture and input.
-   */
+  /** Checks what needs the data sets (loaded here, once): K fits the target and leaves room beside the labelled set. */
   async preflight(): Promise<void> {
     const c = this.config;
-    if (c.mode === 'semi' && c.data.labeled === undefined) throw new PulError('config.invalid', "mode 'semi' needs data.labeled (--labeled PATH): the labelled part of the target", { option: 'data.labeled' });
-    if (c.mode === 'unsupervised' && c.data.labeled !== undefined) throw new PulError('config.invalid', "data.labeled is only used in mode 'semi' (--semi)", { option: 'data.labeled' });
     const data = await this.data();
-    const k = c.clustering.k - data.labeled.pids.length;
-    if (k < 1) throw new PulError('option.outOfRange', `K=${c.clustering.k} leaves no cluster for the unlabelled images: the labelled set already has ${data.labeled.pids.length} identities (clustering.k / --k must exceed it)`, { option: '--k' });
-    if (k > data.target.length) throw new PulError('option.outOfRange', `K=${k} clusters but the target (${c.data.target.path}) has only ${data.target.length} training images (clustering.k / --k)`, { option: '--k' });
-    const given = c.model.sourceCheckpoint;
-    if (given !== undefined) {
-      const spec = this.modelSpec(1);
-      const { manifest } = await readCheckpoint(given);
-      const i = manifest.model.input;
-      if (manifest.model.architecture !== spec.architecture || i.height !== spec.input.height || i.width !== spec.input.width || i.channels !== spec.input.channels) {
-        throw new PulError(
-          'checkpoint.mismatch',
-          `${given} holds a ${manifest.model.architecture} net for ${i.height}×${i.width}×${i.channels} images, but the run is configured for ${spec.architecture} at ${spec.input.height}×${spec.input.width}×${spec.input.channels} (model.name / model.input / --model)`,
-          { file: given, option: '--source-checkpoint' },
-        );
-      }
-    }
+    checkK(c, data.target.length, data.labeled.pids.length);
   }
 
   data(): Promise<PulData> {

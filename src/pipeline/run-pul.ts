@@ -4,19 +4,21 @@
  * rounds of extract → cluster → select → train → evaluate, `metrics.jsonl` refreshed after every
  * stage, and the summary of what happened. `resume` continues a run folder where it stopped.
  */
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { exists, writeFileAtomic } from '../core/atomic-fs.js';
+import { lockDir, type DirLock } from '../core/dir-lock.js';
 import { PulError } from '../core/errors.js';
+import { claimOutputDir, prepareOutput, type OutputKind } from '../core/output-dir.js';
 import type { ProgressSink } from '../core/progress.js';
 import type { PipelineConfig } from '../config/schema.js';
-import { ensureSyntheticReid } from '../datasets/synthetic-reid.js';
+import { ensureSyntheticReid, syntheticReidCounts } from '../datasets/synthetic-reid.js';
 import { runStages, type PipelinePlan } from './run-stages.js';
-import { PulSession } from './pul-session.js';
+import { PulSession, checkPulConfig } from './pul-session.js';
 import { baselineStage, sourceStage } from './setup-stages.js';
 import { clusterStage, evaluateStage, extractStage, selectStage, trainStage } from './round-stages.js';
 import { summarizePulRun, type PulRunSummary } from './run-summary.js';
-import { RUN_STATE_FILE, type RunState } from './state.js';
+import { RUN_STATE_FILE, loadRunState, type RunState } from './state.js';
 
 export const METRICS_LOG = 'metrics.jsonl';
 
@@ -56,24 +58,56 @@ async function newRunDir(out: string, name: string): Promise<string> {
   }
 }
 
+/** A runs folder of an earlier pul (no marker): run folders (each with run.json), and a README or dotfiles. */
+async function legacyRuns(entries: readonly string[], dir: string): Promise<OutputKind | null> {
+  let runs = 0;
+  for (const e of entries) {
+    if (await exists(path.join(dir, e, RUN_STATE_FILE))) runs++;
+    else if (e !== 'README.md' && !e.startsWith('.')) return null;
+  }
+  return runs > 0 ? 'runs' : null;
+}
+
+/** The demo set's target size when it is still to be generated (from the generator's parameters), else null. */
+async function syntheticTargetToGenerate(config: PipelineConfig): Promise<{ train: number } | null> {
+  const synthetic = config.data.synthetic;
+  if (synthetic === undefined || path.resolve(config.data.target.path) !== path.resolve(synthetic.out, 'target')) return null;
+  if ((await exists(path.join(synthetic.out, 'source'))) && (await exists(path.join(synthetic.out, 'target')))) return null;
+  return syntheticReidCounts({ seed: synthetic.seed }).target;
+}
+
 /**
- * Runs (or resumes) PUL as configured.
+ * Runs (or resumes) PUL as configured. Everything the configuration and the data tell is checked
+ * before the run folder is made (or the demo set generated); a new run that fails before its first
+ * stage is done leaves no folder behind. The run folder is locked while the run is under way.
  * @example
  * const { summary } = await runPul({ config: await loadConfig('pipelines/demo.json'), progress: streamProgress() });
  * console.log(summary.gain);
  */
 export async function runPul(options: PulRunOptions): Promise<PulRunResult> {
   const { config, progress } = options;
+  await checkPulConfig(config, await syntheticTargetToGenerate(config));
+  const runs = options.resume === undefined ? await prepareOutput(config.out, { kind: 'runs', command: 'pul run', option: 'out (--out)', mode: 'grow', legacy: legacyRuns }) : null;
   const synthetic = config.data.synthetic;
   if (synthetic !== undefined) {
     if (!(await exists(path.join(synthetic.out, 'source'))) || !(await exists(path.join(synthetic.out, 'target')))) progress.log(`generating the synthetic demo set in ${synthetic.out} (first use)`);
-    await ensureSyntheticReid({ out: synthetic.out, seed: synthetic.seed });
+    await ensureSyntheticReid({ out: synthetic.out, seed: synthetic.seed, option: 'data.synthetic.out' });
   }
   const runDir = options.resume ?? (await newRunDir(config.out, config.name));
-  progress.log(`${options.resume ? 'resuming' : 'run'} ${runDir}`);
   const session = new PulSession(runDir, config);
   await session.preflight();
+  if (runs !== null) {
+    await claimOutputDir(runs);
+    try {
+      await mkdir(runDir); // not recursive: a folder another process made meanwhile is not taken over
+    } catch (err) {
+      throw new PulError('output.exists', `cannot create the run folder ${runDir}: ${(err as Error).message}`, { file: runDir, option: '--name' }, { cause: err });
+    }
+  }
+  progress.log(`${options.resume ? 'resuming' : 'run'} ${runDir}`);
+  let lock: DirLock | null = null;
   try {
+    lock = await lockDir(runDir, 'pul run', options.resume ? '--resume' : '--name');
     const state = await runStages(runDir, pulPlan(session), {
       config,
       resume: options.resume !== undefined,
@@ -84,11 +118,21 @@ export async function runPul(options: PulRunOptions): Promise<PulRunResult> {
     });
     return { runDir, state, summary: summarizePulRun(state) };
   } catch (err) {
+    const resumable = err instanceof PulError && RESUMABLE.has(err.code);
+    // a new run that finished no stage and cannot be resumed leaves nothing behind
+    if (runs !== null && !resumable && ((await loadRunState(runDir).catch(() => null))?.completed.length ?? 0) === 0) {
+      await lock?.release();
+      lock = null;
+      await rm(runDir, { recursive: true, force: true });
+      throw err;
+    }
     // finished stages are kept: say how to continue
-    if (err instanceof PulError && RESUMABLE.has(err.code) && (await exists(path.join(runDir, RUN_STATE_FILE))) && !err.message.includes('--resume')) {
+    if (resumable && (await exists(path.join(runDir, RUN_STATE_FILE))) && !err.message.includes('--resume')) {
       throw new PulError(err.code, `${err.message}; finished stages are kept — continue with: pul run --resume ${runDir}`, err.where ?? { file: runDir }, { cause: err });
     }
     throw err;
+  } finally {
+    await lock?.release();
   }
 }
 

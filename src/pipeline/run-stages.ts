@@ -6,7 +6,7 @@
  */
 import { PulError } from '../core/errors.js';
 import type { ProgressSink } from '../core/progress.js';
-import { configDifferences } from '../config/load-config.js';
+import { checkResumeSettings } from '../config/load-config.js';
 import type { PipelineConfig } from '../config/schema.js';
 import { isDone, loadRunState, newRunState, saveRunState, type RunState, type StageRecord } from './state.js';
 
@@ -58,10 +58,7 @@ export async function runStages(runDir: string, plan: PipelinePlan, options: Run
     await saveRunState(runDir, state);
   } else {
     if (!options.resume) throw new PulError('state.invalid', `${runDir} already holds a run; resume it with --resume, or choose another --out/name`, { file: runDir });
-    const changed = configDifferences(saved.config, options.config);
-    if (changed.length > 0 && !options.force) {
-      throw new PulError('state.configChanged', `the configuration differs from the one ${runDir} was started with (${changed.join(', ')}); resume with the same configuration, or add --force`, { file: runDir });
-    }
+    const changed = checkResumeSettings(saved.config, options.config, { dir: runDir, what: 'configuration', ...(options.force ? { force: true } : {}) });
     state = changed.length > 0 ? { ...saved, config: options.config } : saved;
   }
   const signal = options.signal ?? new AbortController().signal;

@@ -53,9 +53,11 @@ test('pul extract writes a feature folder, and pul eval --checkpoint equals eval
 
 test('pul extract / eval --checkpoint: a folder that is no checkpoint, and mixed options, are clear errors', () =>
   withTempDir(async (dir) => {
-    const r = await runCli(['extract', '--checkpoint', dir, '--data', dir, '--out', path.join(dir, 'o')]);
+    const ck = path.join(dir, 'ck');
+    await mkdir(ck);
+    const r = await runCli(['extract', '--checkpoint', ck, '--data', path.join(dir, 'data'), '--out', path.join(dir, 'o')]);
     assert.equal(r.code, 4, r.stderr);
-    assert.match(r.stderr, /is neither a checkpoint \(meta\.json\) nor a run folder with latest\.json/);
+    assert.match(r.stderr, /ck is neither a checkpoint \(meta\.json\) nor a run folder with latest\.json/);
     const mixed = await runCli(['eval', '--checkpoint', dir]);
     assert.equal(mixed.code, 2);
     assert.match(mixed.stderr, /give either --query and --gallery \(feature folders\) or --checkpoint and --data/);

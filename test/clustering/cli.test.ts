@@ -32,15 +32,18 @@ test('pul cluster and pul select on a feature folder: files, metrics, --json, ex
     const csvBefore = await readFile(path.join(out, 'assignments.csv'), 'utf8');
     assert.match(csvBefore, /^row,cluster,path\n0,\d,"p0,x.jpg"\n/);
 
-    const text = await runCli(['cluster', '--features', feats, '--k', '4', '--out', out]);
+    const taken = await runCli(['cluster', '--features', feats, '--k', '4', '--out', out]);
+    assert.equal(taken.code, 4);
+    assert.match(taken.stderr, /output\.exists.*holds the clusters output of pul cluster; add --force to replace it/);
+    const text = await runCli(['cluster', '--features', feats, '--k', '4', '--out', out, '--force']);
     assert.match(text.stdout, /inertia +\d/);
     assert.match(text.stdout, /NMI +1\.0000/);
 
-    const tooMany = await runCli(['cluster', '--features', feats, '--k', '121', '--out', out]);
+    const tooMany = await runCli(['cluster', '--features', feats, '--k', '121', '--out', out, '--force']);
     assert.equal(tooMany.code, 2);
     assert.match(tooMany.stderr, /K=121 exceeds the 120 rows.*--k/);
     assert.equal(await readFile(path.join(out, 'assignments.csv'), 'utf8'), csvBefore);
-    assert.equal((await runCli(['cluster', '--features', feats, '--k', '0', '--out', out])).code, 2);
+    assert.equal((await runCli(['cluster', '--features', feats, '--k', '0', '--out', out, '--force'])).code, 2);
 
     const sel = await runCli(['select', '--features', feats, '--clusters', out, '--lambda', '0.9', '--anchor', 'nearest-sample', '--scope', 'any', '--json']);
     assert.equal(sel.code, 0, sel.stderr);
@@ -50,17 +53,20 @@ test('pul cluster and pul select on a feature folder: files, metrics, --json, ex
     const selection = await readFile(path.join(out, 'selection.csv'), 'utf8');
     assert.equal(selection.trim().split('\n').length, s.selected! + 1);
 
-    const badLambda = await runCli(['select', '--features', feats, '--clusters', out, '--lambda', '2']);
+    const again = await runCli(['select', '--features', feats, '--clusters', out, '--lambda', '0.5']);
+    assert.equal(again.code, 4);
+    assert.match(again.stderr, /selection\.csv exists; add --force to replace it/);
+    const badLambda = await runCli(['select', '--features', feats, '--clusters', out, '--lambda', '2', '--force']);
     assert.equal(badLambda.code, 2);
     assert.match(badLambda.stderr, /λ=2 is outside \[-1, 1\]/);
-    const tooSmall = await runCli(['select', '--features', feats, '--clusters', out, '--lambda', '1', '--min-selected', '5']);
+    const tooSmall = await runCli(['select', '--features', feats, '--clusters', out, '--lambda', '1', '--min-selected', '5', '--force']);
     assert.equal(tooSmall.code, 3);
     assert.match(tooSmall.stderr, /selection.tooSmall/);
     assert.equal(await readFile(path.join(out, 'selection.csv'), 'utf8'), selection);
 
     const other = path.join(dir, 'g');
     await writeBlobs(other, 5);
-    const mismatch = await runCli(['select', '--features', other, '--clusters', out, '--lambda', '0.5']);
+    const mismatch = await runCli(['select', '--features', other, '--clusters', out, '--lambda', '0.5', '--force']);
     assert.equal(mismatch.code, 3);
     assert.match(mismatch.stderr, /dimension 5 but the centroids have 6/);
   });

@@ -10,6 +10,12 @@ import {
   normalizedMutualInformation,
   readFeatureFolder,
   writeClusterFiles,
+  prepareOutput,
+  commitOutputDir,
+  legacyFiles,
+  ASSIGNMENTS_FILE,
+  CENTROIDS_FILE,
+  SELECTION_FILE,
   type KMeansInit,
 } from '../../index.js';
 import { parseChoice, parseNumber, parseWhole } from '../parse-options.js';
@@ -26,6 +32,7 @@ interface ClusterOptions {
   normalize?: boolean;
   minibatch?: number;
   out: string;
+  force?: boolean;
   json?: boolean;
 }
 
@@ -35,7 +42,8 @@ export function registerCluster(program: Command): void {
     .description('k-means (k-means++ seeding, exact Lloyd with Yinyang bounds) of a feature folder')
     .requiredOption('--features <dir>', 'feature folder (features.npy + index.csv)')
     .requiredOption('--k <K>', 'number of clusters', parseWhole('--k', -Infinity))
-    .requiredOption('--out <dir>', 'output folder for assignments.csv and centroids.npy')
+    .requiredOption('--out <dir>', 'output folder for assignments.csv and centroids.npy: new or empty, or with --force one pul cluster wrote (replaced once complete)')
+    .option('--force', 'replace the clustering an earlier pul cluster wrote at --out')
     .option('--seed <S>', 'random seed', parseWhole('--seed', 0), 0)
     .option('--init <init>', 'kmeans++ (greedy, as scikit-learn) or random rows', parseChoice(['kmeans++', 'random'] as const), 'kmeans++')
     .option('--max-iter <N>', 'maximum Lloyd iterations', parseWhole('--max-iter', 1), 300)
@@ -45,6 +53,15 @@ export function registerCluster(program: Command): void {
     .option('--json', 'print one JSON object')
     .action(
       runAction(async (opts: ClusterOptions) => {
+        const out = await prepareOutput(opts.out, {
+          kind: 'clusters',
+          command: 'pul cluster',
+          option: '--out',
+          mode: 'replace',
+          force: opts.force ?? false,
+          inputs: [{ path: opts.features, option: '--features' }],
+          legacy: legacyFiles('clusters', [ASSIGNMENTS_FILE, CENTROIDS_FILE], [SELECTION_FILE]),
+        });
         await activateBackend(program);
         const started = performance.now();
         const folder = await readFeatureFolder(opts.features);
@@ -54,7 +71,7 @@ export function registerCluster(program: Command): void {
           opts.minibatch === undefined
             ? kmeans(x, { k: opts.k, init: opts.init, maxIter: opts.maxIter, tol: opts.tol }, rng)
             : miniBatchKMeans(x, { k: opts.k, init: opts.init, batchSize: opts.minibatch, steps: opts.maxIter }, rng);
-        await writeClusterFiles(opts.out, c, folder.index.map((r) => r.path));
+        await commitOutputDir(out, (tmp) => writeClusterFiles(tmp, c, folder.index.map((r) => r.path)));
         const seconds = (performance.now() - started) / 1000;
         const pids = folder.index.map((r) => r.pid);
         const labelled = pids.every((p): p is number => p !== null);

@@ -36,6 +36,7 @@ interface SynthOptions {
   height: number;
   width: number;
   seed: number;
+  force?: boolean;
 }
 
 function parseInteger(value: string): number {
@@ -101,7 +102,8 @@ export function registerDatasets(program: Command): void {
   datasets
     .command('synth')
     .description('generate the synthetic pedestrian re-ID demo set: DIR/source and DIR/target in Market-1501 layout (disjoint identities and cameras)')
-    .requiredOption('--out <dir>', 'output folder (replaced atomically)')
+    .requiredOption('--out <dir>', 'output folder: new or empty, or with --force a set pul generated (replaced once complete)')
+    .option('--force', 'replace the set an earlier pul datasets synth wrote at --out')
     .option('--ids <n>', 'identities per split (train, test) per domain', parseInteger, 50)
     .option('--cams <n>', 'cameras per domain', parseInteger, 4)
     .option('--per-cam <n>', 'train images per identity per camera', parseInteger, 3)

@@ -1,6 +1,9 @@
 /** `pul extract --checkpoint CK --data PATH --out DIR`: a model's embeddings of a data set as a feature folder. */
 import type { Command } from 'commander';
-import { SPLITS, disposeModel, extractFeatureFolder, loadDataset, parseClassList, parseDatasetFormat, streamProgress, writeFeatureFolder, type DatasetFormat, type Split } from '../../index.js';
+import {
+  FEATURES_FILE, INDEX_FILE, SPLITS, commitOutputDir, disposeModel, extractFeatureFolder, legacyFiles, loadDataset, parseClassList, parseDatasetFormat, prepareOutput, streamProgress, writeFeatureFiles,
+  type DatasetFormat, type Split,
+} from '../../index.js';
 import { activateBackend } from '../global-options.js';
 import { loadCheckpointOption } from '../checkpoint-option.js';
 import { parseChoice } from '../parse-options.js';
@@ -14,6 +17,7 @@ interface ExtractCliOptions {
   format?: DatasetFormat;
   classes?: number[];
   batch: number;
+  force?: boolean;
 }
 
 export function registerExtract(program: Command): void {
@@ -22,20 +26,31 @@ export function registerExtract(program: Command): void {
     .description("write a checkpoint's embeddings of a data set as a feature folder (features.npy + index.csv)")
     .requiredOption('--checkpoint <dir>', 'checkpoint folder, or a run folder (its latest.json)')
     .requiredOption('--data <path>', 'data set (any layout pul reads)')
-    .requiredOption('--out <dir>', 'feature folder to write (replaced only once complete)')
+    .requiredOption('--out <dir>', 'feature folder to write: a new or empty folder, or with --force one pul extract wrote (replaced only once complete)')
+    .option('--force', 'replace the feature folder an earlier pul extract wrote at --out')
     .option('--split <split>', 'query, gallery, train or all', parseChoice([...SPLITS, 'all'] as const), 'all')
     .option('--format <format>', 'force a dataset layout', parseDatasetFormat)
     .option('--classes <list>', 'IDX only: keep these labels, e.g. 5-9', parseClassList)
     .option('--batch <n>', 'images per forward pass', (v) => Number(v), 128)
     .action(
       runAction(async (opts: ExtractCliOptions) => {
+        // before any work: --out must be free (or ours with --force), apart from the inputs, writable
+        const out = await prepareOutput(opts.out, {
+          kind: 'features',
+          command: 'pul extract',
+          option: '--out',
+          mode: 'replace',
+          force: opts.force ?? false,
+          inputs: [{ path: opts.data, option: '--data' }, { path: opts.checkpoint, option: '--checkpoint' }],
+          legacy: legacyFiles('features', [FEATURES_FILE, INDEX_FILE]),
+        });
         await activateBackend(program);
         const { model, checkpoint } = await loadCheckpointOption(opts.checkpoint);
         try {
           const dataset = await loadDataset(opts.data, { ...(opts.format ? { format: opts.format } : {}), ...(opts.classes ? { classes: opts.classes } : {}) });
           const samples = opts.split === 'all' ? dataset.samples : dataset.samples.filter((s) => s.split === opts.split);
           const folder = await extractFeatureFolder(model, samples, { batchSize: opts.batch, normalize: checkpoint.manifest.normalization }, { progress: streamProgress() });
-          await writeFeatureFolder(opts.out, folder);
+          await commitOutputDir(out, (tmp) => writeFeatureFiles(tmp, folder));
           process.stdout.write(`wrote ${folder.features.rows} × ${folder.features.dim} features of ${opts.data} (${opts.split}) to ${opts.out}\n`);
         } finally {
           disposeModel(model);

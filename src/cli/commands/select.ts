@@ -1,6 +1,11 @@
 /** `pul select --features DIR --clusters DIR --lambda L`: PUL's reliable samples → selection.csv. */
 import type { Command } from 'commander';
-import { readClusterFiles, readFeatureFolder, selectReliable, selectionPrecision, writeSelectionFile, SELECTION_ANCHORS, SELECTION_SCOPES, type SelectionAnchor, type SelectionScope } from '../../index.js';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import {
+  ASSIGNMENTS_FILE, CENTROIDS_FILE, PulError, SELECTION_ANCHORS, SELECTION_FILE, SELECTION_SCOPES, claimOutputDir, legacyFiles, prepareOutput, readClusterFiles, readFeatureFolder, selectReliable, selectionPrecision, writeSelectionFile,
+  type SelectionAnchor, type SelectionScope,
+} from '../../index.js';
 import { parseChoice, parseNumber, parseWhole } from '../parse-options.js';
 import { runAction } from '../run-action.js';
 import { activateBackend } from '../global-options.js';
@@ -13,8 +18,12 @@ interface SelectOptions {
   scope: SelectionScope;
   minSelected: number;
   out?: string;
+  force?: boolean;
   json?: boolean;
 }
+
+const legacyClusters = legacyFiles('clusters', [ASSIGNMENTS_FILE, CENTROIDS_FILE], [SELECTION_FILE]);
+const legacySelection = legacyFiles('selection', [SELECTION_FILE]);
 
 export function registerSelect(program: Command): void {
   program
@@ -26,15 +35,30 @@ export function registerSelect(program: Command): void {
     .option('--anchor <anchor>', 'centroid (paper) or nearest-sample (authors’ code)', parseChoice(SELECTION_ANCHORS), 'centroid')
     .option('--scope <scope>', 'kept when close to its own cluster’s anchor (paper) or to any anchor (authors’ code); labelled with its own cluster either way', parseChoice(SELECTION_SCOPES), 'own')
     .option('--min-selected <N>', 'fail when fewer samples are selected', parseWhole('--min-selected', 0), 1)
-    .option('--out <dir>', 'folder for selection.csv (default: the --clusters folder)')
+    .option('--out <dir>', 'folder for selection.csv (default: the --clusters folder): new or empty, or one pul cluster or pul select wrote')
+    .option('--force', 'replace an existing selection.csv')
     .option('--json', 'print one JSON object')
     .action(
       runAction(async (opts: SelectOptions) => {
+        const out = opts.out ?? opts.clusters;
+        const option = opts.out === undefined ? '--clusters' : '--out';
+        const file = path.join(out, SELECTION_FILE);
+        const target = await prepareOutput(out, {
+          kind: 'selection',
+          command: 'pul select',
+          option,
+          mode: 'grow',
+          alsoInto: ['clusters'],
+          writes: [file],
+          inputs: [{ path: opts.features, option: '--features' }, { path: path.join(opts.clusters, ASSIGNMENTS_FILE), option: '--clusters' }, { path: path.join(opts.clusters, CENTROIDS_FILE), option: '--clusters' }],
+          legacy: async (entries) => (await legacyClusters(entries)) ?? legacySelection(entries),
+        });
+        if (existsSync(file) && !opts.force) throw new PulError('output.exists', `${file} exists; add --force to replace it, or choose another --out`, { file, option });
         await activateBackend(program);
         const started = performance.now();
         const [folder, clusters] = await Promise.all([readFeatureFolder(opts.features), readClusterFiles(opts.clusters)]);
         const sel = selectReliable(folder.features, clusters, { anchor: opts.anchor, scope: opts.scope, lambda: opts.lambda, minSelected: opts.minSelected }, opts.features);
-        const out = opts.out ?? opts.clusters;
+        await claimOutputDir(target);
         await writeSelectionFile(out, sel, folder.index.map((r) => r.path));
         const pids = folder.index.map((r) => r.pid);
         const precision = pids.every((p): p is number => p !== null) ? selectionPrecision(sel, pids) : null;

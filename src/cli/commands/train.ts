@@ -3,11 +3,12 @@
  * the authors train on the source set before PUL). Writes OUT/epoch-NNN checkpoints, OUT/latest.json
  * and OUT/metrics.jsonl; prints the closed-set accuracy on the labelled non-train images if any.
  */
+import path from 'node:path';
 import type { Command } from 'commander';
 import {
   buildModel, CLASSIFIER_INIT_OPTIONS, classifierInitKind, datasetBatchSource, disposeModel, ImageReader, loadDataset, modelSpecFor, parseClassList, parseDatasetFormat, PUL_KERAS_AUGMENT, REID_AUGMENT,
-  resolveLatest, Rng, streamProgress, tf, trainResumable, PulError,
-  type AugmentOptions, type ClassifierInitOption, type DatasetFormat, type Normalization, type ReidModel, type Sample,
+  resolveLatest, Rng, streamProgress, tf, trainResumable, PulError, prepareOutput, claimOutputDir, lockDir, readCheckpoint, checkResumeSettings, type OutputKind,
+  type AugmentOptions, type ClassifierInitOption, type Dataset, type DatasetFormat, type ModelSpec, type Normalization, type ReidModel, type Sample,
 } from '../../index.js';
 import { activateBackend } from '../global-options.js';
 import { parseAtLeast, parseChoice, parseInputSize, parseNormalization, parseWhole } from '../parse-options.js';
@@ -38,8 +39,13 @@ interface TrainCliOptions {
   format?: DatasetFormat;
   classes?: number[];
   resume?: boolean;
+  force?: boolean;
   json?: boolean;
 }
+
+/** A training folder of an earlier pul (no marker): latest.json, epoch-NNN checkpoints, metrics.jsonl. */
+const legacyTrainRun = (entries: readonly string[]): Promise<OutputKind | null> =>
+  Promise.resolve(entries.includes('latest.json') && entries.every((e) => e === 'latest.json' || e === 'metrics.jsonl' || /^epoch-\d+$/.test(e) || e.startsWith('.')) ? 'train' : null);
 
 const AUGMENTS: Record<TrainCliOptions['augment'], AugmentOptions | undefined> = { none: undefined, reid: REID_AUGMENT, pul: PUL_KERAS_AUGMENT };
 
@@ -90,10 +96,15 @@ export function registerTrain(program: Command): void {
     .option('--seed <s>', 'random seed', parseWhole('--seed', 0), 1)
     .option('--format <layout>', 'dataset layout (default: detected)', parseDatasetFormat)
     .option('--classes <list>', 'IDX: keep only these labels, e.g. 0-4', parseClassList)
-    .option('--resume', 'continue from OUT/latest.json')
+    .option('--resume', 'continue from OUT/latest.json (with the settings the run was started with)')
+    .option('--force', 'with --resume: continue although the data set or settings differ from the run\'s')
     .option('--json', 'print a JSON summary')
     .action(
       runAction(async (opts: TrainCliOptions) => {
+        if (opts.dropout !== undefined && opts.dropout >= 1) throw new PulError('option.outOfRange', `--dropout ${opts.dropout} is not in [0, 1)`, { option: '--dropout' });
+        // before any work: --out is new, empty or a training run of pul's, apart from --data, and writable
+        const out = await prepareOutput(opts.out, { kind: 'train', command: 'pul train', option: '--out', mode: 'grow', inputs: [{ path: opts.data, option: '--data' }], legacy: legacyTrainRun });
+        if (opts.resume && (out.state === 'new' || out.state === 'empty')) throw new PulError('checkpoint.notFound', `--resume: ${opts.out} holds no latest.json to continue from`, { file: opts.out, option: '--out' });
         await activateBackend(program);
         const reader = new ImageReader();
         const dataset = await loadDataset(opts.data, { reader, ...(opts.format ? { format: opts.format } : {}), ...(opts.classes ? { classes: opts.classes } : {}) });
@@ -103,7 +114,6 @@ export function registerTrain(program: Command): void {
         const labels = Int32Array.from(train, (s) => classes.get(s.pid as number)!);
         const classifierInit = opts.classifierInit === undefined ? undefined : classifierInitKind(opts.classifierInit);
         const spec = modelSpecFor({ name: opts.model, input: opts.input, featureLayer: opts.featureLayer, freeze: opts.freeze, embeddingDim: opts.embeddingDim, classifierInit, dropout: opts.dropout }, classes.size);
-        if (opts.dropout !== undefined && opts.dropout >= 1) throw new PulError('option.outOfRange', `--dropout ${opts.dropout} is not in [0, 1)`, { option: '--dropout' });
         const normalization = opts.normalize ?? (spec.input.channels === 3 ? 'imagenet' : 'unit');
         if (typeof normalization === 'object' && normalization.mean.length !== spec.input.channels) {
           throw new PulError('option.invalid', `--normalize gives ${normalization.mean.length} channel(s); model ${opts.model} takes ${spec.input.channels}`, { option: '--normalize' });
@@ -111,56 +121,89 @@ export function registerTrain(program: Command): void {
         const latest = await resolveLatest(opts.out);
         if (latest !== null && !opts.resume) throw new PulError('state.invalid', `${opts.out} holds a training run (${latest}); pass --resume to continue it, or choose another --out`, { file: opts.out, option: '--out' });
         if (latest === null && opts.resume) throw new PulError('checkpoint.notFound', `--resume: ${opts.out} holds no latest.json to continue from`, { file: opts.out, option: '--out' });
-        const progress = streamProgress();
-        const controller = new AbortController();
-        const onSigint = (): void => controller.abort();
-        process.once('SIGINT', onSigint);
-        const optimizer = {
-          kind: opts.optimizer,
-          lr: opts.lr,
-          momentum: opts.momentum,
-          weightDecay: opts.weightDecay,
-          warmupEpochs: opts.warmup,
-          schedule: opts.schedule === 'step' ? ({ kind: 'step', everyEpochs: 20, gamma: 0.1 } as const) : ({ kind: opts.schedule } as const),
-        };
-        const training = { ...optimizer, epochs: opts.epochs, batch: opts.batch, seed: opts.seed, labelSmoothing: opts.labelSmoothing, augment: opts.augment, dropout: spec.dropout, data: opts.data };
-        const augment = AUGMENTS[opts.augment];
-        progress.log(`train: ${train.length} images, ${classes.size} classes, model ${opts.model} (${spec.input.height}×${spec.input.width}×${spec.input.channels}), ${opts.epochs} epochs of ${Math.floor(train.length / opts.batch)} batches`);
-        const started = performance.now();
+        await claimOutputDir(out);
+        const lock = await lockDir(out.dir, 'pul train', '--out');
         try {
-          const { model, records } = await trainResumable({
-            workDir: opts.out,
-            initialModel: () => buildModel(spec, new Rng(opts.seed)),
-            expect: { architecture: spec.architecture, input: spec.input },
-            samples: train,
-            labels,
-            epochs: opts.epochs,
-            batchSize: opts.batch,
-            optimizer,
-            seed: opts.seed,
-            normalization,
-            labelSmoothing: opts.labelSmoothing,
-            ...(augment ? { augment } : {}),
-            reader,
-            meta: { training, state: { classes: [...classes.keys()] } },
-            keepEpochs: 'all',
-            tag: 'train',
-            signal: controller.signal,
-            progress,
-          });
-          try {
-            const seconds = (performance.now() - started) / 1000;
-            const test = dataset.samples.filter((s) => s.split !== 'train' && s.pid !== null && classes.has(s.pid));
-            const accuracy = test.length > 0 ? await closedSetAccuracy(model, test, Int32Array.from(test, (s) => classes.get(s.pid as number)!), normalization, reader) : null;
-            const summary = { epochs: records, seconds, testImages: test.length, testAccuracy: accuracy, checkpoint: await resolveLatest(opts.out) };
-            if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-            else process.stdout.write(`trained ${records.length} epochs in ${seconds.toFixed(1)} s${accuracy === null ? '' : `; closed-set accuracy on ${test.length} test images: ${accuracy.toFixed(4)}`}\ncheckpoint: ${summary.checkpoint}\n`);
-          } finally {
-            disposeModel(model);
-          }
+          await trainInto(opts, { dataset, train, classes, labels, spec, normalization, reader, latest });
         } finally {
-          process.removeListener('SIGINT', onSigint);
+          await lock.release();
         }
       }),
     );
+}
+
+interface TrainInputs {
+  readonly dataset: Dataset;
+  readonly train: readonly Sample[];
+  readonly classes: Map<number, number>;
+  readonly labels: Int32Array;
+  readonly spec: ModelSpec;
+  readonly normalization: Normalization;
+  readonly reader: ImageReader;
+  /** The checkpoint to continue from (--resume), else null. */
+  readonly latest: string | null;
+}
+
+/** Trains into the locked --out folder; on --resume the settings must be the run's (or --force). */
+async function trainInto(opts: TrainCliOptions, { dataset, train, classes, labels, spec, normalization, reader, latest }: TrainInputs): Promise<void> {
+  const progress = streamProgress();
+  const controller = new AbortController();
+  const onSigint = (): void => controller.abort();
+  process.once('SIGINT', onSigint);
+  const optimizer = {
+    kind: opts.optimizer,
+    lr: opts.lr,
+    momentum: opts.momentum,
+    weightDecay: opts.weightDecay,
+    warmupEpochs: opts.warmup,
+    schedule: opts.schedule === 'step' ? ({ kind: 'step', everyEpochs: 20, gamma: 0.1 } as const) : ({ kind: opts.schedule } as const),
+  };
+  // what --resume compares (all but epochs): the data set (path, filter, size) and every setting
+  const training = {
+    ...optimizer, epochs: opts.epochs, batch: opts.batch, seed: opts.seed, labelSmoothing: opts.labelSmoothing, augment: opts.augment, dropout: spec.dropout,
+    data: path.resolve(opts.data), format: opts.format ?? null, classes: opts.classes ?? null, dataset: { images: train.length, identities: classes.size },
+    model: opts.model, input: spec.input, embeddingDim: spec.embeddingDim, normalization,
+  };
+  if (latest !== null) {
+    const saved = (await readCheckpoint(latest)).manifest.training;
+    const changed = checkResumeSettings(saved, training, { dir: opts.out, what: 'training settings', force: opts.force ?? false, ignore: ['epochs'] });
+    if (changed.length > 0) progress.log(`--force: continuing ${opts.out} with changed settings (${changed.join(', ')})`);
+  }
+  const augment = AUGMENTS[opts.augment];
+  progress.log(`train: ${train.length} images, ${classes.size} classes, model ${opts.model} (${spec.input.height}×${spec.input.width}×${spec.input.channels}), ${opts.epochs} epochs of ${Math.floor(train.length / opts.batch)} batches`);
+  const started = performance.now();
+  try {
+    const { model, records } = await trainResumable({
+      workDir: opts.out,
+      initialModel: () => buildModel(spec, new Rng(opts.seed)),
+      expect: { architecture: spec.architecture, input: spec.input },
+      samples: train,
+      labels,
+      epochs: opts.epochs,
+      batchSize: opts.batch,
+      optimizer,
+      seed: opts.seed,
+      normalization,
+      labelSmoothing: opts.labelSmoothing,
+      ...(augment ? { augment } : {}),
+      reader,
+      meta: { training, state: { classes: [...classes.keys()] } },
+      keepEpochs: 'all',
+      tag: 'train',
+      signal: controller.signal,
+      progress,
+    });
+    try {
+      const seconds = (performance.now() - started) / 1000;
+      const test = dataset.samples.filter((s) => s.split !== 'train' && s.pid !== null && classes.has(s.pid));
+      const accuracy = test.length > 0 ? await closedSetAccuracy(model, test, Int32Array.from(test, (s) => classes.get(s.pid as number)!), normalization, reader) : null;
+      const summary = { epochs: records, seconds, testImages: test.length, testAccuracy: accuracy, checkpoint: await resolveLatest(opts.out) };
+      if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+      else process.stdout.write(`trained ${records.length} epochs in ${seconds.toFixed(1)} s${accuracy === null ? '' : `; closed-set accuracy on ${test.length} test images: ${accuracy.toFixed(4)}`}\ncheckpoint: ${summary.checkpoint}\n`);
+    } finally {
+      disposeModel(model);
+    }
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
 }
