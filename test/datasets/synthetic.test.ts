@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ImageReader, ensureSyntheticReid, generateSyntheticReid, loadDataset, samplesOf, summarizeDataset } from '../../src/index.js';
+import { ImageReader, ensureSyntheticReid, generateSyntheticReid, loadDataset, samplesOf, summarizeDataset, syntheticReidCounts } from '../../src/index.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 
 const small = { ids: 4, cams: 3, perCam: 2, galleryPerCam: 1, height: 64, width: 32 } as const;
@@ -26,6 +26,10 @@ describe('synthetic re-ID generator', () => {
       assert.match(path.basename(source.samples[0]!.path), /^\d{4}_c\ds1_\d{6}_\d{2}\.jpg$/);
       await readFile(report.contactSheet);
       await assert.rejects(loadDataset(path.join(dir, 'demo')), /it holds: contact-sheet\.png, source, target; did you mean .*demo\/source or .*demo\/target\?/);
+      // the sizes are known from the parameters alone (pul run checks K before generating)
+      const counts = syntheticReidCounts({ seed: 3, ...small });
+      assert.deepEqual(counts, { source: { train: report.domains.source.train, query: report.domains.source.query, gallery: report.domains.source.gallery }, target: { train: report.domains.target.train, query: report.domains.target.query, gallery: report.domains.target.gallery } });
+      assert.notDeepEqual(syntheticReidCounts({ seed: 4, ...small }), counts);
       const again = await ensureSyntheticReid({ out: path.join(dir, 'demo'), seed: 3, ...small });
       assert.deepEqual(again, { source: report.domains.source.root, target: report.domains.target.root, generated: false });
       const fresh = await ensureSyntheticReid({ out: path.join(dir, 'other'), seed: 3, ...small });

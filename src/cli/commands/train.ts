@@ -3,11 +3,12 @@
  * the authors train on the source set before PUL). Writes OUT/epoch-NNN checkpoints, OUT/latest.json
  * and OUT/metrics.jsonl; prints the closed-set accuracy on the labelled non-train images if any.
  */
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import {
   buildModel, CLASSIFIER_INIT_OPTIONS, classifierInitKind, datasetBatchSource, disposeModel, ImageReader, loadDataset, modelSpecFor, parseClassList, parseDatasetFormat, PUL_KERAS_AUGMENT, REID_AUGMENT,
-  resolveLatest, Rng, streamProgress, tf, trainResumable, PulError, prepareOutput, claimOutputDir, lockDir, readCheckpoint, checkResumeSettings, type OutputKind,
+  resolveLatest, Rng, streamProgress, tf, trainResumable, PulError, prepareOutput, claimOutputDir, lockDir, readCheckpoint, checkResumeSettings, type OutputKind, type PreparedOutput,
   type AugmentOptions, type ClassifierInitOption, type Dataset, type DatasetFormat, type ModelSpec, type Normalization, type ReidModel, type Sample,
 } from '../../index.js';
 import { activateBackend } from '../global-options.js';
@@ -121,10 +122,10 @@ export function registerTrain(program: Command): void {
         const latest = await resolveLatest(opts.out);
         if (latest !== null && !opts.resume) throw new PulError('state.invalid', `${opts.out} holds a training run (${latest}); pass --resume to continue it, or choose another --out`, { file: opts.out, option: '--out' });
         if (latest === null && opts.resume) throw new PulError('checkpoint.notFound', `--resume: ${opts.out} holds no latest.json to continue from`, { file: opts.out, option: '--out' });
-        await claimOutputDir(out);
+        if (out.state === 'new') await mkdir(out.dir, { recursive: true });
         const lock = await lockDir(out.dir, 'pul train', '--out');
         try {
-          await trainInto(opts, { dataset, train, classes, labels, spec, normalization, reader, latest });
+          await trainInto(opts, { dataset, train, classes, labels, spec, normalization, reader, latest, out });
         } finally {
           await lock.release();
         }
@@ -142,10 +143,11 @@ interface TrainInputs {
   readonly reader: ImageReader;
   /** The checkpoint to continue from (--resume), else null. */
   readonly latest: string | null;
+  readonly out: PreparedOutput;
 }
 
 /** Trains into the locked --out folder; on --resume the settings must be the run's (or --force). */
-async function trainInto(opts: TrainCliOptions, { dataset, train, classes, labels, spec, normalization, reader, latest }: TrainInputs): Promise<void> {
+async function trainInto(opts: TrainCliOptions, { dataset, train, classes, labels, spec, normalization, reader, latest, out }: TrainInputs): Promise<void> {
   const progress = streamProgress();
   const controller = new AbortController();
   const onSigint = (): void => controller.abort();
@@ -169,6 +171,7 @@ async function trainInto(opts: TrainCliOptions, { dataset, train, classes, label
     const changed = checkResumeSettings(saved, training, { dir: opts.out, what: 'training settings', force: opts.force ?? false, ignore: ['epochs'] });
     if (changed.length > 0) progress.log(`--force: continuing ${opts.out} with changed settings (${changed.join(', ')})`);
   }
+  await claimOutputDir(out); // the marker, once nothing is left to refuse
   const augment = AUGMENTS[opts.augment];
   progress.log(`train: ${train.length} images, ${classes.size} classes, model ${opts.model} (${spec.input.height}×${spec.input.width}×${spec.input.channels}), ${opts.epochs} epochs of ${Math.floor(train.length / opts.batch)} batches`);
   const started = performance.now();
