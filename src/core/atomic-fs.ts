@@ -22,9 +22,9 @@ function tempPathFor(target: string): string {
 }
 
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
-  await fs.mkdir(path.dirname(target), { recursive: true });
   const tmp = tempPathFor(target);
   try {
+    await fs.mkdir(path.dirname(target), { recursive: true });
     const handle = await fs.open(tmp, 'w');
     try {
       await handle.writeFile(data);
@@ -49,10 +49,10 @@ export async function writeJsonAtomic(target: string, value: unknown): Promise<v
  * once the new one is complete.
  */
 export async function writeDirAtomic(target: string, fill: (tmpDir: string) => Promise<void>): Promise<void> {
-  await fs.mkdir(path.dirname(target), { recursive: true });
   const tmp = tempPathFor(target);
   const old = `${tmp}.old`;
   try {
+    await fs.mkdir(path.dirname(target), { recursive: true });
     await fs.mkdir(tmp);
     await fill(tmp);
     simulatedDiskFull(target);

@@ -144,6 +144,11 @@ async function checkInputs(dir: string, req: OutputRequest): Promise<void> {
       }
     }
   }
+  // a folder swapped in whole must not be, or hold, the current folder either
+  const cwd = await realPathOf(process.cwd());
+  if (req.mode === 'replace' && writes.some((w) => within(cwd, w))) {
+    throw new PulError('output.isInput', `${req.option} ${dir} is or holds the current folder; choose another folder`, { file: dir, option: req.option });
+  }
 }
 
 /**

@@ -22,6 +22,15 @@ test('prepareOutput: a new or empty folder is free; a file, a foreign folder, an
     await assert.rejects(prepareOutput(path.join(dir, 'file'), features), isPul('output.exists', /file is a file, not a folder/));
     await assert.rejects(prepareOutput(path.join(dir, 'foreign'), { ...features, force: true }), isPul('output.exists', /already holds files that pul extract did not write \(notes\.txt\)/));
     await assert.rejects(prepareOutput(path.join(dir, 'file', 'sub'), features), isPul('output.notWritable', /file is a file, not a folder/));
+    // an empty current folder would be swapped away from under the process
+    const cwd = process.cwd();
+    process.chdir(path.join(dir, 'empty'));
+    try {
+      await assert.rejects(prepareOutput('.', features), isPul('output.isInput', /--out .*empty is or holds the current folder/));
+      await assert.rejects(prepareOutput('..', { ...features, force: true }), isPul('output.isInput', /is or holds the current folder/));
+    } finally {
+      process.chdir(cwd);
+    }
     assert.equal(await hashTree(dir), before);
 
     const out = await prepareOutput(path.join(dir, 'feats'), features);
