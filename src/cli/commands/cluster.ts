@@ -10,7 +10,6 @@ import {
   normalizedMutualInformation,
   readFeatureFolder,
   writeClusterFiles,
-  prepareOutput,
   commitOutputDir,
   legacyFiles,
   ASSIGNMENTS_FILE,
@@ -20,6 +19,7 @@ import {
 } from '../../index.js';
 import { parseChoice, parseNumber, parseWhole } from '../parse-options.js';
 import { runAction } from '../run-action.js';
+import { replaceableOut } from '../out-option.js';
 import { activateBackend } from '../global-options.js';
 
 interface ClusterOptions {
@@ -53,15 +53,7 @@ export function registerCluster(program: Command): void {
     .option('--json', 'print one JSON object')
     .action(
       runAction(async (opts: ClusterOptions) => {
-        const out = await prepareOutput(opts.out, {
-          kind: 'clusters',
-          command: 'pul cluster',
-          option: '--out',
-          mode: 'replace',
-          force: opts.force ?? false,
-          inputs: [{ path: opts.features, option: '--features' }],
-          legacy: legacyFiles('clusters', [ASSIGNMENTS_FILE, CENTROIDS_FILE], [SELECTION_FILE]),
-        });
+        const out = await replaceableOut('pul cluster', 'clusters', opts, [{ path: opts.features, option: '--features' }], legacyFiles('clusters', [ASSIGNMENTS_FILE, CENTROIDS_FILE], [SELECTION_FILE]));
         await activateBackend(program);
         const started = performance.now();
         const folder = await readFeatureFolder(opts.features);

@@ -1,13 +1,14 @@
 /** `pul extract --checkpoint CK --data PATH --out DIR`: a model's embeddings of a data set as a feature folder. */
 import type { Command } from 'commander';
 import {
-  FEATURES_FILE, INDEX_FILE, SPLITS, commitOutputDir, disposeModel, extractFeatureFolder, legacyFiles, loadDataset, parseClassList, parseDatasetFormat, prepareOutput, streamProgress, writeFeatureFiles,
+  FEATURES_FILE, INDEX_FILE, SPLITS, commitOutputDir, disposeModel, extractFeatureFolder, legacyFiles, loadDataset, parseClassList, parseDatasetFormat, streamProgress, writeFeatureFiles,
   type DatasetFormat, type Split,
 } from '../../index.js';
 import { activateBackend } from '../global-options.js';
 import { loadCheckpointOption } from '../checkpoint-option.js';
 import { parseChoice } from '../parse-options.js';
 import { runAction } from '../run-action.js';
+import { replaceableOut } from '../out-option.js';
 
 interface ExtractCliOptions {
   checkpoint: string;
@@ -35,15 +36,8 @@ export function registerExtract(program: Command): void {
     .action(
       runAction(async (opts: ExtractCliOptions) => {
         // before any work: --out must be free (or ours with --force), apart from the inputs, writable
-        const out = await prepareOutput(opts.out, {
-          kind: 'features',
-          command: 'pul extract',
-          option: '--out',
-          mode: 'replace',
-          force: opts.force ?? false,
-          inputs: [{ path: opts.data, option: '--data' }, { path: opts.checkpoint, option: '--checkpoint' }],
-          legacy: legacyFiles('features', [FEATURES_FILE, INDEX_FILE]),
-        });
+        const inputs = [{ path: opts.data, option: '--data' }, { path: opts.checkpoint, option: '--checkpoint' }];
+        const out = await replaceableOut('pul extract', 'features', opts, inputs, legacyFiles('features', [FEATURES_FILE, INDEX_FILE]));
         await activateBackend(program);
         const { model, checkpoint } = await loadCheckpointOption(opts.checkpoint);
         try {
