@@ -68,7 +68,7 @@ export function checkResumeSettings(saved: unknown, current: unknown, options: {
     return (recorded === null || recorded.has(top)) && !(options.ignore ?? []).some((i) => key === i || key.startsWith(`${i}.`));
   });
   if (changed.length > 0 && !options.force) {
-    throw new PulError('state.configChanged', `the ${options.what} changed since ${options.dir} was started (${changed.join(', ')}); resume with the same ${options.what}, or add --force`, { file: options.dir });
+    throw new PulError('state.configChanged', `the ${options.what} differs from the one ${options.dir} was started with (${changed.join(', ')}); resume with the same ${options.what}, or add --force`, { file: options.dir });
   }
   return changed;
 }

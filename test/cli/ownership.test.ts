@@ -175,7 +175,7 @@ describe('output ownership (CLI)', () => {
     assert.equal(first.code, 0, first.stderr);
     assert.deepEqual((await readdir(out)).sort(), ['.pul-output.json', 'epoch-001', 'latest.json', 'metrics.jsonl']);
     await refused(['train', '--data', at('data'), ...TINY_TRAIN, '--classes', '0,1,2', '--epochs', '2', '--batch', '8', '--out', out, '--resume'], 4,
-      /state\.configChanged.*the training settings changed since .*trained was started \(batch, classes, dataset\.identities, dataset\.images\); resume with the same training settings, or add --force/);
+      /state\.configChanged.*the training configuration differs from the one .*trained was started with \(batch, classes, dataset\.identities, dataset\.images\); resume with the same training configuration, or add --force/);
     await refused(['train', '--data', at('data'), ...TINY_TRAIN, '--classes', '0,1', '--epochs', '2', '--out', out], 4, /holds a training run .*pass --resume/);
     const forced = await pul(['train', '--data', at('data'), ...TINY_TRAIN, '--classes', '0,1', '--epochs', '2', '--batch', '8', '--out', out, '--resume', '--force']);
     assert.equal(forced.code, 0, forced.stderr);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { encodeIdx, fileIOHandler, Rng, selectBackend, tf } from '../../src/index.js';
@@ -22,10 +22,12 @@ describe('pul train (CLI)', () => {
   it('trains, checkpoints per epoch (loadable by plain tfjs), resumes, and rejects bad options', async () => {
     await withTempDir(async (root) => {
       const rng = new Rng(1);
-      await writeIdxSet(root, 'train', 48, rng);
-      await writeIdxSet(root, 't10k', 20, rng);
+      const data = path.join(root, 'data'); // apart from the outputs: pul train never writes into its --data
+      await mkdir(data);
+      await writeIdxSet(data, 'train', 48, rng);
+      await writeIdxSet(data, 't10k', 20, rng);
       const out = path.join(root, 'run');
-      const common = ['--backend', 'wasm', 'train', '--data', root, '--out', out, '--model', 'fmnist', '--batch', '8', '--lr', '0.05', '--json'];
+      const common = ['--backend', 'wasm', 'train', '--data', data, '--out', out, '--model', 'fmnist', '--batch', '8', '--lr', '0.05', '--json'];
       const first = await runCli([...common, '--epochs', '2']);
       assert.equal(first.code, 0, first.stderr);
       const summary = JSON.parse(first.stdout) as { epochs: { epoch: number }[]; testImages: number; testAccuracy: number; checkpoint: string };
@@ -75,7 +77,9 @@ describe('pul train (CLI)', () => {
 
   it('trains on a LayersModel from disk as the backbone (layers:PATH), frozen at a named layer', async () => {
     await withTempDir(async (root) => {
-      await writeIdxSet(root, 'train', 32, new Rng(2));
+      const data = path.join(root, 'data');
+      await mkdir(data);
+      await writeIdxSet(data, 'train', 32, new Rng(2));
       await selectBackend('cpu');
       const inp = tf.input({ shape: [28, 28, 1] });
       const c1 = tf.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, activation: 'relu', name: 'c1' }).apply(inp) as tf.SymbolicTensor;
@@ -89,7 +93,7 @@ describe('pul train (CLI)', () => {
 
       const out = path.join(root, 'run');
       const model = `layers:${path.join(root, 'base', 'converted.json')}`;
-      const common = ['--backend', 'wasm', 'train', '--data', root, '--out', out, '--model', model, '--batch', '8', '--epochs', '1', '--json'];
+      const common = ['--backend', 'wasm', 'train', '--data', data, '--out', out, '--model', model, '--batch', '8', '--epochs', '1', '--json'];
       const noLayer = await runCli([...common, '--input', '28x28x1']);
       assert.equal(noLayer.code, 2);
       assert.match(noLayer.stderr, /needs --feature-layer/);

@@ -168,7 +168,7 @@ async function trainInto(opts: TrainCliOptions, { dataset, train, classes, label
   };
   if (latest !== null) {
     const saved = (await readCheckpoint(latest)).manifest.training;
-    const changed = checkResumeSettings(saved, training, { dir: opts.out, what: 'training settings', force: opts.force ?? false, ignore: ['epochs'] });
+    const changed = checkResumeSettings(saved, training, { dir: opts.out, what: 'training configuration', force: opts.force ?? false, ignore: ['epochs'] });
     if (changed.length > 0) progress.log(`--force: continuing ${opts.out} with changed settings (${changed.join(', ')})`);
   }
   await claimOutputDir(out); // the marker, once nothing is left to refuse
