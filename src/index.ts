@@ -6,6 +6,8 @@ export { PulError, isPulError, exitCodeFor } from './core/errors.js';
 export type { PulErrorCode, ErrorLocation } from './core/errors.js';
 export { Rng } from './core/random.js';
 export { writeFileAtomic, writeJsonAtomic, writeDirAtomic, readJson } from './core/atomic-fs.js';
+export { formatCsv, parseCsv } from './core/csv.js';
+export type { CsvRecord } from './core/csv.js';
 export { silentProgress, streamProgress } from './core/progress.js';
 export type { ProgressEvent, ProgressSink } from './core/progress.js';
 export { PACKAGE_VERSION } from './core/version.js';

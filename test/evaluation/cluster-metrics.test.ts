@@ -92,6 +92,6 @@ test('cluster accuracy equals the exhaustive best mapping on random small partit
     const clusters = 1 + rng.int(6);
     const truth = Array.from({ length: 5 + rng.int(25) }, () => rng.int(labels));
     const predicted = truth.map((t) => (rng.next() < 0.5 ? t % clusters : rng.int(clusters)));
-    assert.equal(clusterAccuracy(truth, predicted), bruteForceAccuracy(truth, predicted), `trial ${trial}: ${truth.join(",")} / ${predicted.join(",")}`);
+    assert.equal(clusterAccuracy(truth, predicted), bruteForceAccuracy(truth, predicted), `trial ${trial}: ${truth.join(',')} / ${predicted.join(',')}`);
   }
 });
