@@ -23,6 +23,8 @@ export { featureMatrix, l2Normalize, assertFinite, selectRows } from './features
 export type { FeatureMatrix } from './features/feature-matrix.js';
 export { encodeNpy, decodeNpy, readNpy, writeNpy, parseIndexCsv, formatIndexCsv, readFeatureFolder, writeFeatureFolder, FEATURES_FILE, INDEX_FILE } from './features/features-npy.js';
 export type { IndexRow, IndexSplit, FeatureFolder } from './features/features-npy.js';
+export { fitPca, projectPca } from './features/pca.js';
+export type { Pca, PcaOptions } from './features/pca.js';
 
 // clustering
 export { kmeans, initialCentres } from './clustering/kmeans.js';
