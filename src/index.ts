@@ -10,6 +10,8 @@ export { OUTPUT_MARKER, prepareOutput, commitOutputDir, claimOutputDir, readOutp
 export type { OutputKind, OutputMarker, OutputInput, OutputRequest, PreparedOutput } from './core/output-dir.js';
 export { LOCK_FILE, lockDir } from './core/dir-lock.js';
 export type { DirLock } from './core/dir-lock.js';
+export { formatCsv, parseCsv } from './core/csv.js';
+export type { CsvRecord } from './core/csv.js';
 export { silentProgress, streamProgress } from './core/progress.js';
 export type { ProgressEvent, ProgressSink } from './core/progress.js';
 export { PACKAGE_VERSION } from './core/version.js';
@@ -25,6 +27,8 @@ export { featureMatrix, l2Normalize, assertFinite, selectRows } from './features
 export type { FeatureMatrix } from './features/feature-matrix.js';
 export { encodeNpy, decodeNpy, readNpy, writeNpy, parseIndexCsv, formatIndexCsv, readFeatureFolder, writeFeatureFolder, writeFeatureFiles, FEATURES_FILE, INDEX_FILE } from './features/features-npy.js';
 export type { IndexRow, IndexSplit, FeatureFolder } from './features/features-npy.js';
+export { fitPca, projectPca } from './features/pca.js';
+export type { Pca, PcaOptions } from './features/pca.js';
 
 // clustering
 export { kmeans, initialCentres } from './clustering/kmeans.js';

@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { PulError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic-fs.js';
+import { formatCsv, parseCsv } from '../core/csv.js';
 import type { FeatureMatrix } from '../features/feature-matrix.js';
 import { encodeNpy, readNpy } from '../features/features-npy.js';
 
@@ -20,13 +21,9 @@ export interface ClusterFiles {
   readonly centroids: FeatureMatrix;
 }
 
-const quote = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-
 export async function writeClusterFiles(dir: string, clustering: ClusterFiles, paths?: readonly string[]): Promise<void> {
   await fs.mkdir(dir, { recursive: true });
-  const lines = ['row,cluster,path'];
-  for (let i = 0; i < clustering.assignment.length; i++) lines.push(`${i},${clustering.assignment[i]},${quote(paths?.[i] ?? '')}`);
-  const csv = `${lines.join('\n')}\n`;
+  const csv = formatCsv(['row', 'cluster', 'path'], Array.from(clustering.assignment, (cluster, i) => [i, cluster, paths?.[i] ?? '']));
   const npy = encodeNpy(clustering.centroids);
   await writeFileAtomic(path.join(dir, CENTROIDS_FILE), npy);
   await writeFileAtomic(path.join(dir, ASSIGNMENTS_FILE), csv);
@@ -42,17 +39,15 @@ export async function readClusterFiles(dir: string): Promise<ClusterFiles> {
   } catch (err) {
     throw new PulError('clustering.invalid', `cannot read ${file}: ${(err as Error).message}`, { file }, { cause: err });
   }
-  const lines = text.split(/\r?\n/);
-  if (!/^row,cluster\b/.test(lines[0] ?? '')) throw new PulError('csv.missingColumn', `${file} must start with the header row,cluster,path`, { file, line: 1 });
+  const records = parseCsv(text, file);
+  if (records[0]?.fields[0] !== 'row' || records[0].fields[1] !== 'cluster') throw new PulError('csv.missingColumn', `${file} must start with the header row,cluster,path`, { file, line: 1 });
   const out: number[] = [];
-  for (let l = 1; l < lines.length; l++) {
-    const line = lines[l]!;
-    if (line === '') continue;
-    const m = /^(\d+),(-?\d+)(,|$)/.exec(line);
-    const row = m ? Number(m[1]) : NaN;
-    const cluster = m ? Number(m[2]) : NaN;
-    if (!m || row !== out.length) throw new PulError('csv.malformedLine', `${file} line ${l + 1}: expected "${out.length},<cluster>,<path>", got "${line.slice(0, 60)}"`, { file, line: l + 1 });
-    if (cluster < 0 || cluster >= centroids.rows) throw new PulError('clustering.invalid', `${file} line ${l + 1}: cluster ${cluster} is outside [0, ${centroids.rows}) (centroids.npy holds ${centroids.rows})`, { file, line: l + 1 });
+  for (const { fields, line } of records.slice(1)) {
+    const [rowText = '', clusterText = ''] = fields;
+    const row = /^\d+$/.test(rowText) ? Number(rowText) : NaN;
+    const cluster = /^-?\d+$/.test(clusterText) ? Number(clusterText) : NaN;
+    if (row !== out.length || Number.isNaN(cluster)) throw new PulError('csv.malformedLine', `${file} line ${line}: expected "${out.length},<cluster>,<path>", got "${fields.join(',').slice(0, 60)}"`, { file, line });
+    if (cluster < 0 || cluster >= centroids.rows) throw new PulError('clustering.invalid', `${file} line ${line}: cluster ${cluster} is outside [0, ${centroids.rows}) (centroids.npy holds ${centroids.rows})`, { file, line });
     out.push(cluster);
   }
   return { k: centroids.rows, assignment: Int32Array.from(out), centroids };

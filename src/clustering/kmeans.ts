@@ -2,8 +2,8 @@
  * k-means: greedy k-means++ (or random) seeding, then Lloyd with Yinyang bounds (native C on every core,
  * else GEMM blocks on the active tfjs backend). Why not ml-kmeans on the hot path: it computes every row-to-centre distance with
  * scalar loops over JS arrays of arrays, uses plain (not greedy) k-means++, and has no bound pruning;
- * at Market scale (12 936 × 2 048, K = 750) that is minutes per iteration. It stays the reference for
- * small inputs (kmeans-reference.ts, tests).
+ * at Market scale (12 936 × 2 048, K = 750) that is minutes per iteration. It stays the
+ * tests' reference (test/helpers/kmeans-reference.ts).
  */
 import { PulError } from '../core/errors.js';
 import type { Rng } from '../core/random.js';

@@ -1,6 +1,7 @@
 /**
  * Writes that never leave a half-written file behind: write to a temp file beside the target, fsync,
- * then rename over it. A crash or a full disk leaves the previous version intact.
+ * rename over it, then fsync the parent folder so the rename itself survives a power cut. A crash or a
+ * full disk leaves the previous version intact.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -15,6 +16,45 @@ function simulatedDiskFull(target: string): void {
   if (fault?.startsWith('enospc:') && path.normalize(target).endsWith(path.normalize(fault.slice('enospc:'.length)))) {
     throw Object.assign(new Error(`ENOSPC: no space left on device, write '${target}'`), { code: 'ENOSPC' });
   }
+}
+
+/**
+ * fsyncs a folder, making the names created or renamed in it durable. Windows cannot open a folder for
+ * that (EISDIR/EPERM), and its renames need no such step, so those errors are ignored.
+ */
+async function syncDir(dir: string): Promise<void> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(dir, 'r');
+  } catch (err) {
+    if (['EISDIR', 'EPERM', 'EACCES'].includes((err as NodeJS.ErrnoException).code ?? '')) return;
+    throw err;
+  }
+  try {
+    await handle.sync();
+  } catch (err) {
+    if (!['EINVAL', 'EPERM', 'EBADF'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** fsyncs every file under `dir`, then every folder, deepest first, so the tree is on disk before it is renamed into place. */
+async function syncTree(dir: string): Promise<void> {
+  for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      await syncTree(full);
+    } else if (entry.isFile()) {
+      const handle = await fs.open(full, 'r+');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    }
+  }
+  await syncDir(dir);
 }
 
 function tempPathFor(target: string): string {
@@ -34,6 +74,7 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
       await handle.close();
     }
     await fs.rename(tmp, target);
+    await syncDir(path.dirname(target));
   } catch (err) {
     await fs.rm(tmp, { force: true });
     throw new PulError('io.writeFailed', `could not write ${target}: ${(err as Error).message}`, { file: target }, { cause: err });
@@ -56,9 +97,11 @@ export async function writeDirAtomic(target: string, fill: (tmpDir: string) => P
     await fs.mkdir(tmp);
     await fill(tmp);
     simulatedDiskFull(target);
+    await syncTree(tmp);
     const hadPrevious = await exists(target);
     if (hadPrevious) await fs.rename(target, old);
     await fs.rename(tmp, target);
+    await syncDir(path.dirname(target));
     if (hadPrevious) await fs.rm(old, { recursive: true, force: true });
   } catch (err) {
     await fs.rm(tmp, { recursive: true, force: true });

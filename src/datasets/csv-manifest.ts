@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parse } from 'csv-parse/sync';
+import { parseCsv } from '../core/csv.js';
 import { PulError } from '../core/errors.js';
 import { SPLITS, type Dataset, type Sample, type Split } from './sample.js';
 import { resolveFrom } from './scan.js';
@@ -21,21 +21,15 @@ export async function loadCsvManifest(file: string): Promise<Dataset> {
     const code = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'dataset.notFound' : 'dataset.unreadable';
     throw new PulError(code, `cannot read ${file}: ${(err as Error).message}`, { file }, { cause: err });
   }
-  let records: { record: string[]; info: { lines: number } }[];
-  try {
-    records = parse(text, { info: true, relax_column_count: true, skip_empty_lines: true, trim: true, bom: true }) as unknown as typeof records;
-  } catch (err) {
-    const line = (err as { lines?: number }).lines;
-    throw new PulError('csv.malformedLine', `${file} is not valid CSV: ${(err as Error).message}`, line === undefined ? { file } : { file, line }, { cause: err });
-  }
+  const records = parseCsv(text, file, { relaxColumnCount: true });
   const header = records[0];
   if (!header) throw new PulError('dataset.empty', `${file} is empty (expected a header path,pid,camid[,split])`, { file });
-  const columns = header.record.map((c) => c.toLowerCase());
+  const columns = header.fields.map((c) => c.toLowerCase());
   const missing = REQUIRED.filter((c) => !columns.includes(c));
   if (missing.length > 0) {
-    throw new PulError('csv.missingColumn', `${file} header "${header.record.join(',')}" lacks column(s) ${missing.join(', ')} (expected path,pid,camid[,split])`, {
+    throw new PulError('csv.missingColumn', `${file} header "${header.fields.join(',')}" lacks column(s) ${missing.join(', ')} (expected path,pid,camid[,split])`, {
       file,
-      line: header.info.lines,
+      line: header.line,
     });
   }
   const col = (name: string): number => columns.indexOf(name);
@@ -43,8 +37,8 @@ export async function loadCsvManifest(file: string): Promise<Dataset> {
   const base = path.dirname(path.resolve(file));
   const samples: Sample[] = [];
   let junk = 0;
-  for (const { record, info } of records.slice(1)) {
-    const where = { file, line: info.lines };
+  for (const { fields: record, line } of records.slice(1)) {
+    const where = { file, line };
     if (record.length < columns.length) {
       throw new PulError('csv.malformedLine', `line has ${record.length} field(s), the header has ${columns.length}`, where);
     }

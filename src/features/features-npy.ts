@@ -5,9 +5,9 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'csv-parse/sync';
 import { PulError } from '../core/errors.js';
 import { writeDirAtomic, writeFileAtomic } from '../core/atomic-fs.js';
+import { formatCsv, parseCsv } from '../core/csv.js';
 import { assertFinite, type FeatureMatrix } from './feature-matrix.js';
 
 export const FEATURES_FILE = 'features.npy';
@@ -100,23 +100,15 @@ const SPLITS: readonly string[] = ['train', 'query', 'gallery'];
 
 /** Parses index.csv; errors name the file and line. */
 export function parseIndexCsv(text: string, file: string): IndexRow[] {
-  let records: string[][];
-  try {
-    const parsed: unknown = parse(text, { skip_empty_lines: true, relax_column_count: false, trim: true });
-    records = parsed as string[][];
-  } catch (err) {
-    const line = (err as { lines?: number }).lines;
-    throw new PulError('csv.malformedLine', `${file}${line ? `:${line}` : ''}: ${(err as Error).message}`, { file, ...(line ? { line } : {}) }, { cause: err });
-  }
-  const header = records[0];
+  const records = parseCsv(text, file);
+  const header = records[0]?.fields;
   if (header === undefined) throw new PulError('csv.missingColumn', `${file} is empty: expected a header path,pid,camid[,split]`, { file });
   const column = (name: string) => header.indexOf(name);
   for (const name of ['path', 'pid', 'camid']) {
     if (column(name) < 0) throw new PulError('csv.missingColumn', `${file}: the header has no '${name}' column (found: ${header.join(',')})`, { file, line: 1 });
   }
   const [pathAt, pidAt, camAt, splitAt] = [column('path'), column('pid'), column('camid'), column('split')];
-  return records.slice(1).map((record, i) => {
-    const line = i + 2;
+  return records.slice(1).map(({ fields: record, line }) => {
     const bad = (why: string): never => {
       throw new PulError('csv.malformedLine', `${file}:${line}: ${why}`, { file, line });
     };
@@ -134,10 +126,8 @@ export function parseIndexCsv(text: string, file: string): IndexRow[] {
 
 export function formatIndexCsv(rows: readonly IndexRow[]): string {
   const withSplit = rows.some((r) => r.split !== undefined);
-  const quote = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  const lines = [withSplit ? 'path,pid,camid,split' : 'path,pid,camid'];
-  for (const r of rows) lines.push([quote(r.path), r.pid ?? '', r.camid, ...(withSplit ? [r.split ?? ''] : [])].join(','));
-  return `${lines.join('\n')}\n`;
+  const header = withSplit ? ['path', 'pid', 'camid', 'split'] : ['path', 'pid', 'camid'];
+  return formatCsv(header, rows.map((r) => [r.path, r.pid ?? '', r.camid, ...(withSplit ? [r.split ?? ''] : [])]));
 }
 
 /**

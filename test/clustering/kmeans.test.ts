@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PulError, Rng, featureMatrix, initialCentres, kmeans, kmeansPlusPlus, miniBatchKMeans, rowSquaredNorms, tf, type FeatureMatrix } from '../../src/index.js';
-import { referenceKMeans } from '../../src/clustering/kmeans-reference.js';
+import { referenceKMeans } from '../helpers/kmeans-reference.js';
 import { lloyd } from '../../src/clustering/lloyd.js';
 import { loadedNativeKernels } from '../../src/backend/native.js';
 import { TEST_BACKENDS, useBackend } from '../helpers/for-each-backend.js';

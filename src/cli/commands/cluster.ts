@@ -54,22 +54,24 @@ export function registerCluster(program: Command): void {
     .action(
       runAction(async (opts: ClusterOptions) => {
         const out = await replaceableOut('pul cluster', 'clusters', opts, [{ path: opts.features, option: '--features' }], legacyFiles('clusters', [ASSIGNMENTS_FILE, CENTROIDS_FILE], [SELECTION_FILE]));
-        await activateBackend(program);
         const started = performance.now();
-        const folder = await readFeatureFolder(opts.features);
+        // the backend's start-up (module loads, wasm compile, threads) overlaps the reading of the folder
+        const [, folder] = await Promise.all([activateBackend(program), readFeatureFolder(opts.features)]);
         const x = opts.normalize ? l2Normalize(folder.features) : folder.features;
         const rng = new Rng(opts.seed);
         const c =
           opts.minibatch === undefined
             ? kmeans(x, { k: opts.k, init: opts.init, maxIter: opts.maxIter, tol: opts.tol }, rng)
             : miniBatchKMeans(x, { k: opts.k, init: opts.init, batchSize: opts.minibatch, steps: opts.maxIter }, rng);
-        await commitOutputDir(out, (tmp) => writeClusterFiles(tmp, c, folder.index.map((r) => r.path)));
-        const seconds = (performance.now() - started) / 1000;
+        // the metrics are computed while the files are flushed to disk
+        const written = commitOutputDir(out, (tmp) => writeClusterFiles(tmp, c, folder.index.map((r) => r.path)));
         const pids = folder.index.map((r) => r.pid);
         const labelled = pids.every((p): p is number => p !== null);
         const metrics = labelled
           ? { nmi: normalizedMutualInformation(pids, c.assignment), ami: adjustedMutualInformation(pids, c.assignment), accuracy: clusterAccuracy(pids, c.assignment) }
           : null;
+        await written;
+        const seconds = (performance.now() - started) / 1000;
         const report = { rows: x.rows, dim: x.dim, k: c.k, inertia: c.inertia, iterations: c.iterations, converged: c.converged, seedSeconds: c.seedSeconds, iterationSeconds: c.iterationSeconds, seconds, ...(metrics ?? {}), out: opts.out };
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(report)}\n`);
