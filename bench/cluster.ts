@@ -10,7 +10,8 @@
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Rng, featureMatrix, kmeans, selectBackend, describeBackend, inertiaOf, type FeatureMatrix } from '../src/index.js';
+import { Rng, featureMatrix, kmeans, selectBackend, describeBackend, type FeatureMatrix } from '../src/index.js';
+import { inertiaOf } from '../src/clustering/clustering.js';
 import { PEERS_DIR, peersAvailable, recordedPeer, runPeer, table } from './peers.js';
 import { readPeerbin } from './peerbin.js';
 
@@ -72,7 +73,7 @@ async function main(): Promise<void> {
     const rows: (string | number)[][] = [];
     for (const [n, d, k] of SHAPES) {
       const x = makeData(n, d, k, 0);
-      const c = kmeans(x, { k, maxIter: 20, tol: 0 }, new Rng(0));
+      const c = kmeans(x, { k, maxIterations: 20, tol: 0 }, new Rng(0));
       const perIter = c.iterationSeconds / c.iterations;
       const total = c.seedSeconds + c.iterationSeconds;
       const ref = sk.results.find((r) => r.N === n && r.D === d && r.K === k);
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
     const [n, d] = arrays['X']!.shape as [number, number];
     const k = arrays['init_centers']!.shape[0]!;
     const x = featureMatrix(n, d, arrays['X']!.data as Float32Array);
-    const c = kmeans(x, { k, init: featureMatrix(k, d, arrays['init_centers']!.data as Float32Array), maxIter: Number(meta['max_iter']), tol: 0 }, new Rng(0));
+    const c = kmeans(x, { k, init: featureMatrix(k, d, arrays['init_centers']!.data as Float32Array), maxIterations: Number(meta['max_iter']), tol: 0 }, new Rng(0));
     const skLabels = arrays['sk_labels']!.data as Int32Array;
     let agree = 0;
     for (let i = 0; i < n; i++) if (skLabels[i] === c.assignment[i]) agree++;

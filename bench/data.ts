@@ -8,19 +8,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  PUL_KERAS_AUGMENT,
-  REID_AUGMENT,
-  ImageReader,
-  Rng,
-  generateSyntheticReid,
-  iterateBatches,
-  loadDataset,
-  samplesOf,
-  shuffledOrder,
-  type AugmentOptions,
-  type Sample,
-} from '../src/index.js';
+import { PUL_KERAS_AUGMENT, REID_AUGMENT, ImageReader, Rng, generateSyntheticReid, loadDataset, samplesOf, type AugmentOptions, type Sample } from '../src/index.js';
+import { iterateBatches } from '../src/datasets/batches.js';
+import { shuffledOrder } from '../src/datasets/samplers.js';
 
 const FMNIST = '/usr/share/datasets/fashion-mnist';
 

@@ -3,7 +3,8 @@
  * (src/model/reference-nets.ts) with train_ref.py's head — global average pool, dense 128 (the
  * embedding), BN, dense → classes — so that speed compares with PyTorch on identical architectures.
  */
-import { Rng, referenceBackbone, tf } from '../src/index.js';
+import { Rng, tf } from '../src/index.js';
+import { referenceBackbone } from '../src/model/reference-nets.js';
 
 export const REFERENCE_NETS = {
   fmnist: { input: [28, 28, 1], classes: 10 },

@@ -32,7 +32,7 @@ async function main(): Promise<void> {
     const { height: h, width: w, channels: c } = spec.input;
     const rng = new Rng(2);
     // Train: one warm-up epoch of 2 steps (kernel set-up), then the measured epoch.
-    const trainer = new Trainer(model, { epochs: 2, optimizer: { kind: 'sgd', lr: 0.01, momentum: 0.9 } });
+    const trainer = new Trainer(model, { epochs: 2, optimizer: { type: 'sgd', lr: 0.01, momentum: 0.9 } });
     await trainer.runEpoch(randomSource([64, h, w, c], spec.classes, 2, rng));
     const rec = await trainer.runEpoch(randomSource([64, h, w, c], spec.classes, PLAN[name].trainSteps, rng));
     trainer.dispose();

@@ -90,9 +90,9 @@ export function currentBackend(): BackendInfo | null {
   return current;
 }
 
-export function parseBackendChoice(value: string, option = '--backend'): BackendChoice {
+export function parseBackendChoice(value: string, option = 'backend'): BackendChoice {
   if (value === 'auto' || (BACKEND_NAMES as readonly string[]).includes(value)) return value as BackendChoice;
-  throw new PulError('backend.unknown', `unknown backend '${value}' (${option}); choose one of auto, ${BACKEND_NAMES.join(', ')}`, { option });
+  throw new PulError('backend.unknown', `unknown backend '${value}'; choose one of auto, ${BACKEND_NAMES.join(', ')}`, { option });
 }
 
 /**
@@ -131,7 +131,7 @@ export async function selectBackend(choice?: BackendChoice): Promise<BackendInfo
     }
   }
   const why = attempts.map((a) => `${a.backend}: ${a.reason ?? 'unknown'}`).join('; ');
-  throw new PulError('backend.unavailable', `backend '${requested}' cannot be loaded — ${why}`, { option: '--backend' });
+  throw new PulError('backend.unavailable', `backend '${requested}' cannot be loaded — ${why}`, { option: 'backend' });
 }
 
 async function wasmDetails(tfjsBackend: string): Promise<{ wasmSimd: boolean | null; wasmThreads: number | null }> {

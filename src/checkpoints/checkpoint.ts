@@ -19,7 +19,8 @@ const ModelSpecSchema = z.object({
   embeddingDim: z.number().int().positive(),
   classes: z.number().int().positive(),
   dropout: z.number().min(0).lt(1),
-  classifierInit: z.enum(INIT_KINDS as ['he', 'glorot', 'normal0.001']),
+  // checkpoints written before the config's spelling became the library's say 'normal0.001'
+  classifierInit: z.preprocess((v) => (v === 'normal0.001' ? 'normal-0.001' : v), z.enum(INIT_KINDS)),
   width: z.number().positive().optional(),
   lastStride: z.union([z.literal(1), z.literal(2)]).optional(),
   pretrained: z.object({ path: z.string(), featureLayer: z.string(), freeze: z.boolean() }).optional(),

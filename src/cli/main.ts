@@ -4,7 +4,7 @@
  * commands/<name>.ts and registers itself on the program here.
  */
 import { Command, CommanderError } from 'commander';
-import { PACKAGE_VERSION } from '../index.js';
+import { PACKAGE_VERSION, PulError } from '../index.js';
 import { registerInfo } from './commands/info.js';
 import { registerEval } from './commands/eval.js';
 import { registerInspect } from './commands/inspect.js';
@@ -26,7 +26,23 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride(); // usage errors exit with 2 (see below), not commander's 1
   for (const register of COMMANDS) register(program);
+  for (const command of program.commands) requireInAction(command);
   return program;
+}
+
+/**
+ * commander checks required options before unknown ones (`cluster --bogus` said "--features not
+ * specified"); checked in a preAction hook instead, a typo is reported first and a missing option is
+ * a PulError like every other usage error.
+ */
+function requireInAction(command: Command): void {
+  const required = command.options.filter((o) => o.mandatory);
+  for (const o of required) o.mandatory = false;
+  if (required.length === 0) return;
+  command.hook('preAction', (cmd) => {
+    const missing = required.filter((o) => cmd.getOptionValue(o.attributeName()) === undefined).map((o) => o.long ?? o.flags);
+    if (missing.length > 0) throw new PulError('option.invalid', `${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} needed (pul ${cmd.name()} --help)`, { option: missing[0]! });
+  });
 }
 
 buildProgram()

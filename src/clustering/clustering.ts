@@ -1,7 +1,7 @@
 /**
  * The result and options of a clustering: plain, read-only data handed to selection.
  */
-import type { FeatureMatrix } from '../features/feature-matrix.js';
+import { assertFinite, type FeatureMatrix } from '../features/feature-matrix.js';
 import { PulError } from '../core/errors.js';
 
 /** A k-means result: one cluster per row, K centroids (K × dim). */
@@ -26,23 +26,31 @@ export type KMeansInit = 'kmeans++' | 'random';
 export interface KMeansOptions {
   readonly k: number;
   readonly init?: KMeansInit | FeatureMatrix;
-  readonly maxIter?: number;
+  readonly maxIterations?: number;
   /** Relative tolerance: stop when Σ‖Δc‖² ≤ tol × mean per-feature variance (sklearn's rule). */
   readonly tol?: number;
   /** Runs from different seedings, the lowest inertia kept (sklearn's n_init); default 1. Ignored with given centres. */
   readonly restarts?: number;
 }
 
+/**
+ * The clusters left for `rows` unlabelled points when `reserved` of the K clusters are labelled
+ * identities (semi mode; 0 otherwise): K − reserved, checked to lie in [1, rows]. The one check that
+ * K fits the data; the error names the config key clustering.k.
+ * @example clustersFor(750, 12936, 'the target') // 750
+ */
+export function clustersFor(k: number, rows: number, of: string, reserved = 0): number {
+  const where = { option: 'clustering.k' };
+  if (!Number.isInteger(k) || k < 1) throw new PulError('option.outOfRange', `K=${k} must be a whole number ≥ 1`, where);
+  if (k - reserved < 1) throw new PulError('option.outOfRange', `K=${k} leaves no cluster for the unlabelled images: the labelled set already has ${reserved} identities (K must exceed it)`, where);
+  if (k - reserved > rows) throw new PulError('option.outOfRange', `K=${k - reserved} exceeds the ${rows} rows of ${of}`, where);
+  return k - reserved;
+}
+
 /** Throws a PulError naming the option when K or the data cannot be clustered. */
 export function validateKMeansInput(x: FeatureMatrix, k: number, source = 'features'): void {
-  if (!Number.isInteger(k) || k < 1) throw new PulError('option.outOfRange', `K=${k} must be a whole number ≥ 1 (--k)`, { option: '--k' });
-  if (k > x.rows) throw new PulError('option.outOfRange', `K=${k} exceeds the ${x.rows} rows of ${source} (--k)`, { option: '--k' });
-  for (let i = 0; i < x.data.length; i++) {
-    if (!Number.isFinite(x.data[i]!)) {
-      const row = Math.floor(i / x.dim);
-      throw new PulError('features.malformed', `${source}: row ${row} holds ${x.data[i]} (k-means needs finite features)`, { file: source, line: row });
-    }
-  }
+  clustersFor(k, x.rows, source);
+  assertFinite(x, source, 'k-means needs finite features');
 }
 
 /** Float64 squared norm of each row. */

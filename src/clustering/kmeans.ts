@@ -21,12 +21,12 @@ import { lloyd } from './lloyd.js';
 export function kmeans(x: FeatureMatrix, options: KMeansOptions, rng: Rng): Clustering {
   const k = options.k;
   validateKMeansInput(x, k);
-  const maxIter = options.maxIter ?? 300;
-  if (!Number.isInteger(maxIter) || maxIter < 1) throw new PulError('option.outOfRange', `max-iter=${maxIter} must be a whole number ≥ 1 (--max-iter)`, { option: '--max-iter' });
+  const maxIter = options.maxIterations ?? 300;
+  if (!Number.isInteger(maxIter) || maxIter < 1) throw new PulError('option.outOfRange', `maxIterations=${maxIter} must be a whole number ≥ 1`, { option: 'clustering.maxIterations' });
   const tol = options.tol ?? 1e-4;
-  if (!(tol >= 0)) throw new PulError('option.outOfRange', `tol=${tol} must be ≥ 0`, { option: 'tol' });
+  if (!(tol >= 0)) throw new PulError('option.outOfRange', `tol=${tol} must be ≥ 0`, { option: 'clustering.tol' });
   const restarts = typeof options.init === 'object' ? 1 : (options.restarts ?? 1);
-  if (!Number.isInteger(restarts) || restarts < 1) throw new PulError('option.outOfRange', `restarts=${restarts} must be a whole number ≥ 1 (--restarts)`, { option: '--restarts' });
+  if (!Number.isInteger(restarts) || restarts < 1) throw new PulError('option.outOfRange', `restarts=${restarts} must be a whole number ≥ 1`, { option: 'clustering.restarts' });
   const norms = rowSquaredNorms(x.data, x.rows, x.dim);
   const tolAbs = tol * meanVariance(x);
   let best: Clustering | null = null;

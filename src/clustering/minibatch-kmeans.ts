@@ -26,8 +26,8 @@ export function miniBatchKMeans(x: FeatureMatrix, options: MiniBatchOptions, rng
   validateKMeansInput(x, k);
   const batch = options.batchSize ?? 1024;
   const steps = options.steps ?? 100;
-  if (!Number.isInteger(batch) || batch < 1) throw new PulError('option.outOfRange', `batch size ${batch} must be a whole number ≥ 1`, { option: 'batchSize' });
-  if (!Number.isInteger(steps) || steps < 1) throw new PulError('option.outOfRange', `steps=${steps} must be a whole number ≥ 1`, { option: 'steps' });
+  if (!Number.isInteger(batch) || batch < 1) throw new PulError('option.outOfRange', `batch size ${batch} must be a whole number ≥ 1`, { option: 'clustering.batchSize' });
+  if (!Number.isInteger(steps) || steps < 1) throw new PulError('option.outOfRange', `steps=${steps} must be a whole number ≥ 1`, { option: 'clustering.steps' });
   const d = x.dim;
   const t0 = performance.now();
   const initRows = Math.min(x.rows, Math.max(k, options.initSize ?? 3 * batch));

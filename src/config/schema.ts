@@ -5,6 +5,9 @@
  */
 import { z } from 'zod';
 import { DATASET_FORMATS, type DatasetFormat } from '../datasets/sample.js';
+import { AUGMENT_NAMES } from '../datasets/augment.js';
+import { CLASSIFIER_INITS } from '../model/initializers.js';
+import { OPTIMIZER_TYPES } from '../training/optimizer.js';
 
 const datasetRef = z
   .strictObject({
@@ -16,7 +19,7 @@ const datasetRef = z
 
 const optimizer = z
   .strictObject({
-    type: z.enum(['sgd', 'adam']).default('sgd').describe('default sgd (paper and code: SGD with momentum)'),
+    type: z.enum(OPTIMIZER_TYPES).default('sgd').describe('default sgd (paper and code: SGD with momentum)'),
     lr: z.number().positive().default(0.01).describe('learning rate; default 0.01 (code: 0.001 from ImageNet weights; 0.01 trains the small nets from scratch)'),
     momentum: z.number().min(0).max(1).default(0.9).describe('SGD momentum; default 0.9 (paper and code)'),
     weightDecay: z.number().min(0).default(0).describe('L2 weight decay; default 0 (code)'),
@@ -68,7 +71,7 @@ export const PipelineConfigSchema = z
       sourceCheckpoint: z.string().optional().describe('start from this checkpoint instead of training on data.source'),
       embeddingDim: z.number().int().positive().default(128).describe('embedding (retrieval feature) size; default 128 (paper: 2048-d ResNet-50 pool features)'),
       dropout: z.number().min(0).max(1).default(0.5).describe('dropout before the classifier; default 0.5 (code)'),
-      classifierInit: z.enum(['normal-0.001', 'glorot']).default('normal-0.001').describe('classifier initialiser; default N(0, 0.001) (code)'),
+      classifierInit: z.enum(CLASSIFIER_INITS).default('normal-0.001').describe('classifier initialiser; default N(0, 0.001) (code)'),
       input: z
         .strictObject({ height: z.number().int().min(8), width: z.number().int().min(8), channels: z.union([z.literal(1), z.literal(3)]) })
         .optional()
@@ -95,6 +98,8 @@ export const PipelineConfigSchema = z
         maxIterations: z.number().int().min(1).default(300).describe('Lloyd iterations at most; default 300 (scikit-learn)'),
         restarts: z.number().int().min(1).default(10).describe('k-means runs with different seeds, the lowest inertia kept; default 10 (code: scikit-learn\'s n_init)'),
       })
+      // a missing section is parsed as {} so the error names its missing key (clustering.k), not "expected object"
+      .prefault({} as { k: number })
       .describe('k-means on the target embeddings'),
     selection: z
       .strictObject({
@@ -111,7 +116,7 @@ export const PipelineConfigSchema = z
         optimizer: optimizer.default({ type: 'sgd', lr: 0.01, momentum: 0.9, weightDecay: 0 }),
         clusterLossWeight: z.number().min(0).default(0).describe('β of the cluster loss (paper); default 0 = plain cross-entropy (code)'),
         retrainFrom: z.enum(['source', 'previous']).default('source').describe("fine-tune from the source model each round with a fresh classifier (code; default) or continue from the previous round"),
-        augment: z.enum(['none', 'pul', 'reid']).default('pul').describe("'pul': rotation ±20°, shifts 0.2 (code); 'reid': flip, pad + crop, random erasing"),
+        augment: z.enum(AUGMENT_NAMES).default('pul').describe("'pul': rotation ±20°, shifts 0.2 (code); 'reid': flip, pad + crop, random erasing"),
       })
       .default({ epochsPerRound: 3, batchSize: 64, optimizer: { type: 'sgd', lr: 0.01, momentum: 0.9, weightDecay: 0 }, clusterLossWeight: 0, retrainFrom: 'source', augment: 'pul' }),
     evaluation: z

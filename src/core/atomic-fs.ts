@@ -131,6 +131,15 @@ export async function readJson(file: string, code: 'config.invalid' | 'checkpoin
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new PulError(code, `${file} is not valid JSON: ${(err as Error).message}`, { file }, { cause: err });
+    // V8 says "at position N" (a character offset); a person looks for a line and column
+    const message = (err as Error).message;
+    const at = /at position (\d+)/.exec(message);
+    const position = at !== null ? Number(at[1]) : /end of JSON/.test(message) ? text.length : null;
+    if (position === null) throw new PulError(code, `${file} is not valid JSON: ${message}`, { file }, { cause: err });
+    const before = text.slice(0, position);
+    const line = before.split('\n').length;
+    const column = before.length - before.lastIndexOf('\n');
+    const why = message.replace(/ in JSON at position \d+.*$/, '');
+    throw new PulError(code, `${file} is not valid JSON: ${why} at line ${line}, column ${column}`, { file, line }, { cause: err });
   }
 }

@@ -40,7 +40,11 @@ export type PulErrorCode =
 /** Where an error happened, as precisely as known. */
 export interface ErrorLocation {
   readonly file?: string;
+  /** 1-based line of a text file. */
   readonly line?: number;
+  /** 0-based row of a matrix (a feature row; line row + 2 of its index.csv). */
+  readonly row?: number;
+  /** The option: a config key (clustering.k) from the library, a flag (--k) from the CLI. */
   readonly option?: string;
 }
 

@@ -60,6 +60,25 @@ export class Rng {
   }
 }
 
+/**
+ * Mixes a seed with further parts into a new unsigned 32-bit seed, so that each (seed, round, purpose)
+ * or (seed, epoch, step) draws its own repeatable stream. FNV-1a with an xor-shift per part; a string
+ * part mixes in char by char. The one seed hash of pul: stages derive their seeds here.
+ * @example new Rng(deriveSeed(config.seed, round, 'kmeans'));
+ */
+export function deriveSeed(...parts: readonly (number | string)[]): number {
+  let h = 0x811c9dc5;
+  const step = (v: number): void => {
+    h = Math.imul(h ^ (v | 0), 0x01000193);
+    h ^= h >>> 13;
+  };
+  for (const p of parts) {
+    if (typeof p === 'number') step(p);
+    else for (let i = 0; i < p.length; i++) step(p.charCodeAt(i));
+  }
+  return h >>> 0;
+}
+
 function hashSeed(seed: number): number {
   // splitmix-style scramble so that nearby seeds give unrelated streams
   let h = (Math.floor(seed) ^ 0x9e3779b9) | 0;

@@ -25,6 +25,17 @@ export const PUL_KERAS_AUGMENT: AugmentOptions = Object.freeze({ rotation: 20, s
 /** The common re-ID recipe (torchreid / fast-reid): flip, pad 10 + random crop, random erasing 0.5. */
 export const REID_AUGMENT: AugmentOptions = Object.freeze({ flip: true, padCrop: 10, erasing: 0.5 });
 
+/** The named augmentation recipes of the config (training.augment) and `pul train --augment`. */
+export const AUGMENTS = {
+  none: undefined,
+  pul: PUL_KERAS_AUGMENT,
+  reid: REID_AUGMENT,
+} as const satisfies Record<string, AugmentOptions | undefined>;
+
+/** A name of {@link AUGMENTS}. */
+export type AugmentName = keyof typeof AUGMENTS;
+export const AUGMENT_NAMES = Object.keys(AUGMENTS) as AugmentName[];
+
 /** Throws option.outOfRange for nonsensical augmentation values. */
 export function validateAugment(opts: AugmentOptions): void {
   const check = (name: keyof AugmentOptions, value: number | undefined, lo: number, hi: number): void => {

@@ -159,9 +159,14 @@ export function normalizeInto(bytes: Uint8Array, spec: ImageSpec, out: Float32Ar
   }
 }
 
-/** Per-channel mean and std (of x/255) of the spec's normalisation. */
+/** The normalisation used when none is given: ImageNet statistics for RGB, x/255 as is for grey. */
+export function defaultNormalization(channels: number): Normalization {
+  return channels === 3 ? 'imagenet' : 'unit';
+}
+
+/** Per-channel mean and std (of x/255) of the spec's normalisation (default: {@link defaultNormalization}). */
 export function normalizationStats(spec: ImageSpec): { readonly mean: readonly number[]; readonly std: readonly number[] } {
-  const norm = spec.normalize ?? (spec.channels === 3 ? 'imagenet' : 'unit');
+  const norm = spec.normalize ?? defaultNormalization(spec.channels);
   const expand = (v: readonly number[]): number[] => Array.from({ length: spec.channels }, (_, k) => v[Math.min(k, v.length - 1)] ?? 0);
   if (norm === 'unit') return { mean: expand([0]), std: expand([1]) };
   if (norm === 'imagenet') {

@@ -49,7 +49,7 @@ const DETECTORS = {
 /** Throws option.invalid unless `value` names a format. */
 export function parseDatasetFormat(value: string): DatasetFormat {
   if ((DATASET_FORMATS as readonly string[]).includes(value)) return value as DatasetFormat;
-  throw new PulError('option.invalid', `format "${value}" is not one of ${DATASET_FORMATS.join(', ')}`, { option: '--format' });
+  throw new PulError('option.invalid', `format "${value}" is not one of ${DATASET_FORMATS.join(', ')}`, { option: 'data.format' });
 }
 
 /** The layout of `root` (a folder, or a .csv file), detected from its contents. */
@@ -118,7 +118,7 @@ export function parseClassList(value: string): number[] {
     const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
     const lo = Number(m?.[1]);
     const hi = m?.[2] === undefined ? lo : Number(m[2]);
-    if (!m || hi < lo) throw new PulError('option.invalid', `class list "${value}": "${part}" is not a label or a range lo-hi (e.g. 5-9 or 0,2,4)`, { option: '--classes' });
+    if (!m || hi < lo) throw new PulError('option.invalid', `class list "${value}": "${part}" is not a label or a range lo-hi (e.g. 5-9 or 0,2,4)`, { option: 'data.classes' });
     for (let c = lo; c <= hi; c++) out.add(c);
   }
   return [...out].sort((a, b) => a - b);

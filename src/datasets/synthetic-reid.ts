@@ -11,7 +11,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { PulError } from '../core/errors.js';
 import { commitOutputDir, legacyFiles, prepareOutput } from '../core/output-dir.js';
-import { Rng } from '../core/random.js';
+import { Rng, deriveSeed } from '../core/random.js';
 
 /** Options of generateSyntheticReid; defaults give ~1 000 images per domain at 128×64. */
 export interface SyntheticReidOptions {
@@ -88,16 +88,6 @@ interface Camera {
 
 function pick<T>(rng: Rng, items: readonly T[]): T {
   return items[rng.int(items.length)] as T;
-}
-
-/** Mixes integers into one seed (domain, pid, camera, image), so each image has its own stream. */
-function mix(...parts: number[]): number {
-  let h = 0x811c9dc5;
-  for (const p of parts) {
-    h = Math.imul(h ^ (p | 0), 0x01000193);
-    h ^= h >>> 13;
-  }
-  return h >>> 0;
 }
 
 function makeIdentity(rng: Rng): Identity {
@@ -322,7 +312,7 @@ function renderImage(id: Identity, cam: Camera, rng: Rng, h: number, w: number):
 
 function positiveInt(name: string, value: number, max: number): number {
   if (!(Number.isInteger(value) && value >= 1 && value <= max)) {
-    throw new PulError('option.outOfRange', `${name}=${value} must be an integer in [1, ${max}]`, { option: `--${name}` });
+    throw new PulError('option.outOfRange', `${name}=${value} must be an integer in [1, ${max}]`, { option: `synthetic.${name}` });
   }
   return value;
 }
@@ -357,21 +347,21 @@ export async function generateSyntheticReid(opts: SyntheticReidOptions): Promise
       await Promise.all(writes.splice(0));
     };
     for (const [d, domain] of (['source', 'target'] as const).entries()) {
-      const camRng = new Rng(mix(seed, d, 0x5eed));
+      const camRng = new Rng(deriveSeed(seed, d, 0x5eed));
       const cameras = Array.from({ length: cams }, () => makeCamera(camRng, domain));
       for (const folder of ['bounding_box_train', 'query', 'bounding_box_test']) await mkdir(path.join(tmp, domain, folder), { recursive: true });
       let frame = 0;
       // source pids 1…2N, target pids 2N+1…4N: the two domains share no identity
       for (let k = 0; k < 2 * ids; k++) {
         const pid = d * 2 * ids + k + 1;
-        const id = makeIdentity(new Rng(mix(seed, d, pid)));
+        const id = makeIdentity(new Rng(deriveSeed(seed, d, pid)));
         const isTrain = k < ids;
         for (const c of camerasOf(seed, d, pid, cams)) {
           const plan: [string, 'train' | 'query' | 'gallery'][] = isTrain
             ? Array.from({ length: perCam }, () => ['bounding_box_train', 'train'])
             : [['query', 'query'], ...Array.from({ length: galleryPerCam }, (): [string, 'gallery'] => ['bounding_box_test', 'gallery'])];
           for (const [j, [folder, split]] of plan.entries()) {
-            const rng = new Rng(mix(seed, d, pid, c, j));
+            const rng = new Rng(deriveSeed(seed, d, pid, c, j));
             const raw = renderImage(id, cameras[c]!, rng, h, w);
             frame++;
             const name = `${String(pid).padStart(4, '0')}_c${c + 1}s1_${String(frame).padStart(6, '0')}_${String(j + 1).padStart(2, '0')}.jpg`;
@@ -397,15 +387,15 @@ export async function generateSyntheticReid(opts: SyntheticReidOptions): Promise
 function syntheticParameters(opts: Omit<SyntheticReidOptions, 'out'>): { ids: number; cams: number; perCam: number; galleryPerCam: number; height: number; width: number; seed: number } {
   const ids = positiveInt('ids', opts.ids ?? 50, 4999);
   const cams = positiveInt('cams', opts.cams ?? 4, 9);
-  if (cams < 2) throw new PulError('option.outOfRange', `cams=${cams}: re-ID needs at least 2 cameras`, { option: '--cams' });
-  const perCam = positiveInt('per-cam', opts.perCam ?? 3, 100);
-  const galleryPerCam = positiveInt('gallery-per-cam', opts.galleryPerCam ?? 2, 100);
+  if (cams < 2) throw new PulError('option.outOfRange', `cams=${cams}: re-ID needs at least 2 cameras`, { option: 'synthetic.cams' });
+  const perCam = positiveInt('perCam', opts.perCam ?? 3, 100);
+  const galleryPerCam = positiveInt('galleryPerCam', opts.galleryPerCam ?? 2, 100);
   return { ids, cams, perCam, galleryPerCam, height: positiveInt('height', opts.height ?? 128, 1024), width: positiveInt('width', opts.width ?? 64, 1024), seed: opts.seed ?? 0 };
 }
 
 /** The cameras (0-based, sorted) that identity `pid` of domain `d` passes: 2…C of them. */
 function camerasOf(seed: number, d: number, pid: number, cams: number): number[] {
-  const visRng = new Rng(mix(seed, d, pid, 0xca3));
+  const visRng = new Rng(deriveSeed(seed, d, pid, 0xca3));
   return visRng.shuffle(Array.from({ length: cams }, (_, c) => c)).slice(0, 2 + visRng.int(cams - 1)).sort((a, b) => a - b);
 }
 

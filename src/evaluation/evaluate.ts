@@ -50,7 +50,7 @@ export function evaluateFeatures(query: LabelledFeatures, gallery: LabelledFeatu
   }
   const ranks = options.ranks ?? [1, 5, 10, 20];
   for (const k of ranks) {
-    if (!Number.isInteger(k) || k < 1) throw new PulError('option.invalid', `rank ${k} is not a whole number ≥ 1 (--ranks)`, { option: '--ranks' });
+    if (!Number.isInteger(k) || k < 1) throw new PulError('option.invalid', `rank ${k} is not a whole number ≥ 1`, { option: 'evaluation.ranks' });
   }
   const q = labelsOf(query.index, sources.query);
   const g = labelsOf(gallery.index, sources.gallery);

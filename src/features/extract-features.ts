@@ -36,7 +36,7 @@ export async function extractFeatures(
   ctx: { readonly signal?: AbortSignal; readonly progress?: ProgressSink } = {},
 ): Promise<FeatureMatrix> {
   const batchSize = opts.batchSize ?? 128;
-  if (!(batchSize >= 1 && Number.isInteger(batchSize))) throw new PulError('option.outOfRange', `batch size ${batchSize} must be a positive integer`, { option: 'batchSize' });
+  if (!(batchSize >= 1 && Number.isInteger(batchSize))) throw new PulError('option.outOfRange', `batch size ${batchSize} must be a positive integer`, { option: 'extract.batchSize' });
   const { height, width, channels } = model.spec.input;
   const dim = model.spec.embeddingDim;
   const out = featureMatrix(samples.length, dim);

@@ -33,12 +33,12 @@ export function l2Normalize(m: FeatureMatrix): FeatureMatrix {
   return { rows: m.rows, dim: m.dim, data: out };
 }
 
-/** Throws a PulError naming `source` and the first row holding NaN or ±Infinity. */
-export function assertFinite(m: FeatureMatrix, source: string): void {
+/** Throws a PulError naming `source` and the first (0-based) row holding NaN or ±Infinity; `why` ends the message. */
+export function assertFinite(m: FeatureMatrix, source: string, why = 'features must be finite'): void {
   for (let i = 0; i < m.data.length; i++) {
     if (!Number.isFinite(m.data[i]!)) {
       const row = Math.floor(i / m.dim);
-      throw new PulError('features.malformed', `${source}: row ${row} holds ${m.data[i]} (features must be finite)`, { file: source, line: row });
+      throw new PulError('features.malformed', `${source}: row ${row} (0-based) holds ${m.data[i]} (${why})`, { file: source, row });
     }
   }
 }

@@ -37,8 +37,8 @@ export interface ModelSpec {
 export const MODEL_PRESETS = {
   fmnist: { architecture: 'fmnist', input: { height: 28, width: 28, channels: 1 }, embeddingDim: 128, classes: 10, dropout: 0, classifierInit: 'glorot' },
   reid: { architecture: 'reid', input: { height: 128, width: 64, channels: 3 }, embeddingDim: 128, classes: 751, dropout: 0, classifierInit: 'glorot' },
-  resnet18: { architecture: 'resnet18', input: { height: 128, width: 64, channels: 3 }, embeddingDim: 256, classes: 751, dropout: 0, classifierInit: 'normal0.001', width: 0.5, lastStride: 1 },
-  resnet34: { architecture: 'resnet34', input: { height: 128, width: 64, channels: 3 }, embeddingDim: 256, classes: 751, dropout: 0, classifierInit: 'normal0.001', width: 0.5, lastStride: 1 },
+  resnet18: { architecture: 'resnet18', input: { height: 128, width: 64, channels: 3 }, embeddingDim: 256, classes: 751, dropout: 0, classifierInit: 'normal-0.001', width: 0.5, lastStride: 1 },
+  resnet34: { architecture: 'resnet34', input: { height: 128, width: 64, channels: 3 }, embeddingDim: 256, classes: 751, dropout: 0, classifierInit: 'normal-0.001', width: 0.5, lastStride: 1 },
 } as const satisfies Record<string, ModelSpec>;
 
 export type ModelPresetName = keyof typeof MODEL_PRESETS;
@@ -55,9 +55,10 @@ export interface ReidModel {
 }
 
 /** The preset of that name; an unknown name is an option error listing the known ones. */
-export function modelPreset(name: string, option = '--model'): ModelSpec {
+export function modelPreset(name: string): ModelSpec {
+  const option = 'model.name';
   if (!(name in MODEL_PRESETS)) {
-    throw new PulError('option.invalid', `unknown model "${name}" (${option}); known: ${Object.keys(MODEL_PRESETS).join(', ')}`, { option });
+    throw new PulError('option.invalid', `unknown model "${name}"; known: ${Object.keys(MODEL_PRESETS).join(', ')}`, { option });
   }
   return MODEL_PRESETS[name as ModelPresetName];
 }

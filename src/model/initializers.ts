@@ -7,12 +7,16 @@ import type { Rng } from '../core/random.js';
 
 /**
  * `he` = He normal (convolutions, fan-in), `glorot` = Glorot uniform (Keras' default for dense),
- * `normal0.001` = N(0, 0.001), the fc8 initialiser of the original PUL code (and train_ref.py's
+ * `normal-0.001` = N(0, 0.001), the fc8 initialiser of the original PUL code (and train_ref.py's
  * reset_classifier).
  */
-export type InitKind = 'he' | 'glorot' | 'normal0.001';
+export type InitKind = 'he' | 'glorot' | 'normal-0.001';
 
-export const INIT_KINDS: readonly InitKind[] = ['he', 'glorot', 'normal0.001'];
+export const INIT_KINDS = ['he', 'glorot', 'normal-0.001'] as const satisfies readonly InitKind[];
+
+/** The initialisers a classifier may use (config model.classifierInit, `pul train --classifier-init`). */
+export const CLASSIFIER_INITS = ['glorot', 'normal-0.001'] as const satisfies readonly InitKind[];
+export type ClassifierInit = (typeof CLASSIFIER_INITS)[number];
 
 /** A fresh seeded initialiser; each call draws a new seed so every layer gets its own stream. */
 export function makeInitializer(kind: InitKind, rng: Rng): ReturnType<typeof tf.initializers.heNormal> {
@@ -22,7 +26,7 @@ export function makeInitializer(kind: InitKind, rng: Rng): ReturnType<typeof tf.
       return tf.initializers.heNormal({ seed });
     case 'glorot':
       return tf.initializers.glorotUniform({ seed });
-    case 'normal0.001':
+    case 'normal-0.001':
       return tf.initializers.randomNormal({ mean: 0, stddev: 0.001, seed });
   }
 }

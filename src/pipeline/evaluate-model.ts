@@ -7,9 +7,11 @@ import { Rng } from '../core/random.js';
 import type { Normalization, ImageReader } from '../datasets/images.js';
 import type { Sample } from '../datasets/sample.js';
 import { extractFeatureFolder } from '../features/extract-folder.js';
+import type { FeatureFolder } from '../features/features-npy.js';
 import { featureMatrix } from '../features/feature-matrix.js';
 import { kmeans } from '../clustering/kmeans.js';
-import { evaluateFeatures } from '../evaluation/evaluate.js';
+import { evaluateFeatures, type EvaluateOptions } from '../evaluation/evaluate.js';
+import type { RankReport } from '../evaluation/rank.js';
 import { normalizedMutualInformation } from '../evaluation/cluster-metrics.js';
 import type { ReidModel } from '../model/build-model.js';
 
@@ -33,12 +35,37 @@ export interface EvaluateModelOptions {
   readonly progress?: ProgressSink;
 }
 
-export async function evaluateModel(model: ReidModel, query: readonly Sample[], gallery: readonly Sample[], opts: EvaluateModelOptions): Promise<TestMetrics> {
-  const extract = { batchSize: 256, normalize: opts.normalization, ...(opts.reader ? { reader: opts.reader } : {}) };
-  const ctx = { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.progress ? { progress: opts.progress } : {}) };
+export interface RankModelOptions extends EvaluateOptions {
+  /** As the model was trained (its checkpoint's manifest says which). */
+  readonly normalization: Normalization;
+  readonly reader?: ImageReader;
+  readonly signal?: AbortSignal;
+  readonly progress?: ProgressSink;
+}
+
+/**
+ * Embeds the query and gallery images with `model` and ranks them (Market-1501 protocol by default;
+ * metric, ranks, AP, camera filter and re-ranking from `opts`). Returns the report and both feature sets.
+ * @example const { report } = await rankModel(model, samplesOf(ds, 'query'), samplesOf(ds, 'gallery'), { normalization: 'imagenet' });
+ */
+export async function rankModel(model: ReidModel, query: readonly Sample[], gallery: readonly Sample[], opts: RankModelOptions): Promise<{ report: RankReport; query: FeatureFolder; gallery: FeatureFolder }> {
+  const { normalization, reader, signal, progress, ...evaluate } = opts;
+  const extract = { batchSize: 256, normalize: normalization, ...(reader ? { reader } : {}) };
+  const ctx = { ...(signal ? { signal } : {}), ...(progress ? { progress } : {}) };
   const q = await extractFeatureFolder(model, query, extract, ctx);
   const g = await extractFeatureFolder(model, gallery, extract, ctx);
-  const report = evaluateFeatures(q, g, { ranks: [1, 5, 10] });
+  return { report: evaluateFeatures(q, g, evaluate, { query: 'query', gallery: 'gallery' }), query: q, gallery: g };
+}
+
+/** mAP, rank-1/5/10 and mINP of `model` on the test split, and optionally NMI of k-means on the test embeddings. */
+export async function evaluateModel(model: ReidModel, query: readonly Sample[], gallery: readonly Sample[], opts: EvaluateModelOptions): Promise<TestMetrics> {
+  const { report, query: q, gallery: g } = await rankModel(model, query, gallery, {
+    normalization: opts.normalization,
+    ranks: [1, 5, 10],
+    ...(opts.reader ? { reader: opts.reader } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.progress ? { progress: opts.progress } : {}),
+  });
   const metrics: TestMetrics = { mAP: report.mAP, rank1: report.cmc[0]!, rank5: report.cmc[1]!, rank10: report.cmc[2]!, mINP: report.mINP, validQueries: report.validQueries };
   if (!opts.nmi) return metrics;
   const dim = q.features.dim;

@@ -6,11 +6,12 @@
 import path from 'node:path';
 import { PulError } from '../core/errors.js';
 import type { PipelineConfig } from '../config/schema.js';
-import { ImageReader, type Normalization } from '../datasets/images.js';
+import { ImageReader, defaultNormalization, type Normalization } from '../datasets/images.js';
 import { loadDataset } from '../datasets/load-dataset.js';
+import { clustersFor } from '../clustering/clustering.js';
 import type { Dataset, Sample } from '../datasets/sample.js';
 import type { ModelSpec } from '../model/build-model.js';
-import { classifierInitKind, modelSpecFor } from '../model/model-choice.js';
+import { modelSpecFor } from '../model/model-choice.js';
 import { readCheckpoint } from '../checkpoints/load-checkpoint.js';
 
 /** The samples a PUL run works on. */
@@ -37,15 +38,12 @@ const roundName = (round: number) => `round-${String(round).padStart(2, '0')}`;
 
 /** The model of a run with `classes` outputs; a bad choice names the config key. */
 function pulModelSpec(config: PipelineConfig, classes: number): ModelSpec {
-  const m = config.model;
-  return modelSpecFor({ ...m, classifierInit: classifierInitKind(m.classifierInit) }, classes, { name: 'model.name', input: 'model.input', featureLayer: 'model.featureLayer' });
+  return modelSpecFor(config.model, classes);
 }
 
-/** K (less the labelled identities of semi mode) must leave a cluster and not exceed the target's images. */
-function checkK(c: PipelineConfig, targetImages: number, labelledIds: number): void {
-  const k = c.clustering.k - labelledIds;
-  if (k < 1) throw new PulError('option.outOfRange', `K=${c.clustering.k} leaves no cluster for the unlabelled images: the labelled set already has ${labelledIds} identities (clustering.k / --k must exceed it)`, { option: '--k' });
-  if (k > targetImages) throw new PulError('option.outOfRange', `K=${k} clusters but the target (${c.data.target.path}) has only ${targetImages} training images (clustering.k / --k)`, { option: '--k' });
+/** The clusters k-means looks for: K less the labelled identities of semi mode, checked to fit the target's images. */
+function checkK(c: PipelineConfig, targetImages: number, labelledIds: number): number {
+  return clustersFor(c.clustering.k, targetImages, `the target's training images (${c.data.target.path})`, labelledIds);
 }
 
 /**
@@ -54,8 +52,8 @@ function checkK(c: PipelineConfig, targetImages: number, labelledIds: number): v
  * input, and — when the target is the demo set still to be generated — K fits its size.
  */
 export async function checkPulConfig(c: PipelineConfig, syntheticTarget: { train: number } | null): Promise<void> {
-  if (c.mode === 'semi' && c.data.labeled === undefined) throw new PulError('config.invalid', "mode 'semi' needs data.labeled (--labeled PATH): the labelled part of the target", { option: 'data.labeled' });
-  if (c.mode === 'unsupervised' && c.data.labeled !== undefined) throw new PulError('config.invalid', "data.labeled is only used in mode 'semi' (--semi)", { option: 'data.labeled' });
+  if (c.mode === 'semi' && c.data.labeled === undefined) throw new PulError('config.invalid', "mode 'semi' needs data.labeled: the labelled part of the target", { option: 'data.labeled' });
+  if (c.mode === 'unsupervised' && c.data.labeled !== undefined) throw new PulError('config.invalid', "data.labeled is only used in mode 'semi'", { option: 'data.labeled' });
   const spec = pulModelSpec(c, 1);
   if (syntheticTarget !== null && c.data.labeled === undefined) checkK(c, syntheticTarget.train, 0);
   const given = c.model.sourceCheckpoint;
@@ -65,8 +63,8 @@ export async function checkPulConfig(c: PipelineConfig, syntheticTarget: { train
     if (manifest.model.architecture !== spec.architecture || i.height !== spec.input.height || i.width !== spec.input.width || i.channels !== spec.input.channels) {
       throw new PulError(
         'checkpoint.mismatch',
-        `${given} holds a ${manifest.model.architecture} net for ${i.height}×${i.width}×${i.channels} images, but the run is configured for ${spec.architecture} at ${spec.input.height}×${spec.input.width}×${spec.input.channels} (model.name / model.input / --model)`,
-        { file: given, option: '--source-checkpoint' },
+        `${given} holds a ${manifest.model.architecture} net for ${i.height}×${i.width}×${i.channels} images, but the run is configured for ${spec.architecture} at ${spec.input.height}×${spec.input.width}×${spec.input.channels} (model.name / model.input)`,
+        { file: given, option: 'model.sourceCheckpoint' },
       );
     }
   }
@@ -103,14 +101,19 @@ export class PulSession {
 
   /** Pixel normalisation: the config's, else ImageNet statistics for RGB and x/255 for grey. */
   normalization(channels: 1 | 3): Normalization {
-    return this.config.model.normalization ?? (channels === 3 ? 'imagenet' : 'unit');
+    return this.config.model.normalization ?? defaultNormalization(channels);
+  }
+
+  /** Clusters k-means looks for on the unlabelled target: K, minus the labelled identities in semi mode (`offset`). */
+  async unlabelledK(): Promise<{ k: number; offset: number }> {
+    const data = await this.data();
+    const offset = data.labeled.pids.length;
+    return { k: checkK(this.config, data.target.length, offset), offset };
   }
 
   /** Checks what needs the data sets (loaded here, once): K fits the target and leaves room beside the labelled set. */
   async preflight(): Promise<void> {
-    const c = this.config;
-    const data = await this.data();
-    checkK(c, data.target.length, data.labeled.pids.length);
+    await this.unlabelledK();
   }
 
   data(): Promise<PulData> {

@@ -7,8 +7,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { exists, writeJsonAtomic } from '../core/atomic-fs.js';
-import { PulError } from '../core/errors.js';
-import { Rng } from '../core/random.js';
+import { Rng, deriveSeed } from '../core/random.js';
 import type { Sample } from '../datasets/sample.js';
 import { extractFeatureFolder } from '../features/extract-folder.js';
 import { featureMatrix, type FeatureMatrix } from '../features/feature-matrix.js';
@@ -30,21 +29,12 @@ import type { Stage } from './run-stages.js';
 import type { PulSession } from './pul-session.js';
 import { faultPoint } from './fault.js';
 import { trainResumable } from './resumable-training.js';
-import { AUGMENTS, evaluateRound, optimizerOf, seedFor } from './setup-stages.js';
+import { AUGMENTS } from '../datasets/augment.js';
+import { evaluateRound } from './setup-stages.js';
 
 const FEATURES = 'features';
 const LABELED_FEATURES = 'labeled-features';
 const CLUSTERS = 'clusters';
-
-/** Clusters k-means looks for on the unlabelled part: K, minus the labelled identities in semi mode. */
-async function unlabelledK(session: PulSession): Promise<{ k: number; offset: number }> {
-  const { k } = session.config.clustering;
-  const offset = (await session.data()).labeled.pids.length;
-  if (k - offset < 1) {
-    throw new PulError('option.outOfRange', `K=${k} leaves no cluster for the unlabelled images: the labelled set already has ${offset} identities (clustering.k / --k must exceed it)`, { option: '--k' });
-  }
-  return { k: k - offset, offset };
-}
 
 const pidsOf = (samples: readonly Sample[]): Int32Array | null => (samples.every((s) => s.pid !== null) ? Int32Array.from(samples, (s) => s.pid as number) : null);
 
@@ -77,12 +67,9 @@ export function clusterStage(session: PulSession): Stage {
       const c = session.config.clustering;
       const dir = session.roundDir(round);
       const { features, index } = await readFeatureFolder(path.join(dir, FEATURES));
-      const { k } = await unlabelledK(session);
-      if (k > features.rows) {
-        throw new PulError('option.outOfRange', `K=${k} clusters but the target has only ${features.rows} training images (clustering.k / --k)`, { option: '--k' });
-      }
+      const { k } = await session.unlabelledK();
       progress.log(`  k-means: ${features.rows} × ${features.dim}, K=${k}, ${c.restarts} run(s)`);
-      const clustering = kmeans(features, { k, init: c.init, maxIter: c.maxIterations, restarts: c.restarts }, new Rng(seedFor(session.config.seed, round, 'kmeans')));
+      const clustering = kmeans(features, { k, init: c.init, maxIterations: c.maxIterations, restarts: c.restarts }, new Rng(deriveSeed(session.config.seed, round, 'kmeans')));
       faultPoint(`cluster:round-${round}`);
       await writeClusterFiles(path.join(dir, CLUSTERS), clustering, index.map((r) => r.path));
       const truth = pidsOf(await session.data().then((d) => d.target));
@@ -152,7 +139,7 @@ export function trainStage(session: PulSession): Stage {
       const dir = session.roundDir(round);
       const checkpointDir = session.checkpointDir(round);
       const data = await session.data();
-      const { k, offset } = await unlabelledK(session);
+      const { k, offset } = await session.unlabelledK();
       const selection = await readSelectionFile(dir);
       // labelled identities keep classes 0..L−1; pseudo-labels follow them (the authors' semi-supervised code)
       const samples: Sample[] = [...data.labeled.samples];
@@ -188,13 +175,13 @@ export function trainStage(session: PulSession): Stage {
       const augment = AUGMENTS[t.augment];
       const { model, records } = await trainResumable({
         workDir: path.join(dir, 'training'),
-        initialModel: async () => replaceClassifier((await loadCheckpoint(session.checkpointDir(from))).model, classes, new Rng(seedFor(config.seed, round, 'classifier'))),
+        initialModel: async () => replaceClassifier((await loadCheckpoint(session.checkpointDir(from))).model, classes, new Rng(deriveSeed(config.seed, round, 'classifier'))),
         samples,
         labels,
         epochs: t.epochsPerRound,
         batchSize: t.batchSize,
-        optimizer: optimizerOf(t.optimizer),
-        seed: seedFor(config.seed, round, 'train'),
+        optimizer: t.optimizer,
+        seed: deriveSeed(config.seed, round, 'train'),
         normalization: (await readCheckpoint(session.checkpointDir(from))).manifest.normalization,
         ...(augment ? { augment } : {}),
         reader: session.reader,

@@ -22,7 +22,7 @@ import { RUN_STATE_FILE, loadRunState, type RunState } from './state.js';
 
 export const METRICS_LOG = 'metrics.jsonl';
 
-/** Failures after which `--resume` makes sense (the cause is outside the configuration). */
+/** Failures after which resuming makes sense (the cause is outside the configuration). */
 const RESUMABLE = new Set(['interrupted', 'io.writeFailed']);
 
 export interface PulRunOptions {
@@ -126,9 +126,11 @@ export async function runPul(options: PulRunOptions): Promise<PulRunResult> {
       await rm(runDir, { recursive: true, force: true });
       throw err;
     }
-    // finished stages are kept: say how to continue
-    if (resumable && (await exists(path.join(runDir, RUN_STATE_FILE))) && !err.message.includes('--resume')) {
-      throw new PulError(err.code, `${err.message}; finished stages are kept — continue with: pul run --resume ${runDir}`, err.where ?? { file: runDir }, { cause: err });
+    // finished stages are kept: the error points at the run to resume (where.file, option 'resume')
+    if (resumable && (await exists(path.join(runDir, RUN_STATE_FILE))) && !(err.where?.option === 'resume' && err.where.file === runDir)) {
+      const file = err.where?.file;
+      const message = file === undefined || err.message.includes(file) ? err.message : `${file}: ${err.message}`;
+      throw new PulError(err.code, `${message}; the finished stages are kept`, { ...err.where, file: runDir, option: 'resume' }, { cause: err });
     }
     throw err;
   } finally {

@@ -57,7 +57,7 @@ export async function runStages(runDir: string, plan: PipelinePlan, options: Run
     state = newRunState(options.config, { setup: plan.setup.map((s) => s.name), round: plan.round.map((s) => s.name), maxRounds: plan.maxRounds });
     await saveRunState(runDir, state);
   } else {
-    if (!options.resume) throw new PulError('state.invalid', `${runDir} already holds a run; resume it with --resume, or choose another --out/name`, { file: runDir });
+    if (!options.resume) throw new PulError('state.invalid', `${runDir} already holds a run; resume it, or choose another output folder or name`, { file: runDir, option: 'resume' });
     const changed = checkResumeSettings(saved.config, options.config, { dir: runDir, what: 'configuration', ...(options.force ? { force: true } : {}) });
     state = changed.length > 0 ? { ...saved, config: options.config } : saved;
   }
@@ -65,7 +65,7 @@ export async function runStages(runDir: string, plan: PipelinePlan, options: Run
 
   const runStage = async (stage: Stage, round: number): Promise<string | undefined> => {
     if (isDone(state, round, stage.name)) return state.completed.find((r) => r.round === round && r.stage === stage.name)?.summary['stop'] as string | undefined;
-    if (signal.aborted) throw new PulError('interrupted', `interrupted before ${stage.name} of round ${round}; continue with pul run --resume ${runDir}`, { file: runDir });
+    if (signal.aborted) throw new PulError('interrupted', `interrupted before ${stage.name} of round ${round}`, { file: runDir, option: 'resume' });
     options.progress.log(`${round === 0 ? 'setup' : `round ${round}/${plan.maxRounds}`} · ${stage.name}`);
     const started = performance.now();
     const outcome = await stage.run({ runDir, round, state, signal, progress: options.progress });

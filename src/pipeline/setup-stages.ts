@@ -6,33 +6,18 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { exists } from '../core/atomic-fs.js';
-import { PUL_KERAS_AUGMENT, REID_AUGMENT, type AugmentOptions } from '../datasets/augment.js';
+import { AUGMENTS } from '../datasets/augment.js';
 import { buildModel, disposeModel } from '../model/build-model.js';
-import { Rng } from '../core/random.js';
+import { Rng, deriveSeed } from '../core/random.js';
 import type { ProgressSink } from '../core/progress.js';
 import { writeLatest } from '../checkpoints/latest.js';
 import { loadCheckpoint } from '../checkpoints/load-checkpoint.js';
 import { saveCheckpoint } from '../checkpoints/save-checkpoint.js';
 import { META_JSON } from '../checkpoints/checkpoint.js';
-import type { PipelineConfig } from '../config/schema.js';
-import type { OptimizerOptions } from '../training/optimizer.js';
 import type { Stage } from './run-stages.js';
 import type { PulSession } from './pul-session.js';
 import { evaluateModel } from './evaluate-model.js';
 import { trainResumable } from './resumable-training.js';
-
-/** A seed per (run seed, round, purpose): stages draw independent, repeatable streams. */
-export function seedFor(seed: number, round: number, purpose: string): number {
-  let h = (seed * 0x9e3779b1 + round * 0x85ebca77) >>> 0;
-  for (let i = 0; i < purpose.length; i++) h = Math.imul(h ^ purpose.charCodeAt(i), 0x01000193) >>> 0;
-  return h & 0x7fffffff;
-}
-
-export const AUGMENTS: Readonly<Record<PipelineConfig['training']['augment'], AugmentOptions | undefined>> = { none: undefined, pul: PUL_KERAS_AUGMENT, reid: REID_AUGMENT };
-
-export function optimizerOf(o: PipelineConfig['training']['optimizer']): OptimizerOptions {
-  return { kind: o.type, lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay };
-}
 
 export function sourceStage(session: PulSession): Stage {
   return {
@@ -60,7 +45,7 @@ export function sourceStage(session: PulSession): Stage {
       if (data.source.samples.length === 0) {
         // fully unsupervised: the starting point is a seeded random initialisation
         const spec = session.modelSpec(config.clustering.k);
-        const model = await buildModel(spec, new Rng(seedFor(config.seed, 0, 'init')));
+        const model = await buildModel(spec, new Rng(deriveSeed(config.seed, 0, 'init')));
         try {
           await saveCheckpoint(dir, { model, normalization: session.normalization(spec.input.channels), epoch: 0, state: { init: 'random' } });
         } finally {
@@ -78,13 +63,13 @@ export function sourceStage(session: PulSession): Stage {
       const training = { epochs: st.epochs, batchSize: st.batchSize, optimizer: st.optimizer, augment: config.training.augment, data: config.data.source?.path ?? null };
       const { model, records } = await trainResumable({
         workDir,
-        initialModel: () => buildModel(spec, new Rng(seedFor(config.seed, 0, 'init'))),
+        initialModel: () => buildModel(spec, new Rng(deriveSeed(config.seed, 0, 'init'))),
         samples: data.source.samples,
         labels: data.source.classes,
         epochs: st.epochs,
         batchSize: st.batchSize,
-        optimizer: optimizerOf(st.optimizer),
-        seed: seedFor(config.seed, 0, 'train'),
+        optimizer: st.optimizer,
+        seed: deriveSeed(config.seed, 0, 'train'),
         normalization,
         ...(augment ? { augment } : {}),
         reader: session.reader,
@@ -115,7 +100,7 @@ export async function evaluateRound(session: PulSession, round: number, ctx: { s
       normalization: checkpoint.manifest.normalization,
       reader: session.reader,
       nmi: session.config.evaluation.nmi,
-      seed: seedFor(session.config.seed, round, 'test-kmeans'),
+      seed: deriveSeed(session.config.seed, round, 'test-kmeans'),
       signal: ctx.signal,
       progress: ctx.progress,
     });

@@ -13,15 +13,15 @@ export type LambdaSchedule =
 export const AUTHORS_LAMBDA: LambdaSchedule = { schedule: 'constant', value: 0.85 };
 
 /** Throws `option.outOfRange` naming `option` unless λ is a number in [−1, 1] (a cosine). */
-export function assertLambda(value: number, option = '--lambda'): void {
-  if (!(value >= -1 && value <= 1)) throw new PulError('option.outOfRange', `λ=${value} is outside [-1, 1] (${option}); λ is a cosine similarity`, { option });
+export function assertLambda(value: number, option = 'selection.lambda'): void {
+  if (!(value >= -1 && value <= 1)) throw new PulError('option.outOfRange', `λ=${value} is outside [-1, 1]; λ is a cosine similarity`, { option });
 }
 
 export function validateLambdaSchedule(s: LambdaSchedule): void {
-  if (s.schedule === 'constant') return assertLambda(s.value, 'lambda.value');
-  assertLambda(s.start, 'lambda.start');
-  assertLambda(s.max, 'lambda.max');
-  if (!Number.isFinite(s.step)) throw new PulError('option.outOfRange', `λ step ${s.step} must be finite (lambda.step)`, { option: 'lambda.step' });
+  if (s.schedule === 'constant') return assertLambda(s.value, 'selection.lambda.value');
+  assertLambda(s.start, 'selection.lambda.start');
+  assertLambda(s.max, 'selection.lambda.max');
+  if (!Number.isFinite(s.step)) throw new PulError('option.outOfRange', `λ step ${s.step} must be finite`, { option: 'selection.lambda.step' });
 }
 
 /**

@@ -12,7 +12,7 @@
  * final mAP 0.5169 against 0.5243 for the code's rule, so it is not offered.
  */
 import { PulError } from '../core/errors.js';
-import { l2Normalize, type FeatureMatrix } from '../features/feature-matrix.js';
+import { assertFinite, l2Normalize, type FeatureMatrix } from '../features/feature-matrix.js';
 import type { Clustering } from '../clustering/clustering.js';
 import { blockRows, dotBlock, transposedPoints } from '../clustering/squared-distances.js';
 import { assertLambda } from './lambda-schedule.js';
@@ -82,7 +82,7 @@ export function selectReliable(features: FeatureMatrix, clustering: Pick<Cluster
     throw new PulError(
       'selection.tooSmall',
       `only ${keptRows.length} of ${n} samples are reliable at λ=${rule.lambda} (anchor ${rule.anchor}, scope ${rule.scope}); at least ${minSelected} are needed to train — lower λ or check the features`,
-      { option: '--lambda' },
+      { option: 'selection.lambda' },
     );
   }
   return {
@@ -96,27 +96,20 @@ export function selectReliable(features: FeatureMatrix, clustering: Pick<Cluster
 }
 
 function validate(features: FeatureMatrix, clustering: Pick<Clustering, 'k' | 'assignment' | 'centroids'>, rule: SelectionRule, source: string): void {
-  if (!SELECTION_ANCHORS.includes(rule.anchor)) throw new PulError('option.invalid', `anchor '${String(rule.anchor)}' is not one of ${SELECTION_ANCHORS.join(', ')} (--anchor)`, { option: '--anchor' });
-  if (!SELECTION_SCOPES.includes(rule.scope)) throw new PulError('option.invalid', `scope '${String(rule.scope)}' is not one of ${SELECTION_SCOPES.join(', ')} (--scope)`, { option: '--scope' });
+  if (!SELECTION_ANCHORS.includes(rule.anchor)) throw new PulError('option.invalid', `anchor '${String(rule.anchor)}' is not one of ${SELECTION_ANCHORS.join(', ')} `, { option: 'selection.anchor' });
+  if (!SELECTION_SCOPES.includes(rule.scope)) throw new PulError('option.invalid', `scope '${String(rule.scope)}' is not one of ${SELECTION_SCOPES.join(', ')} `, { option: 'selection.scope' });
   assertLambda(rule.lambda);
   const min = rule.minSelected ?? 1;
-  if (!Number.isInteger(min) || min < 0) throw new PulError('option.outOfRange', `minimum selection ${min} must be a whole number ≥ 0 (--min-selected)`, { option: '--min-selected' });
+  if (!Number.isInteger(min) || min < 0) throw new PulError('option.outOfRange', `minimum selection ${min} must be a whole number ≥ 0`, { option: 'selection.minSelected' });
   const c = clustering.centroids;
   if (c.dim !== features.dim) throw new PulError('features.mismatch', `${source} have dimension ${features.dim} but the centroids have ${c.dim}`, { file: source });
   if (c.rows !== clustering.k) throw new PulError('clustering.invalid', `clustering says K=${clustering.k} but holds ${c.rows} centroids`, { file: source });
   if (clustering.assignment.length !== features.rows) throw new PulError('features.mismatch', `${source} have ${features.rows} rows but the clustering assigns ${clustering.assignment.length}`, { file: source });
   for (let i = 0; i < clustering.assignment.length; i++) {
     const a = clustering.assignment[i]!;
-    if (!(a >= 0 && a < clustering.k)) throw new PulError('clustering.invalid', `row ${i} is assigned to cluster ${a}, outside [0, ${clustering.k})`, { file: source, line: i });
+    if (!(a >= 0 && a < clustering.k)) throw new PulError('clustering.invalid', `row ${i} is assigned to cluster ${a}, outside [0, ${clustering.k})`, { file: source, row: i });
   }
-  for (const [m, name] of [[features, source], [c, 'centroids']] as const) {
-    for (let i = 0; i < m.data.length; i++) {
-      if (!Number.isFinite(m.data[i]!)) {
-        const row = Math.floor(i / m.dim);
-        throw new PulError('features.malformed', `${name}: row ${row} holds ${m.data[i]} (selection needs finite values)`, { file: name, line: row });
-      }
-    }
-  }
+  for (const [m, name] of [[features, source], [c, 'centroids']] as const) assertFinite(m, name, 'selection needs finite values');
 }
 
 /** For each centroid, the row of `x` nearest to it (squared Euclidean; ties to the lower row). */

@@ -42,12 +42,12 @@ export function datasetBatchSource(samples: readonly Sample[], labels: Int32Arra
     throw new PulError('option.invalid', `${labels.length} labels for ${samples.length} samples`, { option: 'labels' });
   }
   if (!(opts.batchSize >= 2 && Number.isInteger(opts.batchSize))) {
-    throw new PulError('option.outOfRange', `batch size ${opts.batchSize} must be an integer ≥ 2 (--batch)`, { option: '--batch' });
+    throw new PulError('option.outOfRange', `batch size ${opts.batchSize} must be an integer ≥ 2`, { option: 'training.batchSize' });
   }
   const dropLast = opts.dropLast ?? true;
   const stepsPerEpoch = dropLast ? Math.floor(samples.length / opts.batchSize) : Math.ceil(samples.length / opts.batchSize);
   if (stepsPerEpoch === 0) {
-    throw new PulError('dataset.empty', `${samples.length} training samples are fewer than one batch of ${opts.batchSize} (--batch)`, { option: '--batch' });
+    throw new PulError('dataset.empty', `${samples.length} training samples are fewer than one batch of ${opts.batchSize}`, { option: 'training.batchSize' });
   }
   return {
     stepsPerEpoch,

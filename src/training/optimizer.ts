@@ -5,15 +5,20 @@
 import { tf } from '../backend/tf.js';
 import { PulError } from '../core/errors.js';
 
+/** Optimiser types (config optimizer.type, `pul train --optimizer`). */
+export const OPTIMIZER_TYPES = ['sgd', 'adam'] as const;
+/** Learning-rate schedule types (`pul train --schedule`). */
+export const LR_SCHEDULE_TYPES = ['constant', 'cosine', 'step'] as const;
+
 export type LrSchedule =
-  | { readonly kind: 'constant' }
+  | { readonly type: 'constant' }
   /** lr · gamma^floor(epoch / everyEpochs) (the authors' code: ×0.1 every 20 epochs… as configured). */
-  | { readonly kind: 'step'; readonly everyEpochs: number; readonly gamma: number }
+  | { readonly type: 'step'; readonly everyEpochs: number; readonly gamma: number }
   /** Cosine from lr down to minLr over the epochs after warm-up. */
-  | { readonly kind: 'cosine'; readonly minLr?: number };
+  | { readonly type: 'cosine'; readonly minLr?: number };
 
 export interface OptimizerOptions {
-  readonly kind: 'sgd' | 'adam';
+  readonly type: (typeof OPTIMIZER_TYPES)[number];
   readonly lr: number;
   /** SGD momentum (default 0.9); ignored by Adam. */
   readonly momentum?: number;
@@ -24,16 +29,25 @@ export interface OptimizerOptions {
   readonly schedule?: LrSchedule;
 }
 
+/**
+ * The schedule a type names, with pul's settings: `step` multiplies the rate by 0.1 every 20 epochs,
+ * `cosine` decays it to 0 by the last epoch.
+ * @example lrScheduleOf('step') // { type: 'step', everyEpochs: 20, gamma: 0.1 }
+ */
+export function lrScheduleOf(type: (typeof LR_SCHEDULE_TYPES)[number]): LrSchedule {
+  return type === 'step' ? { type, everyEpochs: 20, gamma: 0.1 } : { type };
+}
+
 export function validateOptimizerOptions(o: OptimizerOptions): void {
   const bad = (option: string, what: string): never => {
-    throw new PulError('option.outOfRange', what, { option });
+    throw new PulError('option.outOfRange', what, { option: `optimizer.${option}` });
   };
-  if (!(o.lr > 0 && Number.isFinite(o.lr))) bad('lr', `learning rate ${o.lr} must be a positive number (--lr)`);
+  if (!(o.lr > 0 && Number.isFinite(o.lr))) bad('lr', `learning rate ${o.lr} must be a positive number`);
   if (o.momentum !== undefined && !(o.momentum >= 0 && o.momentum < 1)) bad('momentum', `momentum=${o.momentum} must be in [0, 1)`);
   if (o.weightDecay !== undefined && !(o.weightDecay >= 0)) bad('weightDecay', `weightDecay=${o.weightDecay} must be ≥ 0`);
   if (o.warmupEpochs !== undefined && !(o.warmupEpochs >= 0)) bad('warmupEpochs', `warmupEpochs=${o.warmupEpochs} must be ≥ 0`);
   const s = o.schedule;
-  if (s?.kind === 'step' && !(s.everyEpochs >= 1 && s.gamma > 0)) bad('schedule', `step schedule needs everyEpochs ≥ 1 and gamma > 0, got ${s.everyEpochs}, ${s.gamma}`);
+  if (s?.type === 'step' && !(s.everyEpochs >= 1 && s.gamma > 0)) bad('schedule', `step schedule needs everyEpochs ≥ 1 and gamma > 0, got ${s.everyEpochs}, ${s.gamma}`);
 }
 
 /**
@@ -41,14 +55,14 @@ export function validateOptimizerOptions(o: OptimizerOptions): void {
  *
  * @example
  * ```ts
- * learningRateAt({ kind: 'sgd', lr: 0.1, schedule: { kind: 'step', everyEpochs: 10, gamma: 0.1 } }, 12, 40); // 0.01
+ * learningRateAt({ type: 'sgd', lr: 0.1, schedule: { type: 'step', everyEpochs: 10, gamma: 0.1 } }, 12, 40); // 0.01
  * ```
  */
 export function learningRateAt(o: OptimizerOptions, t: number, totalEpochs: number): number {
   const warm = o.warmupEpochs ?? 0;
   if (t < warm) return o.lr * (0.1 + (0.9 * t) / warm);
-  const s = o.schedule ?? { kind: 'constant' };
-  switch (s.kind) {
+  const s = o.schedule ?? { type: 'constant' };
+  switch (s.type) {
     case 'constant':
       return o.lr;
     case 'step':
@@ -65,7 +79,7 @@ export function learningRateAt(o: OptimizerOptions, t: number, totalEpochs: numb
 /** A tfjs optimiser for these options (learning rate then set per step with setLearningRate). */
 export function createOptimizer(o: OptimizerOptions): tf.Optimizer {
   validateOptimizerOptions(o);
-  return o.kind === 'adam' ? tf.train.adam(o.lr) : tf.train.momentum(o.lr, o.momentum ?? 0.9);
+  return o.type === 'adam' ? tf.train.adam(o.lr) : tf.train.momentum(o.lr, o.momentum ?? 0.9);
 }
 
 /** tfjs keeps the rate in a field of each optimiser class; both read it at every applyGradients. */

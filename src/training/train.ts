@@ -8,6 +8,7 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { tf } from '../backend/tf.js';
 import { PulError } from '../core/errors.js';
+import { deriveSeed } from '../core/random.js';
 import { silentProgress, type ProgressSink } from '../core/progress.js';
 import type { FeatureMatrix } from '../features/feature-matrix.js';
 import { pulObjective } from '../losses/cluster-loss.js';
@@ -62,7 +63,7 @@ export interface TrainerState {
  *
  * @example
  * ```ts
- * const trainer = new Trainer(model, { epochs: 6, optimizer: { kind: 'sgd', lr: 0.01, momentum: 0.9 } });
+ * const trainer = new Trainer(model, { epochs: 6, optimizer: { type: 'sgd', lr: 0.01, momentum: 0.9 } });
  * const report = await trainer.fit(source, { progress: streamProgress() });
  * trainer.dispose();
  * ```
@@ -77,7 +78,7 @@ export class Trainer {
     private readonly opts: TrainOptions,
   ) {
     if (!(opts.epochs >= 1 && Number.isInteger(opts.epochs))) {
-      throw new PulError('option.outOfRange', `epochs=${opts.epochs} must be a positive integer (--epochs)`, { option: '--epochs' });
+      throw new PulError('option.outOfRange', `epochs=${opts.epochs} must be a positive integer`, { option: 'training.epochs' });
     }
     const beta = opts.clusterWeight ?? 0;
     if (!(beta >= 0)) throw new PulError('option.outOfRange', `clusterWeight β=${beta} must be ≥ 0`, { option: 'clusterWeight' });
@@ -126,11 +127,11 @@ export class Trainer {
       if (ctx.signal?.aborted) throw new PulError('interrupted', `training interrupted at epoch ${epoch + 1}, step ${steps + 1}`);
       lr = learningRateAt(this.opts.optimizer, epoch + steps / source.stepsPerEpoch, this.opts.epochs);
       setLearningRate(this.optimizer, lr);
-      const [loss, hits] = this.step(batch.pixels, batch.shape, batch.labels, vars, wd, dropoutSeed(this.opts.seed ?? 0, epoch, steps));
+      const [loss, hits] = this.step(batch.pixels, batch.shape, batch.labels, vars, wd, deriveSeed(this.opts.seed ?? 0, epoch, steps) & 0x7fffffff);
       steps++;
       images += batch.labels.length;
       if (!Number.isFinite(loss)) {
-        throw new PulError('training.diverged', `loss became ${loss} at epoch ${epoch + 1}, step ${steps} (lr ${lr.toPrecision(3)}); lower --lr or check the inputs`);
+        throw new PulError('training.diverged', `loss became ${loss} at epoch ${epoch + 1}, step ${steps} (lr ${lr.toPrecision(3)}); lower the learning rate or check the inputs`, { option: 'optimizer.lr' });
       }
       lossSum += loss * batch.labels.length;
       correct += hits;
@@ -224,9 +225,3 @@ function headLayers(net: tf.LayersModel): { bnneck: tf.layers.Layer; classifier:
   return bnneck && classifier ? { bnneck, classifier } : null;
 }
 
-/** A 31-bit seed per (seed, epoch, step), so that every step draws a fresh but repeatable mask. */
-function dropoutSeed(seed: number, epoch: number, step: number): number {
-  let h = (seed ^ 0x9e3779b9) >>> 0;
-  for (const v of [epoch, step]) h = Math.imul(h ^ (v + 0x7f4a7c15), 0x85ebca6b) >>> 0;
-  return (h ^ (h >>> 13)) & 0x7fffffff;
-}

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { Rng, selectBackend, setColumnBudget, tf } from '../../src/index.js';
+import { Rng, selectBackend, tf } from '../../src/index.js';
+import { setColumnBudget } from '../../src/backend/kernels/column-budget.js';
 import { relativeMaxError } from '../helpers/assert-close.js';
 
 interface Case {

@@ -2,15 +2,12 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import {
-  buildModel, disposeModel, fileIOHandler, isPulError, loadCheckpoint, loadOptimizerState, readCheckpoint, resolveLatest, Rng, saveCheckpoint, tf, Trainer, writeLatest,
-  type ReidModel,
-} from '../../src/index.js';
+import { buildModel, disposeModel, fileIOHandler, isPulError, loadCheckpoint, loadOptimizerState, readCheckpoint, resolveLatest, Rng, saveCheckpoint, tf, Trainer, writeLatest, type ReidModel } from '../../src/index.js';
 import { TEST_BACKENDS, useBackend } from '../helpers/for-each-backend.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 import { TOY_SPEC, toySource } from '../training/toy-data.js';
 
-const OPT = { kind: 'sgd', lr: 0.05, momentum: 0.9, weightDecay: 1e-4 } as const;
+const OPT = { type: 'sgd', lr: 0.05, momentum: 0.9, weightDecay: 1e-4 } as const;
 
 function weightsOf(m: ReidModel): Float32Array[] {
   return m.net.getWeights().map((w) => w.dataSync() as Float32Array);

@@ -62,7 +62,7 @@ test('pul eval: mismatched dimensions, a missing folder and a bad option are cle
     assert.match(missing.stderr, /feature folder .*nope does not exist/);
     const bad = await runCli(['eval', '--query', query, '--gallery', other, '--metric', 'hamming']);
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /'hamming' is not one of cosine, euclidean/);
+    assert.match(bad.stderr, /--metric 'hamming': not one of cosine, euclidean/);
   }));
 
 test('pul eval --rerank runs k-reciprocal re-ranking and says so', () =>

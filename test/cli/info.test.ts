@@ -34,7 +34,7 @@ test('pul info prints a human account', async () => {
 test('an unknown backend is a usage error naming the option', async () => {
   const r = await runCli(['--backend', 'tpu', 'info']);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /unknown backend 'tpu' \(--backend\)/);
+  assert.match(r.stderr, /\(--backend\): unknown backend 'tpu'/);
 });
 
 /** Whether an optional package is installed where the CLI would find it. */

@@ -10,9 +10,8 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  LOCK_FILE, MODEL_PRESETS, Rng, buildModel, disposeModel, featureMatrix, newRunState, parseConfig, saveCheckpoint, saveRunState, selectBackend, writeClusterFiles, writeFeatureFolder, writeLatest,
-} from '../../src/index.js';
+import { LOCK_FILE, MODEL_PRESETS, Rng, buildModel, disposeModel, featureMatrix, parseConfig, saveCheckpoint, selectBackend, writeClusterFiles, writeFeatureFolder, writeLatest } from '../../src/index.js';
+import { newRunState, saveRunState } from '../../src/pipeline/state.js';
 import { runCli, type CliResult } from '../helpers/run-cli.js';
 import { hashTree } from '../helpers/tree-hash.js';
 import { fixtureConfig, writePulFixture } from '../pipeline/pul-fixture.js';

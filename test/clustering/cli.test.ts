@@ -41,7 +41,7 @@ test('pul cluster and pul select on a feature folder: files, metrics, --json, ex
 
     const tooMany = await runCli(['cluster', '--features', feats, '--k', '121', '--out', out, '--force']);
     assert.equal(tooMany.code, 2);
-    assert.match(tooMany.stderr, /K=121 exceeds the 120 rows.*--k/);
+    assert.match(tooMany.stderr, /\(--k\): K=121 exceeds the 120 rows of features/);
     assert.equal(await readFile(path.join(out, 'assignments.csv'), 'utf8'), csvBefore);
     assert.equal((await runCli(['cluster', '--features', feats, '--k', '0', '--out', out, '--force'])).code, 2);
 

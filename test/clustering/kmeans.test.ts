@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PulError, Rng, featureMatrix, initialCentres, kmeans, kmeansPlusPlus, miniBatchKMeans, rowSquaredNorms, tf, type FeatureMatrix } from '../../src/index.js';
+import { PulError, Rng, featureMatrix, kmeans, miniBatchKMeans, tf, type FeatureMatrix } from '../../src/index.js';
+import { initialCentres } from '../../src/clustering/kmeans.js';
+import { kmeansPlusPlus } from '../../src/clustering/kmeans-plusplus.js';
+import { rowSquaredNorms } from '../../src/clustering/clustering.js';
 import { referenceKMeans } from '../helpers/kmeans-reference.js';
 import { lloyd } from '../../src/clustering/lloyd.js';
 import { loadedNativeKernels } from '../../src/backend/native.js';
@@ -156,13 +159,14 @@ test('bad input: K < 1, K > N, NaN rows, wrong init shape, max-iter', async () =
   await useBackend('cpu');
   const x = featureMatrix(3, 2, Float32Array.of(0, 0, 1, 1, 2, 2));
   const code = (fn: () => unknown, c: string, re: RegExp) => assert.throws(fn, (e: unknown) => e instanceof PulError && e.code === c && re.test(e.message));
-  code(() => kmeans(x, { k: 0 }, new Rng(0)), 'option.outOfRange', /K=0.*--k/);
+  code(() => kmeans(x, { k: 0 }, new Rng(0)), 'option.outOfRange', /K=0 must be a whole number/);
+  assert.throws(() => kmeans(x, { k: 4 }, new Rng(0)), (e: unknown) => e instanceof PulError && e.where?.option === 'clustering.k');
   code(() => kmeans(x, { k: 1.5 }, new Rng(0)), 'option.outOfRange', /K=1.5/);
   code(() => kmeans(x, { k: 4 }, new Rng(0)), 'option.outOfRange', /K=4 exceeds the 3 rows/);
-  code(() => kmeans(featureMatrix(2, 2, Float32Array.of(0, NaN, 1, 1)), { k: 1 }, new Rng(0)), 'features.malformed', /row 0 holds NaN/);
-  code(() => kmeans(featureMatrix(2, 1, Float32Array.of(0, Infinity)), { k: 1 }, new Rng(0)), 'features.malformed', /row 1 holds Infinity/);
+  code(() => kmeans(featureMatrix(2, 2, Float32Array.of(0, NaN, 1, 1)), { k: 1 }, new Rng(0)), 'features.malformed', /row 0 \(0-based\) holds NaN/);
+  code(() => kmeans(featureMatrix(2, 1, Float32Array.of(0, Infinity)), { k: 1 }, new Rng(0)), 'features.malformed', /row 1 \(0-based\) holds Infinity/);
   code(() => kmeans(x, { k: 2, init: featureMatrix(2, 3) }, new Rng(0)), 'features.mismatch', /2 × 3, expected K × dim = 2 × 2/);
-  code(() => kmeans(x, { k: 2, maxIter: 0 }, new Rng(0)), 'option.outOfRange', /max-iter=0/);
+  code(() => kmeans(x, { k: 2, maxIterations: 0 }, new Rng(0)), 'option.outOfRange', /maxIterations=0/);
   code(() => miniBatchKMeans(x, { k: 5 }, new Rng(0)), 'option.outOfRange', /K=5 exceeds/);
 });
 

@@ -3,7 +3,8 @@ import { promises } from 'node:fs';
 import { readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { PulError, writeDirAtomic, writeFileAtomic } from '../../src/index.js';
+import { PulError } from '../../src/index.js';
+import { writeDirAtomic, writeFileAtomic } from '../../src/core/atomic-fs.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 
 test('writeFileAtomic replaces the file and leaves no temp file', () =>

@@ -2,18 +2,9 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import {
-  featureMatrix,
-  formatCsv,
-  loadCsvManifest,
-  parseCsv,
-  readClusterFiles,
-  readFeatureFolder,
-  readSelectionFile,
-  writeClusterFiles,
-  writeFeatureFolder,
-  writeSelectionFile,
-} from '../../src/index.js';
+import { featureMatrix, readClusterFiles, readFeatureFolder, readSelectionFile, writeClusterFiles, writeFeatureFolder, writeSelectionFile } from '../../src/index.js';
+import { formatCsv, parseCsv } from '../../src/core/csv.js';
+import { loadCsvManifest } from '../../src/datasets/csv-manifest.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 
 // Paths a file system allows and a naive CSV writer or line-splitting reader breaks on.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Rng } from '../../src/index.js';
+import { Rng, deriveSeed } from '../../src/index.js';
 
 test('the same seed gives the same stream; another seed another', () => {
   const a = new Rng(7), b = new Rng(7), c = new Rng(8);
@@ -37,4 +37,19 @@ test('seeded streams match their recorded values', () => {
   assert.deepEqual([forked.next(), forked.next()], [0.10175704257562757, 0.1691673407331109]);
   assert.equal(new Rng(7).seed31(), 1016414380);
   assert.equal(new Rng(3).uniform(-2, 5), -0.8400618981104344);
+});
+
+test('deriveSeed: one hash for every derived seed — repeatable, distinct per part, strings char by char', () => {
+  // FNV-1a with an xor-shift per part, by hand for the parts (1, 2)
+  let h = 0x811c9dc5;
+  for (const p of [1, 2]) {
+    h = Math.imul(h ^ p, 0x01000193);
+    h ^= h >>> 13;
+  }
+  assert.equal(deriveSeed(1, 2), h >>> 0);
+  assert.equal(deriveSeed(0, 3, 'kmeans'), deriveSeed(0, 3, 'kmeans'));
+  const seeds = new Set([deriveSeed(0, 1, 'kmeans'), deriveSeed(0, 2, 'kmeans'), deriveSeed(1, 1, 'kmeans'), deriveSeed(0, 1, 'train')]);
+  assert.equal(seeds.size, 4);
+  assert.equal(deriveSeed(5, 'ab'), deriveSeed(5, 97, 98));
+  for (const s of seeds) assert.ok(Number.isInteger(s) && s >= 0 && s < 2 ** 32);
 });

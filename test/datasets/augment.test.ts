@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PulError, Rng, affineEdge, augmentImage, flipHorizontal, identitySampler, padCrop, randomErase, shuffledOrder, validateAugment } from '../../src/index.js';
+import { PulError, Rng, augmentImage, validateAugment } from '../../src/index.js';
+import { affineEdge, flipHorizontal, padCrop, randomErase } from '../../src/datasets/augment.js';
+import { identitySampler, shuffledOrder } from '../../src/datasets/samplers.js';
 import { assertClose } from '../helpers/assert-close.js';
 
 describe('augmentation by hand', () => {

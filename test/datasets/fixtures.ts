@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
-import { encodeIdx } from '../../src/index.js';
+import { encodeIdx } from '../../src/datasets/idx-file.js';
 
 /** Writes a solid-colour image (format from the extension) of w×h. */
 export async function writeSolidImage(file: string, rgb: readonly [number, number, number], w = 8, h = 16): Promise<void> {

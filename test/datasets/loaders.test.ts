@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { PulError, detectFormat, loadDataset, parseClassList, parseMarketName, parseMsmt17Camid, samplesOf, summarizeDataset, type PulErrorCode } from '../../src/index.js';
+import { PulError, detectFormat, loadDataset, parseClassList, samplesOf, summarizeDataset, type PulErrorCode } from '../../src/index.js';
+import { parseMarketName } from '../../src/datasets/market1501.js';
+import { parseMsmt17Camid } from '../../src/datasets/msmt17.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 import { writeIdxPair, writeImages, writeSolidImage } from './fixtures.js';
 

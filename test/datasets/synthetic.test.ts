@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ImageReader, ensureSyntheticReid, generateSyntheticReid, loadDataset, samplesOf, summarizeDataset, syntheticReidCounts } from '../../src/index.js';
+import { ImageReader, ensureSyntheticReid, generateSyntheticReid, loadDataset, samplesOf, summarizeDataset } from '../../src/index.js';
+import { syntheticReidCounts } from '../../src/datasets/synthetic-reid.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 
 const small = { ids: 4, cams: 3, perCam: 2, galleryPerCam: 1, height: 64, width: 32 } as const;

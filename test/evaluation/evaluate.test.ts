@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PulError, Rng, distanceBlocks, evaluateFeatures, featureMatrix, l2Normalize, selectBackend, type FeatureMatrix, type IndexRow } from '../../src/index.js';
+import { PulError, Rng, evaluateFeatures, featureMatrix, l2Normalize, selectBackend, type FeatureMatrix, type IndexRow } from '../../src/index.js';
+import { distanceBlocks } from '../../src/evaluation/distance.js';
 import { assertClose } from '../helpers/assert-close.js';
 
 function randomMatrix(rng: Rng, rows: number, dim: number): FeatureMatrix {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RankAccumulator, Rng } from '../../src/index.js';
+import { Rng } from '../../src/index.js';
+import { RankAccumulator } from '../../src/evaluation/rank.js';
 
 const labels = (pids: number[], camids: number[]) => ({ pids: Int32Array.from(pids), camids: Int32Array.from(camids) });
 

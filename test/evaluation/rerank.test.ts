@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Rng, featureMatrix, l2Normalize, rerankedDistanceBlocks, selectBackend, type FeatureMatrix } from '../../src/index.js';
+import { Rng, featureMatrix, l2Normalize, selectBackend, type FeatureMatrix } from '../../src/index.js';
+import { rerankedDistanceBlocks } from '../../src/evaluation/rerank.js';
 
 function denseReference(q: FeatureMatrix, g: FeatureMatrix, k1: number, k2: number, lambda: number): Float64Array[] {
   const all = [...Array.from({ length: q.rows }, (_, i) => q.data.subarray(i * q.dim, (i + 1) * q.dim)), ...Array.from({ length: g.rows }, (_, i) => g.data.subarray(i * g.dim, (i + 1) * g.dim))];

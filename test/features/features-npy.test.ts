@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { PulError, decodeNpy, encodeNpy, readFeatureFolder, writeFeatureFolder, featureMatrix } from '../../src/index.js';
+import { PulError, readFeatureFolder, writeFeatureFolder, featureMatrix } from '../../src/index.js';
+import { decodeNpy, encodeNpy } from '../../src/features/features-npy.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 
 const isPul = (code: string, pattern: RegExp) => (e: unknown) => e instanceof PulError && e.code === code && pattern.test(e.message);
@@ -71,7 +72,7 @@ test('a feature folder round-trips; inconsistent or missing folders are clear er
     // NaN features
     await writeFile(path.join(folder, 'index.csv'), 'path,pid,camid\na.jpg,1,1\nb.jpg,2,1\n');
     await writeFile(path.join(folder, 'features.npy'), encodeNpy(featureMatrix(2, 2, Float32Array.from([1, 0, Number.NaN, 1]))));
-    await assert.rejects(readFeatureFolder(folder), isPul('features.malformed', /row 1 holds NaN/));
+    await assert.rejects(readFeatureFolder(folder), isPul('features.malformed', /row 1 \(0-based\) holds NaN/));
   }));
 
 test('a failed folder write leaves the previous folder intact', () =>

@@ -5,7 +5,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseConfig, runStages, silentProgress, writeFileAtomic, type PipelinePlan, type Stage } from '../../src/index.js';
+import { parseConfig, silentProgress } from '../../src/index.js';
+import { runStages, type PipelinePlan, type Stage } from '../../src/pipeline/run-stages.js';
+import { writeFileAtomic } from '../../src/core/atomic-fs.js';
 
 export const TOY_CONFIG = parseConfig({ name: 'toy', data: { target: { path: 'x' } }, clustering: { k: 2 }, stop: { maxRounds: 3 } }, 'toy');
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildModel, countTrainableParams, disposeModel, fileIOHandler, MODEL_PRESETS, modelPreset, modelSpecFor, replaceClassifier, Rng, tf, isPulError } from '../../src/index.js';
+import { buildModel, countTrainableParams, disposeModel, fileIOHandler, MODEL_PRESETS, modelSpecFor, replaceClassifier, Rng, tf, isPulError } from '../../src/index.js';
+import { modelPreset } from '../../src/model/build-model.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 import { TEST_BACKENDS, useBackend } from '../helpers/for-each-backend.js';
 
@@ -54,7 +55,7 @@ describe('model', () => {
     assert.deepEqual(m2.net.getLayer('bnneck').getWeights().map((w) => w.dataSync()), bn, 'the BNNeck is kept');
     const [, logits] = m2.net.predict(x) as tf.Tensor[];
     assert.deepEqual(logits!.shape, [3, 42]);
-    const m3 = replaceClassifier(m2, 4, new Rng(9), 'normal0.001');
+    const m3 = replaceClassifier(m2, 4, new Rng(9), 'normal-0.001');
     const w = Array.from(m3.net.getLayer('classifier').getWeights()[0]!.dataSync());
     const std = Math.sqrt(w.reduce((s, v) => s + v * v, 0) / w.length);
     assert.ok(std > 0.0007 && std < 0.0013, `std ${std}`);
@@ -85,15 +86,14 @@ describe('model', () => {
     assert.throws(() => modelPreset('vgg'), /unknown model "vgg".*fmnist, reid/);
   });
 
-  it('a model choice: preset with overrides, layers: needs a feature layer and an input, named as the caller spells them', () => {
+  it('a model choice: preset with overrides, layers: needs a feature layer and an input, named by config key', () => {
     const preset = modelSpecFor({ name: 'fmnist', embeddingDim: 32, dropout: undefined }, 7);
     assert.deepEqual(preset, { ...MODEL_PRESETS.fmnist, embeddingDim: 32, classes: 7 });
-    const names = { name: 'model.name', input: 'model.input', featureLayer: 'model.featureLayer' };
     const input = { height: 64, width: 32, channels: 3 } as const;
-    assert.throws(() => modelSpecFor({ name: 'layers:m/model.json', input }, 3, names), (e) => isPulError(e) && e.where?.option === 'model.featureLayer');
-    assert.throws(() => modelSpecFor({ name: 'layers:m', featureLayer: 'pool' }, 3, names), (e) => isPulError(e) && e.where?.option === 'model.input');
+    assert.throws(() => modelSpecFor({ name: 'layers:m/model.json', input }, 3), (e) => isPulError(e) && e.where?.option === 'model.featureLayer');
+    assert.throws(() => modelSpecFor({ name: 'layers:m', featureLayer: 'pool' }, 3), (e) => isPulError(e) && e.where?.option === 'model.input');
     assert.throws(() => modelSpecFor({ name: 'layers:', featureLayer: 'pool', input }, 3), /give the LayersModel folder/);
     const spec = modelSpecFor({ name: 'layers:m', featureLayer: 'pool', input, freeze: true }, 3);
-    assert.deepEqual(spec, { architecture: 'pretrained', embeddingDim: 128, dropout: 0, classifierInit: 'normal0.001', input, classes: 3, pretrained: { path: 'm', featureLayer: 'pool', freeze: true } });
+    assert.deepEqual(spec, { architecture: 'pretrained', embeddingDim: 128, dropout: 0, classifierInit: 'normal-0.001', input, classes: 3, pretrained: { path: 'm', featureLayer: 'pool', freeze: true } });
   });
 });

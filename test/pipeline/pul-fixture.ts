@@ -5,7 +5,8 @@
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { encodeIdx, Rng, type PipelineConfigInput } from '../../src/index.js';
+import { Rng, type PipelineConfigInput } from '../../src/index.js';
+import { encodeIdx } from '../../src/datasets/idx-file.js';
 
 const S = 12;
 const PLACES = [[2, 2], [2, 7], [7, 2], [7, 7]] as const;

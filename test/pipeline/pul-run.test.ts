@@ -147,7 +147,7 @@ describe('pul run (CLI): crash, interrupt, resume, bad input', () => {
       assert.match(stderr, new RegExp(`interrupted.*pul run --resume ${runDir.replace(/[/\\]/g, '.')}`));
       const changed = await runCli(['--backend', 'wasm', 'run', '--resume', runDir, '--k', '3']);
       assert.equal(changed.code, 4);
-      assert.match(changed.stderr, /configuration differs .*clustering\.k.*--force/);
+      assert.match(changed.stderr, /\(.*--force\): the configuration differs .*clustering\.k/);
       const resumed = await runCli(['--backend', 'wasm', 'run', '--resume', runDir]);
       assert.equal(resumed.code, 0, resumed.stderr);
       assert.match(resumed.stderr, /continuing source after epoch 1/);
@@ -167,10 +167,10 @@ describe('pul run (CLI): crash, interrupt, resume, bad input', () => {
       await writeFile(config, JSON.stringify(cfg));
       const pul = (...args: string[]) => runCli(['--backend', 'wasm', 'run', '--config', config, ...args]);
       const cases: [string[], number, RegExp][] = [
-        [['--k', '500'], 2, /K=500 clusters but the target .* has only 80 training images/],
+        [['--k', '500'], 2, /\(--k\): K=500 exceeds the 80 rows of the target's training images/],
         [['--target', path.join(root, 'nowhere')], 3, /data\.target .*nowhere/],
-        [['--lambda', '1.5'], 2, /selection\.lambda\.value/],
-        [['--semi'], 2, /needs data\.labeled \(--labeled PATH\)/],
+        [['--lambda', '1.5'], 2, /\(--lambda\): invalid option:\n  --lambda 1\.5: /],
+        [['--semi'], 2, /tiny\.json, data\.labeled\): mode 'semi' needs data\.labeled/],
         [['--model', 'vgg'], 2, /unknown model "vgg"/],
       ];
       for (const [args, code, message] of cases) {

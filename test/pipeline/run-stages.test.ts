@@ -4,7 +4,8 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { PulError, loadRunState, parseConfig, runStages, silentProgress } from '../../src/index.js';
+import { PulError, loadRunState, parseConfig, silentProgress } from '../../src/index.js';
+import { runStages } from '../../src/pipeline/run-stages.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 import { TOY_CONFIG, toyPlan } from '../helpers/toy-pipeline.js';
 

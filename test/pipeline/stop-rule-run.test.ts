@@ -7,7 +7,9 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { featureMatrix, formatPulSummary, parseConfig, PulSession, Rng, runStages, silentProgress, summarizePulRun, writeFeatureFolder, type Stage } from '../../src/index.js';
+import { featureMatrix, formatPulSummary, parseConfig, Rng, silentProgress, summarizePulRun, writeFeatureFolder } from '../../src/index.js';
+import { PulSession } from '../../src/pipeline/pul-session.js';
+import { runStages, type Stage } from '../../src/pipeline/run-stages.js';
 import { clusterStage, selectStage } from '../../src/pipeline/round-stages.js';
 import { useBackend } from '../helpers/for-each-backend.js';
 import { withTempDir } from '../helpers/temp-dir.js';

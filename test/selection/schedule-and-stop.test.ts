@@ -8,7 +8,7 @@ test('λ schedules: constant (authors: 0.85) and growing start + step·round cap
   const got = [0, 1, 2, 3, 4, 5, 9].map((r) => lambdaAt(growing, r));
   [0.6, 0.65, 0.7, 0.75, 0.8, 0.8, 0.8].forEach((v, i) => assert.ok(Math.abs(got[i]! - v) < 1e-12, `round ${i}: ${got[i]}`));
   assert.equal(lambdaAt({ schedule: 'growing', start: 0.9, step: -0.1, max: 0.75 }, 3), 0.75);
-  assert.throws(() => lambdaAt({ schedule: 'growing', start: 1.2, step: 0.1, max: 1 }, 0), (e: unknown) => e instanceof PulError && e.where?.option === 'lambda.start');
+  assert.throws(() => lambdaAt({ schedule: 'growing', start: 1.2, step: 0.1, max: 1 }, 0), (e: unknown) => e instanceof PulError && e.where?.option === 'selection.lambda.start');
   assert.throws(() => lambdaAt({ schedule: 'constant', value: -1.5 }, 0), (e: unknown) => e instanceof PulError && /λ=-1.5 is outside/.test(e.message));
   assert.throws(() => lambdaAt(AUTHORS_LAMBDA, -1), PulError);
 });

@@ -61,11 +61,11 @@ test('bad input: λ outside [-1, 1], dimension or row mismatch, NaN rows, cluste
   await useBackend('cpu');
   const code = (fn: () => unknown, c: string, re: RegExp) => assert.throws(fn, (e: unknown) => e instanceof PulError && e.code === c && re.test(e.message));
   const rule = { anchor: 'centroid', scope: 'own', lambda: 0.5 } as const;
-  code(() => selectReliable(features, clustering, { ...rule, lambda: 1.01 }), 'option.outOfRange', /λ=1.01 is outside \[-1, 1\] \(--lambda\)/);
+  code(() => selectReliable(features, clustering, { ...rule, lambda: 1.01 }), 'option.outOfRange', /λ=1.01 is outside \[-1, 1\]; λ is a cosine/);
   code(() => selectReliable(features, clustering, { ...rule, lambda: NaN }), 'option.outOfRange', /λ=NaN/);
   code(() => selectReliable(features, { ...clustering, centroids: featureMatrix(2, 3) }, rule, 'feats/'), 'features.mismatch', /feats\/ have dimension 2 but the centroids have 3/);
   code(() => selectReliable(featureMatrix(2, 2, Float32Array.of(1, 0, 0, 1)), clustering, rule), 'features.mismatch', /2 rows but the clustering assigns 6/);
   const nan = featureMatrix(6, 2, Float32Array.from(features.data).fill(NaN, 6, 7));
-  code(() => selectReliable(nan, clustering, rule), 'features.malformed', /row 3 holds NaN/);
+  code(() => selectReliable(nan, clustering, rule), 'features.malformed', /row 3 \(0-based\) holds NaN/);
   code(() => selectReliable(features, { ...clustering, assignment: Int32Array.of(0, 0, 2, 1, 1, 1) }, rule), 'clustering.invalid', /row 2 is assigned to cluster 2, outside \[0, 2\)/);
 });

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { encodeIdx, fileIOHandler, Rng, selectBackend, tf } from '../../src/index.js';
+import { fileIOHandler, Rng, selectBackend, tf } from '../../src/index.js';
+import { encodeIdx } from '../../src/datasets/idx-file.js';
 import { runCli } from '../helpers/run-cli.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 
@@ -54,7 +55,7 @@ describe('pul train (CLI)', () => {
       assert.ok((await readFile(path.join(out, 'epoch-001', 'meta.json'), 'utf8')).length > 0);
       const again = await runCli([...common, '--epochs', '3']);
       assert.equal(again.code, 4);
-      assert.match(again.stderr, /holds a training run .*pass --resume/);
+      assert.match(again.stderr, /\(.*--resume\): .* holds a training run .*resume it, or choose another output folder/);
       assert.equal((await readFile(path.join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n').length, 3);
       const normalized = await runCli([...common, '--out', path.join(root, 'normalized'), '--epochs', '1', '--normalize', '0.3/0.35']);
       assert.equal(normalized.code, 0, normalized.stderr);
@@ -113,7 +114,7 @@ describe('pul train (CLI)', () => {
       const meta = JSON.parse(await readFile(path.join(checkpoint, 'meta.json'), 'utf8')) as { model: { architecture: string; embeddingDim: number; classifierInit: string; pretrained: unknown } };
       assert.equal(meta.model.architecture, 'pretrained');
       assert.equal(meta.model.embeddingDim, 16);
-      assert.equal(meta.model.classifierInit, 'normal0.001');
+      assert.equal(meta.model.classifierInit, 'normal-0.001');
       assert.deepEqual(meta.model.pretrained, { path: path.join(root, 'base', 'converted.json'), featureLayer: 'feat', freeze: true });
       await selectBackend('cpu');
       const trained = await tf.loadLayersModel(fileIOHandler(checkpoint));

@@ -8,13 +8,13 @@ import { TEST_BACKENDS, useBackend } from '../helpers/for-each-backend.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 import { TOY_SPEC, toySource } from './toy-data.js';
 
-const SGD = { kind: 'sgd', lr: 0.05, momentum: 0.9 } as const;
+const SGD = { type: 'sgd', lr: 0.05, momentum: 0.9 } as const;
 
 describe('learning-rate schedules', () => {
   it('warm-up, step and cosine by hand', () => {
-    assertClose([learningRateAt({ ...SGD, lr: 0.1, schedule: { kind: 'step', everyEpochs: 10, gamma: 0.1 } }, 12, 40)], [0.01], { rtol: 1e-12 });
+    assertClose([learningRateAt({ ...SGD, lr: 0.1, schedule: { type: 'step', everyEpochs: 10, gamma: 0.1 } }, 12, 40)], [0.01], { rtol: 1e-12 });
     assertClose([learningRateAt({ ...SGD, lr: 0.1, warmupEpochs: 2 }, 1, 10)], [0.1 * (0.1 + 0.45)], { rtol: 1e-12 });
-    const cos = { ...SGD, lr: 0.1, warmupEpochs: 2, schedule: { kind: 'cosine' } } as const;
+    const cos = { ...SGD, lr: 0.1, warmupEpochs: 2, schedule: { type: 'cosine' } } as const;
     assertClose([learningRateAt(cos, 2, 10), learningRateAt(cos, 6, 10), learningRateAt(cos, 10, 10)], [0.1, 0.05, 0], { atol: 1e-12 });
   });
 });
@@ -44,7 +44,7 @@ for (const backend of TEST_BACKENDS) {
     it('leaks no tensors: numTensors unchanged over two epochs after a burn-in', async () => {
       await useBackend(backend);
       const model = await buildModel(TOY_SPEC, new Rng(2));
-      const trainer = new Trainer(model, { epochs: 3, optimizer: { kind: 'adam', lr: 1e-3, weightDecay: 1e-4 } });
+      const trainer = new Trainer(model, { epochs: 3, optimizer: { type: 'adam', lr: 1e-3, weightDecay: 1e-4 } });
       const source = toySource();
       await trainer.runEpoch(source);
       const before = tf.memory().numTensors;
@@ -98,12 +98,12 @@ describe('Trainer lifetime', () => {
   it('a disposed trainer leaves no tensor behind (SGD momentum and Adam)', async () => {
     await useBackend('cpu');
     const model = await buildModel(TOY_SPEC, new Rng(5));
-    for (const optimizer of [SGD, { kind: 'adam', lr: 1e-3 } as const]) {
+    for (const optimizer of [SGD, { type: 'adam', lr: 1e-3 } as const]) {
       const before = tf.memory().numTensors;
       const trainer = new Trainer(model, { epochs: 1, optimizer });
       await trainer.fit(toySource());
       trainer.dispose();
-      assert.equal(tf.memory().numTensors, before, `${optimizer.kind}: tensors left behind`);
+      assert.equal(tf.memory().numTensors, before, `${optimizer.type}: tensors left behind`);
     }
     disposeModel(model);
   });

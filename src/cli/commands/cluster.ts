@@ -18,8 +18,11 @@ import {
   type KMeansInit,
 } from '../../index.js';
 import { parseChoice, parseNumber, parseWhole } from '../parse-options.js';
-import { runAction } from '../run-action.js';
+import { runAction, type FlagTable } from '../run-action.js';
 import { replaceableOut } from '../out-option.js';
+
+/** The option keys k-means names in its errors → this command's flags. */
+const FLAGS: FlagTable = { 'clustering.k': '--k', 'clustering.maxIterations': '--max-iter', 'clustering.steps': '--max-iter', 'clustering.tol': '--tol', 'clustering.batchSize': '--minibatch' };
 import { activateBackend } from '../global-options.js';
 
 interface ClusterOptions {
@@ -41,11 +44,11 @@ export function registerCluster(program: Command): void {
     .command('cluster')
     .description('k-means (k-means++ seeding, exact Lloyd with Yinyang bounds) of a feature folder')
     .requiredOption('--features <dir>', 'feature folder (features.npy + index.csv)')
-    .requiredOption('--k <K>', 'number of clusters', parseWhole('--k', -Infinity))
+    .requiredOption('--k <K>', 'number of clusters', parseWhole('--k', 1))
     .requiredOption('--out <dir>', 'output folder for assignments.csv and centroids.npy: new or empty, or with --force one pul cluster wrote (replaced once complete)')
     .option('--force', 'replace the clustering an earlier pul cluster wrote at --out')
     .option('--seed <S>', 'random seed', parseWhole('--seed', 0), 0)
-    .option('--init <init>', 'kmeans++ (greedy, as scikit-learn) or random rows', parseChoice(['kmeans++', 'random'] as const), 'kmeans++')
+    .option('--init <init>', 'kmeans++ (greedy, as scikit-learn) or random rows', parseChoice('--init', ['kmeans++', 'random'] as const), 'kmeans++')
     .option('--max-iter <N>', 'maximum Lloyd iterations', parseWhole('--max-iter', 1), 300)
     .option('--tol <t>', "relative tolerance on the centre shift (scikit-learn's)", parseNumber('--tol'), 1e-4)
     .option('--normalize', 'L2-normalise the features first (as PUL does)')
@@ -61,7 +64,7 @@ export function registerCluster(program: Command): void {
         const rng = new Rng(opts.seed);
         const c =
           opts.minibatch === undefined
-            ? kmeans(x, { k: opts.k, init: opts.init, maxIter: opts.maxIter, tol: opts.tol }, rng)
+            ? kmeans(x, { k: opts.k, init: opts.init, maxIterations: opts.maxIter, tol: opts.tol }, rng)
             : miniBatchKMeans(x, { k: opts.k, init: opts.init, batchSize: opts.minibatch, steps: opts.maxIter }, rng);
         // the metrics are computed while the files are flushed to disk
         const written = commitOutputDir(out, (tmp) => writeClusterFiles(tmp, c, folder.index.map((r) => r.path)));
@@ -86,6 +89,6 @@ export function registerCluster(program: Command): void {
         if (metrics) lines.push(`NMI         ${metrics.nmi.toFixed(4)}`, `AMI         ${metrics.ami.toFixed(4)}`, `accuracy    ${metrics.accuracy.toFixed(4)}`);
         lines.push(`wrote ${opts.out}/assignments.csv, centroids.npy`);
         process.stdout.write(`${lines.join('\n')}\n`);
-      }),
+      }, FLAGS),
     );
 }

@@ -78,7 +78,7 @@ export function registerDatasets(program: Command): void {
     .command('info')
     .description('images, identities and cameras per split, junk/distractors, image sizes and warnings of a dataset folder or CSV manifest')
     .argument('<path>', 'dataset folder (Market-1501/Duke, MSMT17, IDX, folder per identity) or CSV manifest')
-    .option('--format <format>', `force a layout instead of detecting it: ${DATASET_FORMATS.join('|')}`, parseChoice(DATASET_FORMATS))
+    .option('--format <format>', `force a layout instead of detecting it: ${DATASET_FORMATS.join('|')}`, parseChoice('--format', DATASET_FORMATS))
     .option('--classes <list>', 'IDX only: keep these labels, e.g. 5-9 or 0,2,4')
     .option('--check', 'decode every image; list the corrupt ones and exit non-zero if any')
     .option('--skip-bad', 'with --check: report corrupt images but do not fail')
@@ -123,6 +123,6 @@ export function registerDatasets(program: Command): void {
         for (const [domain, d] of Object.entries(report.domains)) lines.push(`  ${domain}: ${d.root} (train ${d.train}, query ${d.query}, gallery ${d.gallery})`);
         lines.push(`  contact sheet: ${report.contactSheet}`);
         process.stdout.write(`${lines.join('\n')}\n`);
-      }),
+      }, { 'synthetic.ids': '--ids', 'synthetic.cams': '--cams', 'synthetic.perCam': '--per-cam', 'synthetic.galleryPerCam': '--gallery-per-cam', 'synthetic.height': '--height', 'synthetic.width': '--width' }),
     );
 }

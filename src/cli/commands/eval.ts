@@ -1,7 +1,7 @@
 /** `pul eval --query DIR --gallery DIR`: Market-1501 mAP / CMC / mINP of two feature folders. */
 import type { Command } from 'commander';
-import { PulError, disposeModel, evaluateFeatures, extractFeatureFolder, loadDataset, parseClassList, parseDatasetFormat, readFeatureFolder, samplesOf, streamProgress, type DatasetFormat, type FeatureFolder, type ApDefinition, type DistanceMetric, type RankReport } from '../../index.js';
-import { parseChoice, parseRanks } from '../parse-options.js';
+import { PulError, disposeModel, evaluateFeatures, loadDataset, parseClassList, parseDatasetFormat, rankModel, readFeatureFolder, samplesOf, streamProgress, type DatasetFormat, type EvaluateOptions, type FeatureFolder, type ApDefinition, type DistanceMetric, type RankReport } from '../../index.js';
+import { parseChoice, parseRanks, parseWith } from '../parse-options.js';
 import { runAction } from '../run-action.js';
 import { activateBackend } from '../global-options.js';
 import { loadCheckpointOption } from '../checkpoint-option.js';
@@ -40,11 +40,11 @@ export function registerEval(program: Command): void {
     .option('--gallery <dir>', 'gallery feature folder (features.npy + index.csv)')
     .option('--checkpoint <dir>', "instead: a checkpoint (or run folder) whose embeddings of --data's query and gallery are evaluated")
     .option('--data <path>', 'with --checkpoint: a data set with query and gallery splits')
-    .option('--format <format>', 'with --data: force a dataset layout', parseDatasetFormat)
-    .option('--classes <list>', 'with --data (IDX): keep these labels, e.g. 5-9', parseClassList)
-    .option('--metric <metric>', 'cosine (on L2-normalised features) or euclidean', parseChoice(['cosine', 'euclidean'] as const), 'cosine')
-    .option('--ranks <list>', 'CMC ranks to report', parseRanks, [1, 5, 10, 20])
-    .option('--ap <definition>', "standard (torchreid) or trapezoid (the original Market-1501 / PUL code)", parseChoice(['standard', 'trapezoid'] as const), 'standard')
+    .option('--format <format>', 'with --data: force a dataset layout', parseWith('--format', parseDatasetFormat))
+    .option('--classes <list>', 'with --data (IDX): keep these labels, e.g. 5-9', parseWith('--classes', parseClassList))
+    .option('--metric <metric>', 'cosine (on L2-normalised features) or euclidean', parseChoice('--metric', ['cosine', 'euclidean'] as const), 'cosine')
+    .option('--ranks <list>', 'CMC ranks to report', parseRanks('--ranks'), [1, 5, 10, 20])
+    .option('--ap <definition>', "standard (torchreid) or trapezoid (the original Market-1501 / PUL code)", parseChoice('--ap', ['standard', 'trapezoid'] as const), 'standard')
     .option('--rerank', 'k-reciprocal re-ranking (Zhong et al. 2017; k1 20, k2 6, λ 0.3)')
     .option('--no-camera-filter', 'keep same-camera matches (plain retrieval: CMC becomes Recall@K)')
     .option('--json', 'print one JSON object')
@@ -52,8 +52,7 @@ export function registerEval(program: Command): void {
       runAction(async (opts: EvalOptions) => {
         await activateBackend(program);
         const started = performance.now();
-        const { query, gallery, sources } = await featuresToEvaluate(opts);
-        const report = evaluateFeatures(query, gallery, { metric: opts.metric, ranks: opts.ranks, ap: opts.ap, removeSameCamera: opts.cameraFilter, ...(opts.rerank ? { rerank: {} } : {}) }, sources);
+        const { report, query, gallery, sources } = await rankRequested(opts, { metric: opts.metric, ranks: opts.ranks, ap: opts.ap, removeSameCamera: opts.cameraFilter, ...(opts.rerank ? { rerank: {} } : {}) });
         const seconds = (performance.now() - started) / 1000;
         if (opts.json) {
           process.stdout.write(`${JSON.stringify({ ...report, metric: opts.metric, rerank: opts.rerank ?? false, ap: opts.ap, queries: query.features.rows, gallery: gallery.features.rows, seconds })}\n`);
@@ -69,8 +68,8 @@ export function registerEval(program: Command): void {
     );
 }
 
-/** The two feature sets: read from folders, or extracted with a checkpoint from a data set's query and gallery. */
-async function featuresToEvaluate(opts: EvalOptions): Promise<{ query: FeatureFolder; gallery: FeatureFolder; sources: { query: string; gallery: string } }> {
+/** The report and the two feature sets: read from folders, or a checkpoint's embeddings of a data set's query and gallery. */
+async function rankRequested(opts: EvalOptions, evaluate: EvaluateOptions): Promise<{ report: RankReport; query: FeatureFolder; gallery: FeatureFolder; sources: { query: string; gallery: string } }> {
   if (opts.checkpoint !== undefined || opts.data !== undefined) {
     if (opts.checkpoint === undefined || opts.data === undefined || opts.query !== undefined || opts.gallery !== undefined) {
       throw new PulError('option.invalid', 'give either --query and --gallery (feature folders) or --checkpoint and --data', { option: '--checkpoint' });
@@ -78,11 +77,8 @@ async function featuresToEvaluate(opts: EvalOptions): Promise<{ query: FeatureFo
     const { model, checkpoint } = await loadCheckpointOption(opts.checkpoint);
     try {
       const dataset = await loadDataset(opts.data, { ...(opts.format ? { format: opts.format } : {}), ...(opts.classes ? { classes: opts.classes } : {}) });
-      const progress = streamProgress();
-      const extract = { normalize: checkpoint.manifest.normalization }; // as the model was trained
-      const query = await extractFeatureFolder(model, samplesOf(dataset, 'query'), extract, { progress });
-      const gallery = await extractFeatureFolder(model, samplesOf(dataset, 'gallery'), extract, { progress });
-      return { query, gallery, sources: { query: `${opts.data} (query)`, gallery: `${opts.data} (gallery)` } };
+      const ranked = await rankModel(model, samplesOf(dataset, 'query'), samplesOf(dataset, 'gallery'), { ...evaluate, normalization: checkpoint.manifest.normalization, progress: streamProgress() });
+      return { ...ranked, sources: { query: `${opts.data} (query)`, gallery: `${opts.data} (gallery)` } };
     } finally {
       disposeModel(model);
     }
@@ -91,5 +87,6 @@ async function featuresToEvaluate(opts: EvalOptions): Promise<{ query: FeatureFo
     throw new PulError('option.invalid', 'give --query and --gallery (feature folders), or --checkpoint and --data', { option: '--query' });
   }
   const [query, gallery] = await Promise.all([readFeatureFolder(opts.query), readFeatureFolder(opts.gallery)]);
-  return { query, gallery, sources: { query: opts.query, gallery: opts.gallery } };
+  const sources = { query: opts.query, gallery: opts.gallery };
+  return { report: evaluateFeatures(query, gallery, evaluate, sources), query, gallery, sources };
 }

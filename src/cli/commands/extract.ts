@@ -6,7 +6,7 @@ import {
 } from '../../index.js';
 import { activateBackend } from '../global-options.js';
 import { loadCheckpointOption } from '../checkpoint-option.js';
-import { parseChoice } from '../parse-options.js';
+import { parseChoice, parseWhole, parseWith } from '../parse-options.js';
 import { runAction } from '../run-action.js';
 import { replaceableOut } from '../out-option.js';
 
@@ -29,10 +29,10 @@ export function registerExtract(program: Command): void {
     .requiredOption('--data <path>', 'data set (any layout pul reads)')
     .requiredOption('--out <dir>', 'feature folder to write: a new or empty folder, or with --force one pul extract wrote (replaced only once complete)')
     .option('--force', 'replace the feature folder an earlier pul extract wrote at --out')
-    .option('--split <split>', 'query, gallery, train or all', parseChoice([...SPLITS, 'all'] as const), 'all')
-    .option('--format <format>', 'force a dataset layout', parseDatasetFormat)
-    .option('--classes <list>', 'IDX only: keep these labels, e.g. 5-9', parseClassList)
-    .option('--batch <n>', 'images per forward pass', (v) => Number(v), 128)
+    .option('--split <split>', 'query, gallery, train or all', parseChoice('--split', [...SPLITS, 'all'] as const), 'all')
+    .option('--format <format>', 'force a dataset layout', parseWith('--format', parseDatasetFormat))
+    .option('--classes <list>', 'IDX only: keep these labels, e.g. 5-9', parseWith('--classes', parseClassList))
+    .option('--batch <n>', 'images per forward pass', parseWhole('--batch', 1), 128)
     .action(
       runAction(async (opts: ExtractCliOptions) => {
         // before any work: --out must be free (or ours with --force), apart from the inputs, writable

@@ -7,11 +7,12 @@
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import {
-  PulError, formatPulSummary, loadRunState, mergeConfig, parseConfig, readJson, runPul, streamProgress, type PipelineConfig,
+  PulError, formatPulSummary, isPulError, loadRunState, mergeConfig, parseConfig, readConfigFile, runPul, streamProgress, type ConfigFlags, type PipelineConfig,
 } from '../../index.js';
+import { withCtrlC } from '../ctrl-c.js';
 import { activateBackend } from '../global-options.js';
 import { parseNumber, parseWhole } from '../parse-options.js';
-import { runAction } from '../run-action.js';
+import { inFlagTerms, runAction, type FlagTable } from '../run-action.js';
 
 interface RunCliOptions {
   unsupervised?: boolean;
@@ -38,6 +39,32 @@ interface RunCliOptions {
 export const DEMO_CONFIG = fileURLToPath(new URL('../../../../pipelines/demo.json', import.meta.url));
 
 type Plain = Record<string, unknown>;
+
+/** Config keys → the flag of `pul run` that sets them, with the option attribute commander fills. */
+const FLAGS: Readonly<Record<string, { flag: string; attr: keyof RunCliOptions }>> = {
+  'data.source': { flag: '--source', attr: 'source' },
+  'data.target': { flag: '--target', attr: 'target' },
+  'data.labeled': { flag: '--labeled', attr: 'labeled' },
+  'model.sourceCheckpoint': { flag: '--source-checkpoint', attr: 'sourceCheckpoint' },
+  'model.name': { flag: '--model', attr: 'model' },
+  'clustering.k': { flag: '--k', attr: 'k' },
+  'selection.lambda': { flag: '--lambda', attr: 'lambda' },
+  'stop.maxRounds': { flag: '--rounds', attr: 'rounds' },
+  'training.epochsPerRound': { flag: '--epochs', attr: 'epochs' },
+  seed: { flag: '--seed', attr: 'seed' },
+  out: { flag: '--out', attr: 'out' },
+  name: { flag: '--name', attr: 'name' },
+};
+
+/** Each flag-settable key, its flag and whether this command line typed it. */
+function configFlags(o: RunCliOptions): ConfigFlags {
+  return Object.fromEntries(Object.entries(FLAGS).map(([key, f]) => [key, { flag: f.flag, typed: o[f.attr] !== undefined }]));
+}
+
+/** The typed flags as a FlagTable: a later library error about their keys names the flag. */
+function typedFlags(o: RunCliOptions): FlagTable {
+  return Object.fromEntries(Object.entries(FLAGS).filter(([, f]) => o[f.attr] !== undefined).map(([key, f]) => [key, f.flag]));
+}
 
 /** Flags → a partial configuration; data flags replace the whole data-set entry (its format, classes). */
 function applyFlags(base: Plain, o: RunCliOptions): Plain {
@@ -71,15 +98,25 @@ async function resolveConfig(o: RunCliOptions): Promise<{ config: PipelineConfig
   } else {
     if (file === undefined && !dataFlags) file = DEMO_CONFIG;
     if (file !== undefined) {
-      const raw = await readJson(file, 'config.invalid');
-      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new PulError('config.invalid', `${file} must hold one JSON object`, { file });
-      base = raw as Plain;
+      base = await readConfigFile(file);
     }
   }
   const merged = applyFlags(base, o);
   if ((merged['data'] as Plain)['target'] === undefined) throw new PulError('option.invalid', 'no target data set: give --target PATH or a --config with data.target', { option: '--target' });
   const source = file ?? (o.resume ? `${o.resume}/run.json` : 'the command-line options');
-  return { config: parseConfig(merged, source), source };
+  return { config: parseConfig(merged, source, configFlags(o)), source };
+}
+
+/** A library error about a config key that no flag set: the value came from the configuration `source`. */
+function blameConfig(err: unknown, source: string): unknown {
+  if (!isPulError(err) || err.where?.option === undefined || err.where.option.startsWith('--') || err.where.file !== undefined) return err;
+  return new PulError(err.code, err.message, { ...err.where, file: source }, { cause: err });
+}
+
+/** An error that points at a run to resume (where.file, option resume): the command that continues it. */
+function resumeHint(err: unknown): unknown {
+  if (!isPulError(err) || err.where?.option !== '--resume' || err.where.file === undefined) return err;
+  return new PulError(err.code, `${err.message} — continue with: pul run --resume ${err.where.file}`, err.where, { cause: err });
 }
 
 export function registerRun(program: Command): void {
@@ -107,23 +144,14 @@ export function registerRun(program: Command): void {
     .action(
       runAction(async (opts: RunCliOptions) => {
         if (opts.semi && opts.unsupervised) throw new PulError('option.invalid', 'choose one of --unsupervised and --semi', { option: '--semi' });
-        const { config } = await resolveConfig(opts);
+        const { config, source } = await resolveConfig(opts);
         await activateBackend(program);
         const progress = streamProgress();
-        const controller = new AbortController();
-        const onSigint = (): void => {
-          if (controller.signal.aborted) process.exit(130); // a second Ctrl-C: stop now
-          progress.log('\nstopping at the next batch boundary (Ctrl-C again to quit at once)…');
-          controller.abort();
-        };
-        process.on('SIGINT', onSigint);
-        try {
-          const { runDir, summary } = await runPul({ config, ...(opts.resume ? { resume: opts.resume } : {}), ...(opts.force ? { force: true } : {}), signal: controller.signal, progress });
-          if (opts.json) process.stdout.write(`${JSON.stringify({ runDir, config, ...summary })}\n`);
-          else process.stdout.write(`\n${formatPulSummary(summary)}run folder: ${runDir} (pul inspect ${runDir})\n`);
-        } finally {
-          process.removeListener('SIGINT', onSigint);
-        }
+        const { runDir, summary } = await withCtrlC(progress, (signal) => runPul({ config, ...(opts.resume ? { resume: opts.resume } : {}), ...(opts.force ? { force: true } : {}), signal, progress })).catch((err: unknown) => {
+          throw resumeHint(blameConfig(inFlagTerms(err, { ...typedFlags(opts), resume: '--resume', force: '--force' }), source));
+        });
+        if (opts.json) process.stdout.write(`${JSON.stringify({ runDir, config, ...summary })}\n`);
+        else process.stdout.write(`\n${formatPulSummary(summary)}run folder: ${runDir} (pul inspect ${runDir})\n`);
       }),
     );
 }

@@ -32,8 +32,8 @@ export function registerSelect(program: Command): void {
     .requiredOption('--features <dir>', 'feature folder (features.npy + index.csv)')
     .requiredOption('--clusters <dir>', 'folder written by pul cluster (assignments.csv + centroids.npy)')
     .requiredOption('--lambda <L>', 'cosine threshold λ in [-1, 1] (authors: 0.85)', parseNumber('--lambda'))
-    .option('--anchor <anchor>', 'centroid (paper) or nearest-sample (authors’ code)', parseChoice(SELECTION_ANCHORS), 'centroid')
-    .option('--scope <scope>', 'kept when close to its own cluster’s anchor (paper) or to any anchor (authors’ code); labelled with its own cluster either way', parseChoice(SELECTION_SCOPES), 'own')
+    .option('--anchor <anchor>', 'centroid (paper) or nearest-sample (authors’ code)', parseChoice('--anchor', SELECTION_ANCHORS), 'centroid')
+    .option('--scope <scope>', 'kept when close to its own cluster’s anchor (paper) or to any anchor (authors’ code); labelled with its own cluster either way', parseChoice('--scope', SELECTION_SCOPES), 'own')
     .option('--min-selected <N>', 'fail when fewer samples are selected', parseWhole('--min-selected', 0), 1)
     .option('--out <dir>', 'folder for selection.csv (default: the --clusters folder): new or empty, or one pul cluster or pul select wrote')
     .option('--force', 'replace an existing selection.csv')
@@ -75,6 +75,6 @@ export function registerSelect(program: Command): void {
         if (precision !== null) lines.push(`precision ${(100 * precision).toFixed(2)} %`);
         lines.push(`wrote ${out}/selection.csv`);
         process.stdout.write(`${lines.join('\n')}\n`);
-      }),
+      }, { 'selection.lambda': '--lambda', 'selection.anchor': '--anchor', 'selection.scope': '--scope', 'selection.minSelected': '--min-selected' }),
     );
 }
