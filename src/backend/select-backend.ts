@@ -14,10 +14,14 @@ import { registerPulKernels } from './register-kernels.js';
 import { prepareWasmThreads, wasmThreadsWanted } from './wasm-threads.js';
 import { loadNativeKernels, type NativeStatus } from './native.js';
 
+/** The compute backends, in the order `auto` tries them. */
 export const BACKEND_NAMES = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+/** One of BACKEND_NAMES. */
 export type BackendName = (typeof BACKEND_NAMES)[number];
+/** A backend name, or `auto` (the first that loads). */
 export type BackendChoice = BackendName | 'auto';
 
+/** One backend tried by selectBackend, and why it did not load. */
 export interface BackendAttempt {
   readonly backend: BackendName;
   readonly loaded: boolean;
@@ -25,6 +29,7 @@ export interface BackendAttempt {
   readonly reason?: string;
 }
 
+/** The backend selectBackend activated and what it found on the way. */
 export interface BackendInfo {
   readonly backend: BackendName;
   /** The tfjs engine's own name for it ("tensorflow", "wasm", "cpu"). */
@@ -90,6 +95,7 @@ export function currentBackend(): BackendInfo | null {
   return current;
 }
 
+/** A backend name as typed → BackendChoice; an unknown name is backend.unknown naming `option` (default the config key `backend`). */
 export function parseBackendChoice(value: string, option = 'backend'): BackendChoice {
   if (value === 'auto' || (BACKEND_NAMES as readonly string[]).includes(value)) return value as BackendChoice;
   throw new PulError('backend.unknown', `unknown backend '${value}'; choose one of auto, ${BACKEND_NAMES.join(', ')}`, { option });

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ARCHITECTURES } from '../model/build-model.js';
 import { INIT_KINDS } from '../model/initializers.js';
 
+/** The meta.json format this version writes and reads. */
 export const CHECKPOINT_FORMAT_VERSION = 1;
 export const META_JSON = 'meta.json';
 export const OPTIMIZER_BIN = 'optimizer.bin';
@@ -40,6 +41,7 @@ export const CheckpointManifestSchema = z.object({
   optimizer: z.object({ file: z.literal(OPTIMIZER_BIN), weights: z.array(WeightSpecSchema) }).nullable(),
 });
 
+/** A checkpoint's meta.json, validated: model spec, normalisation, epoch, training and state. */
 export type CheckpointManifest = z.infer<typeof CheckpointManifestSchema>;
 
 /** A checkpoint on disk and its validated manifest. */

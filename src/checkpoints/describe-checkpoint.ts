@@ -14,6 +14,7 @@ import { expectedWeightBytes, MODEL_JSON } from '../model/model-io.js';
 import { META_JSON, type CheckpointManifest } from './checkpoint.js';
 import { loadCheckpoint, readCheckpoint } from './load-checkpoint.js';
 
+/** What describeCheckpoint reports. */
 export interface CheckpointDescription {
   readonly dir: string;
   readonly manifest: CheckpointManifest | null;
@@ -25,6 +26,7 @@ export interface CheckpointDescription {
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
+/** A checkpoint's manifest in words for `pul inspect`: model, sizes, training, files. */
 export async function describeCheckpoint(dir: string): Promise<CheckpointDescription> {
   const problems: string[] = [];
   let names: string[];
@@ -78,6 +80,7 @@ export async function describeCheckpoint(dir: string): Promise<CheckpointDescrip
 const size = (bytes: number) => (bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${bytes} B`);
 const compact = (v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(4) : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
 
+/** describeCheckpoint's result as text lines. */
 export function formatCheckpointDescription(d: CheckpointDescription): string {
   const out = [`checkpoint ${d.dir}`];
   const m = d.manifest;

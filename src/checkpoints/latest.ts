@@ -3,6 +3,7 @@ import path from 'node:path';
 import { readJson, writeJsonAtomic, exists } from '../core/atomic-fs.js';
 import { PulError } from '../core/errors.js';
 
+/** The pointer file of a run folder: names its newest checkpoint. */
 export const LATEST_JSON = 'latest.json';
 
 /** Points `runDir/latest.json` at `runDir/name` (atomically); `name` is relative, '/'-separated. */

@@ -28,6 +28,7 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint> {
   return { dir, manifest: parsed.data };
 }
 
+/** A loaded model and the checkpoint it came from. */
 export interface LoadedCheckpoint {
   readonly checkpoint: Checkpoint;
   readonly model: ReidModel;
@@ -45,6 +46,7 @@ export interface LoadedCheckpoint {
 /** What a caller requires of a checkpoint's model (checked against meta.json, mismatches named). */
 export type ExpectedModel = Partial<Pick<ModelSpec, 'architecture' | 'embeddingDim'>> & { input?: ModelSpec['input'] };
 
+/** Loads a checkpoint folder's model (checked against `expect` when given) and manifest; the caller disposes the model. */
 export async function loadCheckpoint(dir: string, expect?: ExpectedModel): Promise<LoadedCheckpoint> {
   const checkpoint = await readCheckpoint(dir);
   const spec = checkpoint.manifest.model as ModelSpec;

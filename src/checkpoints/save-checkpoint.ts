@@ -8,6 +8,7 @@ import type { ReidModel } from '../model/build-model.js';
 import { fileIOHandler } from '../model/model-io.js';
 import { CHECKPOINT_FORMAT_VERSION, META_JSON, OPTIMIZER_BIN, type Checkpoint, type CheckpointManifest } from './checkpoint.js';
 
+/** What saveCheckpoint writes: the model, its normalisation, epoch, free-form training/state, optimiser state. */
 export interface SaveCheckpointInput {
   readonly model: ReidModel;
   readonly normalization: 'imagenet' | 'unit' | { readonly mean: readonly number[]; readonly std: readonly number[] };

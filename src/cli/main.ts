@@ -24,6 +24,8 @@ export function buildProgram(): Command {
     .version(PACKAGE_VERSION)
     .option('--backend <name>', 'compute backend: auto|tfjs-node-gpu|tfjs-node|wasm|cpu (default: $PUL_BACKEND or auto)')
     .showHelpAfterError()
+    // commander's own usage errors (unknown option or command, missing argument) in the PulError format
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'pul: error [option.invalid]: ')) })
     .exitOverride(); // usage errors exit with 2 (see below), not commander's 1
   for (const register of COMMANDS) register(program);
   for (const command of program.commands) requireInAction(command);

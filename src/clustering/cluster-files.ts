@@ -11,7 +11,9 @@ import { formatCsv, parseCsv } from '../core/csv.js';
 import type { FeatureMatrix } from '../features/feature-matrix.js';
 import { encodeNpy, readNpy } from '../features/features-npy.js';
 
+/** Row → cluster of a cluster folder. */
 export const ASSIGNMENTS_FILE = 'assignments.csv';
+/** The K centroids of a cluster folder. */
 export const CENTROIDS_FILE = 'centroids.npy';
 
 /** A clustering as read back: what selection needs. */

@@ -20,6 +20,7 @@ export interface Clustering {
   readonly iterationSeconds: number;
 }
 
+/** k-means seeding: k-means++ (greedy, as scikit-learn) or random rows. */
 export type KMeansInit = 'kmeans++' | 'random';
 
 /** Options of k-means. Defaults: kmeans++, 300 iterations, tol 1e-4 (sklearn's). */

@@ -11,6 +11,7 @@ import { inertiaOf, validateKMeansInput, type Clustering, type KMeansInit } from
 import { initialCentres } from './kmeans.js';
 import { blockRows, nearestPoints } from './squared-distances.js';
 
+/** Options of miniBatchKMeans: K, batch size, steps, seeding. */
 export interface MiniBatchOptions {
   readonly k: number;
   readonly batchSize?: number;
@@ -21,6 +22,7 @@ export interface MiniBatchOptions {
   readonly init?: KMeansInit;
 }
 
+/** Mini-batch k-means (Sculley 2010) for data too large for full Lloyd passes; seeded by `rng`. */
 export function miniBatchKMeans(x: FeatureMatrix, options: MiniBatchOptions, rng: Rng): Clustering {
   const k = options.k;
   validateKMeansInput(x, k);

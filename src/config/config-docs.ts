@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { PipelineConfigSchema } from './schema.js';
 
+/** The JSON Schema of a pipeline configuration (pipelines/schema.json). */
 export function configJsonSchema(): unknown {
   return z.toJSONSchema(PipelineConfigSchema, { io: 'input' });
 }

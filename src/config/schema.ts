@@ -41,6 +41,7 @@ const lambdaSchedule = z
   ])
   .describe('reliability threshold λ on cosine similarity to an anchor');
 
+/** The zod schema of pipelines/*.json: every key, its default and where the default comes from. */
 export const PipelineConfigSchema = z
   .strictObject({
     $schema: z.string().optional().describe('editor hint: the path of pipelines/schema.json'),

@@ -71,11 +71,16 @@ const EXIT_CODE_BY_FAMILY: Readonly<Record<string, number>> = {
   interrupted: 130,
 };
 
+/** The CLI exit code of an error code's family: 2 usage/config, 3 data, 4 checkpoint/state/io, 130 interrupted, else 1. */
 export function exitCodeFor(code: PulErrorCode): number {
   const family = code.split('.')[0] ?? '';
   return EXIT_CODE_BY_FAMILY[family] ?? 1;
 }
 
+/**
+ * The error of every failure a user can cause: `code`, the CLI `exitCode` of its family, `where` (file / line / row / option).
+ * @example throw new PulError('option.outOfRange', 'K=0 must be ≥ 1', { option: 'clustering.k' });
+ */
 export class PulError extends Error {
   override readonly name = 'PulError';
   readonly code: PulErrorCode;
@@ -90,6 +95,7 @@ export class PulError extends Error {
   }
 }
 
+/** Whether `value` is a PulError (narrowing). */
 export function isPulError(value: unknown): value is PulError {
   return value instanceof PulError;
 }

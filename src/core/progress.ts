@@ -3,6 +3,7 @@
  * (a bar on a TTY, plain lines otherwise, nothing under --json).
  */
 
+/** One progress update of a task: done of total units. */
 export interface ProgressEvent {
   /** What is running, e.g. "extract", "kmeans", "train epoch 3/20". */
   readonly task: string;
@@ -12,12 +13,14 @@ export interface ProgressEvent {
   readonly values?: Readonly<Record<string, number>>;
 }
 
+/** Where long stages report progress and log lines (streamProgress, silentProgress or your own). */
 export interface ProgressSink {
   update(event: ProgressEvent): void;
   /** A line of text that is not a progress update (e.g. a stage summary). */
   log(message: string): void;
 }
 
+/** A ProgressSink that shows nothing (library use, --json). */
 export const silentProgress: ProgressSink = {
   update() {},
   log() {},

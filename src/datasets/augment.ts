@@ -34,6 +34,7 @@ export const AUGMENTS = {
 
 /** A name of {@link AUGMENTS}. */
 export type AugmentName = keyof typeof AUGMENTS;
+/** The names of AUGMENTS, for choices and schemas. */
 export const AUGMENT_NAMES = Object.keys(AUGMENTS) as AugmentName[];
 
 /** Throws option.outOfRange for nonsensical augmentation values. */

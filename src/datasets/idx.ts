@@ -16,6 +16,7 @@ import { listDir } from './scan.js';
 
 /** fmnist-disjoint: labelled source classes 0–4 and unlabelled target classes 5–9. */
 export const FMNIST_DISJOINT_SOURCE_CLASSES: readonly number[] = Object.freeze([0, 1, 2, 3, 4]);
+/** Fashion-MNIST labels of the target domain in the disjoint-classes protocol (the source has the others). */
 export const FMNIST_DISJOINT_TARGET_CLASSES: readonly number[] = Object.freeze([5, 6, 7, 8, 9]);
 
 /** Options of the IDX loader. */

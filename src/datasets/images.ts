@@ -11,6 +11,7 @@ import { parseIdxRef } from './sample.js';
 
 /** ImageNet channel statistics (RGB, of x/255), the usual normalisation of re-ID backbones. */
 export const IMAGENET_MEAN: readonly number[] = [0.485, 0.456, 0.406];
+/** Per-channel std of ImageNet (RGB, of x/255). */
 export const IMAGENET_STD: readonly number[] = [0.229, 0.224, 0.225];
 
 /**

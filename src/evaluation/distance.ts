@@ -6,6 +6,7 @@
 import { tf } from '../backend/tf.js';
 import type { FeatureMatrix } from '../features/feature-matrix.js';
 
+/** Cosine (on L2-normalised rows) or Euclidean distance. */
 export type DistanceMetric = 'cosine' | 'euclidean';
 
 export interface DistanceBlock {

@@ -8,11 +8,13 @@ import { distanceBlocks, type DistanceMetric } from './distance.js';
 import { rerankedDistanceBlocks } from './rerank.js';
 import { RankAccumulator, type Labels, type RankOptions, type RankReport } from './rank.js';
 
+/** Features with the pid and camera of each row (a FeatureFolder is one). */
 export interface LabelledFeatures {
   readonly features: FeatureMatrix;
   readonly index: readonly IndexRow[];
 }
 
+/** Options of evaluateFeatures: metric, ranks, AP definition, camera filter, re-ranking. */
 export interface EvaluateOptions extends RankOptions {
   /** Default 'cosine' (on L2-normalised features). */
   readonly metric?: DistanceMetric;

@@ -9,8 +9,10 @@
  * over the gallery row per query, with a binary search only for items closer than the farthest match.
  */
 
+/** Average precision as torchreid (`standard`) or the original Market-1501 code (`trapezoid`). */
 export type ApDefinition = 'standard' | 'trapezoid';
 
+/** CMC ranks, AP definition and the same-camera filter of the Market-1501 protocol. */
 export interface RankOptions {
   /** CMC ranks to report, 1-based (default 1, 5, 10, 20). */
   readonly ranks?: readonly number[];
@@ -20,6 +22,7 @@ export interface RankOptions {
   readonly removeSameCamera?: boolean;
 }
 
+/** mAP, CMC at the ranks asked, mINP, and the queries evaluated or skipped. */
 export interface RankReport {
   readonly mAP: number;
   /** CMC at each of `ranks`, in the same order. */

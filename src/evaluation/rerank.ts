@@ -9,6 +9,7 @@
 import { featureMatrix, type FeatureMatrix } from '../features/feature-matrix.js';
 import { distanceBlocks, type DistanceBlock, type DistanceMetric } from './distance.js';
 
+/** k-reciprocal re-ranking parameters (Zhong et al. 2017: k1 20, k2 6, λ 0.3). */
 export interface RerankOptions {
   readonly k1?: number;
   readonly k2?: number;

@@ -11,6 +11,7 @@ import type { Sample } from '../datasets/sample.js';
 import type { ReidModel } from '../model/build-model.js';
 import { featureMatrix, type FeatureMatrix } from './feature-matrix.js';
 
+/** How images become model inputs for extraction: batch size, normalisation, reader. */
 export interface ExtractOptions {
   /** Images per forward pass; default 128. */
   readonly batchSize?: number;

@@ -4,6 +4,7 @@
  */
 import { PulError } from '../core/errors.js';
 
+/** Row-major float32 features: rows × dim, one row per image. */
 export interface FeatureMatrix {
   readonly rows: number;
   readonly dim: number;
@@ -11,6 +12,10 @@ export interface FeatureMatrix {
   readonly data: Float32Array;
 }
 
+/**
+ * A rows × dim matrix over `data` (zeros when not given).
+ * @example featureMatrix(2, 3).data.length // 6
+ */
 export function featureMatrix(rows: number, dim: number, data: Float32Array = new Float32Array(rows * dim)): FeatureMatrix {
   if (data.length !== rows * dim) throw new RangeError(`feature data has ${data.length} values, expected ${rows} × ${dim}`);
   return { rows, dim, data };

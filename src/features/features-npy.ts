@@ -10,9 +10,12 @@ import { writeDirAtomic, writeFileAtomic } from '../core/atomic-fs.js';
 import { formatCsv, parseCsv } from '../core/csv.js';
 import { assertFinite, type FeatureMatrix } from './feature-matrix.js';
 
+/** The matrix of a feature folder. */
 export const FEATURES_FILE = 'features.npy';
+/** The row index of a feature folder (path, pid, camid[, split]). */
 export const INDEX_FILE = 'index.csv';
 
+/** The split an index.csv row came from. */
 export type IndexSplit = 'train' | 'query' | 'gallery';
 
 /** One row of index.csv: where a feature row came from. */
@@ -23,6 +26,7 @@ export interface IndexRow {
   readonly split?: IndexSplit;
 }
 
+/** A feature folder in memory: the matrix and one index row per matrix row. */
 export interface FeatureFolder {
   readonly features: FeatureMatrix;
   readonly index: readonly IndexRow[];
@@ -82,6 +86,7 @@ export function decodeNpy(bytes: Buffer, file: string): FeatureMatrix {
   return { rows, dim, data };
 }
 
+/** Reads a 2-D float32 .npy file (v1–3, C order) as a FeatureMatrix. */
 export async function readNpy(file: string): Promise<FeatureMatrix> {
   let bytes: Buffer;
   try {
@@ -92,6 +97,7 @@ export async function readNpy(file: string): Promise<FeatureMatrix> {
   return decodeNpy(bytes, file);
 }
 
+/** Writes a FeatureMatrix as a .npy v1.0 file (atomically). */
 export async function writeNpy(file: string, m: FeatureMatrix): Promise<void> {
   await writeFileAtomic(file, encodeNpy(m));
 }

@@ -28,6 +28,7 @@ export function clusterLoss(embeddings: tf.Tensor2D, labels: tf.Tensor1D, centro
   });
 }
 
+/** Options of pulObjective: the cross-entropy's and β of the cluster term. */
 export interface PulObjectiveOptions extends CrossEntropyOptions {
   /** β ≥ 0, the weight of the cluster term; 0 = cross-entropy only (the authors' code). */
   readonly clusterWeight?: number;

@@ -2,6 +2,7 @@
 import { tf } from '../backend/tf.js';
 import { PulError } from '../core/errors.js';
 
+/** Options of crossEntropy (label smoothing ε). */
 export interface CrossEntropyOptions {
   /** ε in [0, 1): the target is (1 − ε)·one-hot + ε/K (torch's `label_smoothing`). Default 0. */
   readonly labelSmoothing?: number;

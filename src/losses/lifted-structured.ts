@@ -5,6 +5,7 @@
 import { tf } from '../backend/tf.js';
 import { pairwiseDistances } from './triplet.js';
 
+/** Options of liftedStructuredLoss (margin). */
 export interface LiftedOptions {
   /** Margin α; default 1 (the paper). */
   readonly margin?: number;

@@ -4,6 +4,7 @@
  */
 import { tf } from '../backend/tf.js';
 
+/** Options of nPairLoss (the L2 weight on the embeddings). */
 export interface NPairOptions {
   /** Weight λ of the embedding-norm regulariser λ·mean_i(‖a_i‖² + ‖p_i‖²)/2; default 0.002, 0 turns it off. */
   readonly l2?: number;

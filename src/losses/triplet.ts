@@ -1,6 +1,7 @@
 /** Triplet loss with batch-hard mining (Hermans et al. 2017), on Euclidean distances. */
 import { tf } from '../backend/tf.js';
 
+/** Options of tripletBatchHard (margin). */
 export interface TripletOptions {
   /** Margin m of max(0, d(a,p) − d(a,n) + m); default 0.3 (torchreid). */
   readonly margin?: number;

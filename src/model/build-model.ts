@@ -13,7 +13,9 @@ import { loadLayersModelFromDir } from './model-io.js';
 import { referenceBackbone } from './reference-nets.js';
 import { resnetBackbone } from './resnet.js';
 
+/** The network architectures pul builds (`pretrained` = a loaded LayersModel backbone). */
 export const ARCHITECTURES = ['fmnist', 'reid', 'resnet18', 'resnet34', 'pretrained'] as const;
+/** One of ARCHITECTURES. */
 export type Architecture = (typeof ARCHITECTURES)[number];
 
 /** Everything needed to rebuild the network; stored in checkpoints' meta.json. */
@@ -41,6 +43,7 @@ export const MODEL_PRESETS = {
   resnet34: { architecture: 'resnet34', input: { height: 128, width: 64, channels: 3 }, embeddingDim: 256, classes: 751, dropout: 0, classifierInit: 'normal-0.001', width: 0.5, lastStride: 1 },
 } as const satisfies Record<string, ModelSpec>;
 
+/** A name of MODEL_PRESETS (config model.name, `--model`). */
 export type ModelPresetName = keyof typeof MODEL_PRESETS;
 
 export const LAYER_EMBEDDING = 'embedding';

@@ -16,6 +16,7 @@ export const INIT_KINDS = ['he', 'glorot', 'normal-0.001'] as const satisfies re
 
 /** The initialisers a classifier may use (config model.classifierInit, `pul train --classifier-init`). */
 export const CLASSIFIER_INITS = ['glorot', 'normal-0.001'] as const satisfies readonly InitKind[];
+/** One of CLASSIFIER_INITS. */
 export type ClassifierInit = (typeof CLASSIFIER_INITS)[number];
 
 /** A fresh seeded initialiser; each call draws a new seed so every layer gets its own stream. */

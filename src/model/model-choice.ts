@@ -7,8 +7,10 @@ import { PulError } from '../core/errors.js';
 import { modelPreset, type ModelSpec } from './build-model.js';
 import type { InitKind } from './initializers.js';
 
+/** A model name starting with this is a tfjs LayersModel on disk used as the backbone (`layers:PATH`). */
 export const LAYERS_MODEL_PREFIX = 'layers:';
 
+/** The network as a user names it (config model.*, `pul train --model …`): a preset or `layers:PATH`, plus overrides. */
 export interface ModelChoice {
   /** A preset name, or `layers:` + a LayersModel folder or its model.json. */
   readonly name: string;

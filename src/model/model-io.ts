@@ -8,7 +8,9 @@ import path from 'node:path';
 import { tf } from '../backend/tf.js';
 import { PulError } from '../core/errors.js';
 
+/** The topology file of a saved LayersModel. */
 export const MODEL_JSON = 'model.json';
+/** The weights file of a saved LayersModel. */
 export const WEIGHTS_BIN = 'weights.bin';
 
 const DTYPE_BYTES: Readonly<Record<string, number>> = { float32: 4, int32: 4, bool: 1, uint8: 1, float16: 2 };

@@ -1,6 +1,7 @@
 /** A run folder in words and tables: per round, each stage's seconds and what it reported; what comes next. */
 import { nextStage, type RunState } from './state.js';
 
+/** A run in rounds and stages, and what comes next. */
 export interface RunOverview {
   readonly name: string;
   readonly finished: string | null;
@@ -9,6 +10,7 @@ export interface RunOverview {
   readonly rounds: readonly { readonly round: number; readonly stages: Readonly<Record<string, { seconds: number; summary: Readonly<Record<string, unknown>> }>> }[];
 }
 
+/** A run's state as an overview for `pul inspect`. */
 export function describeRun(state: RunState): RunOverview {
   const byRound = new Map<number, Record<string, { seconds: number; summary: Readonly<Record<string, unknown>> }>>();
   for (const r of state.completed) {

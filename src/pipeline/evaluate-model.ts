@@ -15,6 +15,7 @@ import type { RankReport } from '../evaluation/rank.js';
 import { normalizedMutualInformation } from '../evaluation/cluster-metrics.js';
 import type { ReidModel } from '../model/build-model.js';
 
+/** A model's test figures as runs record them. */
 export interface TestMetrics {
   readonly mAP: number;
   readonly rank1: number;
@@ -26,6 +27,7 @@ export interface TestMetrics {
   readonly nmi?: number;
 }
 
+/** Options of evaluateModel. */
 export interface EvaluateModelOptions {
   readonly normalization: Normalization;
   readonly reader?: ImageReader;
@@ -35,6 +37,7 @@ export interface EvaluateModelOptions {
   readonly progress?: ProgressSink;
 }
 
+/** Options of rankModel: evaluateFeatures' options plus how images are read. */
 export interface RankModelOptions extends EvaluateOptions {
   /** As the model was trained (its checkpoint's manifest says which). */
   readonly normalization: Normalization;

@@ -20,11 +20,13 @@ import { clusterStage, evaluateStage, extractStage, selectStage, trainStage } fr
 import { summarizePulRun, type PulRunSummary } from './run-summary.js';
 import { RUN_STATE_FILE, loadRunState, type RunState } from './state.js';
 
+/** One JSON line per finished stage, in the run folder. */
 export const METRICS_LOG = 'metrics.jsonl';
 
 /** Failures after which resuming makes sense (the cause is outside the configuration). */
 const RESUMABLE = new Set(['interrupted', 'io.writeFailed']);
 
+/** Options of runPul: the configuration, the run folder to resume, cancellation and progress. */
 export interface PulRunOptions {
   readonly config: PipelineConfig;
   /** Continue this run folder (it must hold run.json). Without it a new folder under config.out is made. */
@@ -34,6 +36,7 @@ export interface PulRunOptions {
   readonly progress: ProgressSink;
 }
 
+/** The run folder, its final state and summary. */
 export interface PulRunResult {
   readonly runDir: string;
   readonly state: RunState;

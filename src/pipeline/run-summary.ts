@@ -5,6 +5,7 @@
  */
 import type { RunState } from './state.js';
 
+/** One PUL round: λ, clusters, selected samples, selection change and precision, test figures, stage seconds. */
 export interface RoundSummary {
   readonly round: number;
   readonly lambda?: number;
@@ -25,6 +26,7 @@ export interface RoundSummary {
   readonly seconds: Readonly<Record<string, number>>;
 }
 
+/** Test figures of one model: mAP, rank-1/5/10, mINP (and NMI when asked). */
 export interface TestFigures {
   readonly mAP: number;
   readonly rank1: number;
@@ -33,6 +35,7 @@ export interface TestFigures {
   readonly nmi?: number;
 }
 
+/** A run's baseline, rounds and final figures. */
 export interface PulRunSummary {
   readonly name: string;
   readonly mode: string;
@@ -57,6 +60,7 @@ function figures(summary: Readonly<Record<string, unknown>> | undefined): TestFi
   return { mAP, rank1, ...Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined)) };
 }
 
+/** The per-round table and final figures of a run, from its state. */
 export function summarizePulRun(state: RunState): PulRunSummary {
   const find = (round: number, stage: string) => state.completed.find((r) => r.round === round && r.stage === stage)?.summary;
   const baseline = figures(find(0, 'baseline'));

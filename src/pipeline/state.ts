@@ -8,6 +8,7 @@ import { PulError } from '../core/errors.js';
 import { readJson, writeJsonAtomic, exists } from '../core/atomic-fs.js';
 import { PipelineConfigSchema, type PipelineConfig } from '../config/schema.js';
 
+/** The state file of a run folder. */
 export const RUN_STATE_FILE = 'run.json';
 export const RUN_STATE_VERSION = 1;
 
@@ -27,6 +28,7 @@ export interface PlanOutline {
   readonly maxRounds: number;
 }
 
+/** A run's run.json: its configuration, plan and finished stages. */
 export interface RunState {
   readonly version: typeof RUN_STATE_VERSION;
   readonly config: PipelineConfig;

@@ -23,6 +23,7 @@ import { readCheckpoint } from '../checkpoints/load-checkpoint.js';
 import { checkResumeSettings } from '../config/load-config.js';
 import { trainResumable } from './resumable-training.js';
 
+/** Options of trainSupervised (the flags of `pul train`, by library name). */
 export interface SupervisedTrainingOptions {
   /** The labelled data set (any layout of datasets/README.md). */
   readonly data: string;
@@ -50,6 +51,7 @@ export interface SupervisedTrainingOptions {
   readonly progress?: ProgressSink;
 }
 
+/** What trainSupervised trained and measured. */
 export interface SupervisedTrainingResult {
   /** The epochs trained by this call (after the resumed ones). */
   readonly epochs: readonly EpochRecord[];

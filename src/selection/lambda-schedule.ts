@@ -17,6 +17,7 @@ export function assertLambda(value: number, option = 'selection.lambda'): void {
   if (!(value >= -1 && value <= 1)) throw new PulError('option.outOfRange', `λ=${value} is outside [-1, 1]; λ is a cosine similarity`, { option });
 }
 
+/** Throws option.outOfRange naming the selection.lambda key unless the schedule's λ values are cosines. */
 export function validateLambdaSchedule(s: LambdaSchedule): void {
   if (s.schedule === 'constant') return assertLambda(s.value, 'selection.lambda.value');
   assertLambda(s.start, 'selection.lambda.start');

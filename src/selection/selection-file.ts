@@ -6,6 +6,7 @@ import { formatCsv, parseCsv } from '../core/csv.js';
 import { PulError } from '../core/errors.js';
 import type { Selection } from './selection.js';
 
+/** The file a selection is written to. */
 export const SELECTION_FILE = 'selection.csv';
 
 export async function writeSelectionFile(dir: string, selection: Selection, paths?: readonly string[]): Promise<void> {

@@ -15,9 +15,12 @@ export type SelectionAnchor = 'centroid' | 'nearest-sample';
  */
 export type SelectionScope = 'own' | 'any';
 
+/** The selection anchors, for choices and schemas. */
 export const SELECTION_ANCHORS: readonly SelectionAnchor[] = ['centroid', 'nearest-sample'];
+/** The selection scopes, for choices and schemas. */
 export const SELECTION_SCOPES: readonly SelectionScope[] = ['own', 'any'];
 
+/** How reliable samples are chosen (config selection.*): anchor, scope, λ and the minimum kept. */
 export interface SelectionRule {
   readonly anchor: SelectionAnchor;
   readonly scope: SelectionScope;

@@ -12,6 +12,7 @@
  */
 import { PulError } from '../core/errors.js';
 
+/** When PUL stops: after maxRounds, or when the pseudo-labelled selection changes less than minChange (after minRounds). */
 export interface StopRule {
   /** change below which the pseudo-labelled selection counts as settled (default 0.01). */
   readonly minChange?: number;
@@ -40,6 +41,7 @@ export interface SelectionChange {
   readonly change: number;
 }
 
+/** Whether to stop after a round, and why. */
 export interface StopDecision {
   readonly stop: boolean;
   readonly reason: 'stable' | 'maxRounds' | null;

@@ -17,6 +17,7 @@ export interface TrainBatch {
   readonly labels: Int32Array;
 }
 
+/** Training batches per epoch, repeatable from (seed, epoch). */
 export interface BatchSource {
   /** Batches per epoch (for progress and schedules). */
   readonly stepsPerEpoch: number;
@@ -24,6 +25,7 @@ export interface BatchSource {
   batches(epoch: number, signal?: AbortSignal): AsyncIterable<TrainBatch> | Iterable<TrainBatch>;
 }
 
+/** Options of datasetBatchSource: image spec, batch size, seed, augmentation. */
 export interface DatasetBatchOptions extends ImageSpec {
   readonly batchSize: number;
   readonly seed: number;

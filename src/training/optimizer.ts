@@ -10,6 +10,7 @@ export const OPTIMIZER_TYPES = ['sgd', 'adam'] as const;
 /** Learning-rate schedule types (`pul train --schedule`). */
 export const LR_SCHEDULE_TYPES = ['constant', 'cosine', 'step'] as const;
 
+/** The learning rate after warm-up, by `type`. */
 export type LrSchedule =
   | { readonly type: 'constant' }
   /** lr · gamma^floor(epoch / everyEpochs) (the authors' code: ×0.1 every 20 epochs… as configured). */
@@ -17,6 +18,7 @@ export type LrSchedule =
   /** Cosine from lr down to minLr over the epochs after warm-up. */
   | { readonly type: 'cosine'; readonly minLr?: number };
 
+/** The optimiser (config *.optimizer, `pul train --optimizer --lr …`): type, rate, momentum, weight decay, warm-up, schedule. */
 export interface OptimizerOptions {
   readonly type: (typeof OPTIMIZER_TYPES)[number];
   readonly lr: number;

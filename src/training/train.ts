@@ -16,6 +16,7 @@ import { LAYER_BNNECK, LAYER_CLASSIFIER, type ReidModel } from '../model/build-m
 import type { BatchSource } from './batch-source.js';
 import { createOptimizer, disposeOptimizer, learningRateAt, setLearningRate, type OptimizerOptions } from './optimizer.js';
 
+/** What Trainer trains with: epochs, optimiser, losses, dropout seed, metrics log. */
 export interface TrainOptions {
   readonly epochs: number;
   readonly optimizer: OptimizerOptions;
@@ -31,11 +32,13 @@ export interface TrainOptions {
   readonly seed?: number;
 }
 
+/** Cancellation and progress for Trainer.fit. */
 export interface TrainContext {
   readonly signal?: AbortSignal;
   readonly progress?: ProgressSink;
 }
 
+/** One finished epoch: mean loss, accuracy, learning rate, seconds. */
 export interface EpochRecord {
   readonly epoch: number;
   readonly steps: number;

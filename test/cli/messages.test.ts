@@ -99,7 +99,7 @@ describe('messages name what the user typed', () => {
   it('an unknown option is reported before a missing required one', async () => {
     const r = await runCli(['cluster', '--bogus']);
     assert.equal(r.code, 2);
-    assert.equal(r.stderr.split('\n')[0], "error: unknown option '--bogus'");
+    assert.equal(r.stderr.split('\n')[0], "pul: error [option.invalid]: unknown option '--bogus'");
     assert.doesNotMatch(r.stderr, /not specified|needed/);
     const missing = await runCli(['cluster', '--k', '3']);
     assert.equal(missing.code, 2);

@@ -147,7 +147,7 @@ describe('pul run (CLI): crash, interrupt, resume, bad input', () => {
       assert.match(stderr, new RegExp(`interrupted.*pul run --resume ${runDir.replace(/[/\\]/g, '.')}`));
       const changed = await runCli(['--backend', 'wasm', 'run', '--resume', runDir, '--k', '3']);
       assert.equal(changed.code, 4);
-      assert.match(changed.stderr, /\(.*--force\): the configuration differs .*clustering\.k/);
+      assert.match(changed.stderr, /\(.*--force\): the configuration differs .*\(--k\)/);
       const resumed = await runCli(['--backend', 'wasm', 'run', '--resume', runDir]);
       assert.equal(resumed.code, 0, resumed.stderr);
       assert.match(resumed.stderr, /continuing source after epoch 1/);
@@ -169,7 +169,7 @@ describe('pul run (CLI): crash, interrupt, resume, bad input', () => {
       const cases: [string[], number, RegExp][] = [
         [['--k', '500'], 2, /\(--k\): K=500 exceeds the 80 rows of the target's training images/],
         [['--target', path.join(root, 'nowhere')], 3, /data\.target .*nowhere/],
-        [['--lambda', '1.5'], 2, /\(--lambda\): invalid option:\n  --lambda 1\.5: /],
+        [['--lambda', '1.5'], 2, /\(--lambda\): invalid option:\n {2}--lambda 1\.5: /],
         [['--semi'], 2, /tiny\.json, data\.labeled\): mode 'semi' needs data\.labeled/],
         [['--model', 'vgg'], 2, /unknown model "vgg"/],
       ];

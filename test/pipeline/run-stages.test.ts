@@ -70,7 +70,7 @@ test('an abort (Ctrl-C) stops before the next stage with the state saved', () =>
     const plan = toyPlan([]);
     const first = plan.round[0]!;
     const aborting = { ...plan, round: [{ name: first.name, run: async (c: Parameters<typeof first.run>[0]) => { const out = await first.run(c); controller.abort(); return out; } }, ...plan.round.slice(1)] };
-    await assert.rejects(runStages(dir, aborting, { config: TOY_CONFIG, signal: controller.signal, progress: silentProgress }), (e: unknown) => e instanceof PulError && e.code === 'interrupted' && /continue with pul run --resume/.test(e.message));
+    await assert.rejects(runStages(dir, aborting, { config: TOY_CONFIG, signal: controller.signal, progress: silentProgress }), (e: unknown) => e instanceof PulError && e.code === 'interrupted' && e.where?.file === dir && e.where.option === 'resume' && /interrupted before /.test(e.message));
     assert.equal((await loadRunState(dir))?.completed.at(-1)?.stage, 'extract');
   }));
 
