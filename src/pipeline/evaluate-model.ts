@@ -42,6 +42,8 @@ export interface RankModelOptions extends EvaluateOptions {
   /** As the model was trained (its checkpoint's manifest says which). */
   readonly normalization: Normalization;
   readonly reader?: ImageReader;
+  /** How errors name the two sets (default query, gallery). */
+  readonly sources?: { readonly query: string; readonly gallery: string };
   readonly signal?: AbortSignal;
   readonly progress?: ProgressSink;
 }
@@ -52,12 +54,12 @@ export interface RankModelOptions extends EvaluateOptions {
  * @example const { report } = await rankModel(model, samplesOf(ds, 'query'), samplesOf(ds, 'gallery'), { normalization: 'imagenet' });
  */
 export async function rankModel(model: ReidModel, query: readonly Sample[], gallery: readonly Sample[], opts: RankModelOptions): Promise<{ report: RankReport; query: FeatureFolder; gallery: FeatureFolder }> {
-  const { normalization, reader, signal, progress, ...evaluate } = opts;
+  const { normalization, reader, sources, signal, progress, ...evaluate } = opts;
   const extract = { batchSize: 256, normalize: normalization, ...(reader ? { reader } : {}) };
   const ctx = { ...(signal ? { signal } : {}), ...(progress ? { progress } : {}) };
   const q = await extractFeatureFolder(model, query, extract, ctx);
   const g = await extractFeatureFolder(model, gallery, extract, ctx);
-  return { report: evaluateFeatures(q, g, evaluate, { query: 'query', gallery: 'gallery' }), query: q, gallery: g };
+  return { report: evaluateFeatures(q, g, evaluate, sources ?? { query: 'query', gallery: 'gallery' }), query: q, gallery: g };
 }
 
 /** mAP, rank-1/5/10 and mINP of `model` on the test split, and optionally NMI of k-means on the test embeddings. */

@@ -77,8 +77,9 @@ async function rankRequested(opts: EvalOptions, evaluate: EvaluateOptions): Prom
     const { model, checkpoint } = await loadCheckpointOption(opts.checkpoint);
     try {
       const dataset = await loadDataset(opts.data, { ...(opts.format ? { format: opts.format } : {}), ...(opts.classes ? { classes: opts.classes } : {}) });
-      const ranked = await rankModel(model, samplesOf(dataset, 'query'), samplesOf(dataset, 'gallery'), { ...evaluate, normalization: checkpoint.manifest.normalization, progress: streamProgress() });
-      return { ...ranked, sources: { query: `${opts.data} (query)`, gallery: `${opts.data} (gallery)` } };
+      const sources = { query: `${opts.data} (query)`, gallery: `${opts.data} (gallery)` };
+      const ranked = await rankModel(model, samplesOf(dataset, 'query'), samplesOf(dataset, 'gallery'), { ...evaluate, normalization: checkpoint.manifest.normalization, sources, progress: streamProgress() });
+      return { ...ranked, sources };
     } finally {
       disposeModel(model);
     }
