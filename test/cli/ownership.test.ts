@@ -135,7 +135,7 @@ describe('output ownership (CLI)', () => {
     // the demo from another folder: K is checked against the demo set's size before it is generated
     const elsewhere = at('elsewhere');
     await mkdir(elsewhere);
-    const k = await refused(['run', '--k', '1000000'], 2, /K=1000000 clusters but the target \(datasets\/demo\/target\) has only \d+ training images/, elsewhere);
+    const k = await refused(['run', '--k', '1000000'], 2, /\(--k\): K=1000000 exceeds the \d+ rows of the target's training images \(datasets\/demo\/target\)/, elsewhere);
     assert.match(k.stderr, /has only 426 training images/); // syntheticReidCounts of the demo's parameters
     assert.deepEqual(await readdir(elsewhere), []);
     await refused(['run', '--config', at('tiny.json'), '--out', at('runs', 'inner'), '--name', '..'], 2, /config\.invalid[^]*one folder name: not \. or \.\.[^]*at name/);
@@ -175,7 +175,7 @@ describe('output ownership (CLI)', () => {
     assert.deepEqual((await readdir(out)).sort(), ['.pul-output.json', 'epoch-001', 'latest.json', 'metrics.jsonl']);
     await refused(['train', '--data', at('data'), ...TINY_TRAIN, '--classes', '0,1,2', '--epochs', '2', '--batch', '8', '--out', out, '--resume'], 4,
       /state\.configChanged.*the training configuration differs from the one .*trained was started with \(batch, classes, dataset\.identities, dataset\.images\); resume with the same training configuration, or add --force/);
-    await refused(['train', '--data', at('data'), ...TINY_TRAIN, '--classes', '0,1', '--epochs', '2', '--out', out], 4, /holds a training run .*pass --resume/);
+    await refused(['train', '--data', at('data'), ...TINY_TRAIN, '--classes', '0,1', '--epochs', '2', '--out', out], 4, /\(.*--resume\): .* holds a training run .*resume it, or choose another output folder/);
     const forced = await pul(['train', '--data', at('data'), ...TINY_TRAIN, '--classes', '0,1', '--epochs', '2', '--batch', '8', '--out', out, '--resume', '--force']);
     assert.equal(forced.code, 0, forced.stderr);
     assert.match(forced.stderr, /--force: continuing .*trained with changed settings \(batch\)/);
