@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -123,11 +123,13 @@ describe('messages name what the user typed', () => {
       const n = 64;
       const px = Uint8Array.from({ length: n * 784 }, () => rng.int(256));
       const labels = Uint8Array.from({ length: n }, (_, i) => i % 2);
-      await writeFile(path.join(root, 'train-images-idx3-ubyte'), encodeIdx([n, 28, 28], px));
-      await writeFile(path.join(root, 'train-labels-idx1-ubyte'), encodeIdx([n], labels));
+      const data = path.join(root, 'data');
+      await mkdir(data);
+      await writeFile(path.join(data, 'train-images-idx3-ubyte'), encodeIdx([n, 28, 28], px));
+      await writeFile(path.join(data, 'train-labels-idx1-ubyte'), encodeIdx([n], labels));
       const out = path.join(root, 'run');
       const main = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
-      const child = spawn(process.execPath, [main, '--backend', 'wasm', 'train', '--data', root, '--out', out, '--model', 'fmnist', '--batch', '8', '--epochs', '1000']);
+      const child = spawn(process.execPath, [main, '--backend', 'wasm', 'train', '--data', data, '--out', out, '--model', 'fmnist', '--batch', '8', '--epochs', '1000']);
       let stderr = '';
       const code = await new Promise<number | null>((resolve) => {
         child.stderr.on('data', (d: Buffer) => {
@@ -141,6 +143,6 @@ describe('messages name what the user typed', () => {
       assert.ok(line, stderr);
       assert.equal(code, 130, stderr);
       assert.equal(errorOf(line).code, 'interrupted');
-      assert.match(line, new RegExp(`continue with: pul --backend wasm train --data ${root} --out ${out} .*--epochs 1000 --resume$`));
+      assert.match(line, new RegExp(`continue with: pul --backend wasm train --data ${data} --out ${out} .*--epochs 1000 --resume$`));
     }));
 });
