@@ -17,7 +17,7 @@ export type { ProgressEvent, ProgressSink } from './core/progress.js';
 export { PACKAGE_VERSION } from './core/version.js';
 
 export { tf } from './backend/tf.js';
-export { selectBackend, currentBackend, parseBackendChoice, BACKEND_NAMES } from './backend/select-backend.js';
+export { selectBackend, selectClusteringBackend, currentBackend, parseBackendChoice, BACKEND_NAMES } from './backend/select-backend.js';
 export type { BackendName, BackendChoice, BackendInfo, BackendAttempt } from './backend/select-backend.js';
 export { describeBackend } from './backend/describe-backend.js';
 export { setColumnBudget } from './backend/kernels/column-budget.js';

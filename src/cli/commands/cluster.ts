@@ -20,7 +20,7 @@ import {
 import { parseChoice, parseNumber, parseWhole } from '../parse-options.js';
 import { runAction } from '../run-action.js';
 import { replaceableOut } from '../out-option.js';
-import { activateBackend } from '../global-options.js';
+import { activateClusteringBackend } from '../global-options.js';
 
 interface ClusterOptions {
   features: string;
@@ -56,7 +56,7 @@ export function registerCluster(program: Command): void {
         const out = await replaceableOut('pul cluster', 'clusters', opts, [{ path: opts.features, option: '--features' }], legacyFiles('clusters', [ASSIGNMENTS_FILE, CENTROIDS_FILE], [SELECTION_FILE]));
         const started = performance.now();
         // the backend's start-up (module loads, wasm compile, threads) overlaps the reading of the folder
-        const [, folder] = await Promise.all([activateBackend(program), readFeatureFolder(opts.features)]);
+        const [, folder] = await Promise.all([activateClusteringBackend(program), readFeatureFolder(opts.features)]);
         const x = opts.normalize ? l2Normalize(folder.features) : folder.features;
         const rng = new Rng(opts.seed);
         const c =
