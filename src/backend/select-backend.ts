@@ -8,6 +8,7 @@
  */
 import os from 'node:os';
 import { createRequire } from 'node:module';
+import type * as WasmBackend from '@tensorflow/tfjs-backend-wasm';
 import { PulError } from '../core/errors.js';
 import { tf } from './tf.js';
 import { registerPulKernels } from './register-kernels.js';
@@ -50,7 +51,7 @@ const BACKEND_LOADERS = {
   'tfjs-node-gpu': () => loadNative('@tensorflow/tfjs-node-gpu'),
   'tfjs-node': () => loadNative('@tensorflow/tfjs-node'),
   wasm: async () => {
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof WasmBackend;
     const threads = wasmThreadsWanted();
     // Threads are decided when the backend is first initialised (tf.findBackend would initialise it).
     if (threads < 2 || wasmInitialised) return activate('wasm');
@@ -154,7 +155,7 @@ function requestedBackend(choice: BackendChoice | undefined): BackendChoice {
 
 async function wasmDetails(tfjsBackend: string): Promise<{ wasmSimd: boolean | null; wasmThreads: number | null }> {
   if (tfjsBackend !== 'wasm') return { wasmSimd: null, wasmThreads: null };
-  const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as { getThreadsCount(): number };
+  const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof WasmBackend;
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
   return { wasmSimd: simd, wasmThreads: wasm.getThreadsCount() };
 }

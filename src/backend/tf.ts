@@ -7,19 +7,11 @@
  * ESM import of tfjs's CommonJS bundles would first scan them for their export names (~0.4 s more).
  * The backend packages (select-backend.ts) are CommonJS too and require the same @tensorflow/tfjs-core.
  */
-import { createRequire } from 'node:module';
 import type * as TF from '@tensorflow/tfjs';
+import { lazyRequire } from '../core/lazy-require.js';
 
-let engine: typeof TF | null = null;
-
-function load(): typeof TF {
-  if (engine === null) {
-    engine = createRequire(import.meta.url)('@tensorflow/tfjs') as typeof TF;
-    // Production mode: no debug-only console banners (e.g. "install the node backend") in CLI output.
-    engine.enableProdMode();
-  }
-  return engine;
-}
+// Production mode: no debug-only console banners (e.g. "install the node backend") in CLI output.
+const load = lazyRequire<typeof TF>('@tensorflow/tfjs', (engine) => engine.enableProdMode());
 
 export const tf: typeof TF = new Proxy({} as typeof TF, { get: (_, key) => (load() as unknown as Record<string | symbol, unknown>)[key] });
 

@@ -3,7 +3,7 @@
  * tf.loadLayersModel reads it), `meta.json` (the manifest below) and, for exact resume,
  * `optimizer.bin` (the optimiser's moments, tfjs weight encoding, specs in the manifest).
  */
-import { z } from 'zod';
+import { z } from '../core/zod.js';
 import { ARCHITECTURES } from '../model/build-model.js';
 import { INIT_KINDS } from '../model/initializers.js';
 
@@ -39,7 +39,7 @@ export const CheckpointManifestSchema = z.object({
   optimizer: z.object({ file: z.literal(OPTIMIZER_BIN), weights: z.array(WeightSpecSchema) }).nullable(),
 });
 
-export type CheckpointManifest = z.infer<typeof CheckpointManifestSchema>;
+export type CheckpointManifest = z.output<typeof CheckpointManifestSchema>;
 
 /** A checkpoint on disk and its validated manifest. */
 export interface Checkpoint {

@@ -1,7 +1,7 @@
 /** Reads a checkpoint: validates meta.json, loads the network and (optionally) the optimiser state. */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import { z } from '../core/zod.js';
 import { tf } from '../backend/tf.js';
 import { readJson } from '../core/atomic-fs.js';
 import { PulError } from '../core/errors.js';

@@ -2,7 +2,7 @@
  * pipelines/*.json + overrides (e.g. from CLI flags) → a validated, frozen PipelineConfig. Unknown keys,
  * wrong types and out-of-range values are one PulError('config.invalid') naming the file and every key.
  */
-import { z } from 'zod';
+import { z } from '../core/zod.js';
 import { PulError } from '../core/errors.js';
 import { readJson } from '../core/atomic-fs.js';
 import { PipelineConfigSchema, type PipelineConfig, type PipelineConfigInput } from './schema.js';

@@ -3,7 +3,7 @@
  * and where it comes from: the paper (Fan et al., ACM TOMM 2018) or the authors' released code
  * (PUL/unsupervised.py), which differ; pul offers both as explicit options.
  */
-import { z } from 'zod';
+import { z } from '../core/zod.js';
 import { DATASET_FORMATS, type DatasetFormat } from '../datasets/sample.js';
 
 const datasetRef = z
@@ -136,6 +136,6 @@ export const PipelineConfigSchema = z
   .describe('PUL pipeline configuration');
 
 /** A validated configuration, every default filled in. */
-export type PipelineConfig = z.infer<typeof PipelineConfigSchema>;
+export type PipelineConfig = z.output<typeof PipelineConfigSchema>;
 /** What a pipelines/*.json file may hold (defaults optional). */
 export type PipelineConfigInput = z.input<typeof PipelineConfigSchema>;
