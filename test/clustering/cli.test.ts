@@ -100,3 +100,22 @@ test('pul cluster and pul select give the same files on the native kernels alone
     });
   });
 });
+
+test('pul cluster --minibatch larger than the data is capped at the rows (no allocation of the requested size)', async () => {
+  await withTempDir(async (dir) => {
+    const feats = path.join(dir, 'f');
+    await writeBlobs(feats);
+    const started = performance.now();
+    const huge = await runCli(['cluster', '--features', feats, '--k', '4', '--minibatch', '10000000', '--max-iter', '20', '--out', path.join(dir, 'c1'), '--json']);
+    assert.equal(huge.code, 0, huge.stderr);
+    assert.ok(performance.now() - started < 20_000);
+    const report = JSON.parse(huge.stdout) as Record<string, number>;
+    assert.equal(report.batch, 120);
+    assert.equal(report.accuracy, 1);
+    // the same clustering as asking for exactly the rows
+    const exact = await runCli(['cluster', '--features', feats, '--k', '4', '--minibatch', '120', '--max-iter', '20', '--out', path.join(dir, 'c2'), '--json']);
+    assert.equal((JSON.parse(exact.stdout) as Record<string, number>).inertia, report.inertia);
+    const text = await runCli(['cluster', '--features', feats, '--k', '4', '--minibatch', '99999', '--max-iter', '20', '--out', path.join(dir, 'c3')]);
+    assert.match(text.stdout, /mini-batch \(120 rows: --minibatch 99999 capped at the data\)/);
+  });
+});

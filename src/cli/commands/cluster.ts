@@ -59,10 +59,11 @@ export function registerCluster(program: Command): void {
         const [, folder] = await Promise.all([activateClusteringBackend(program), readFeatureFolder(opts.features)]);
         const x = opts.normalize ? l2Normalize(folder.features) : folder.features;
         const rng = new Rng(opts.seed);
+        const batch = opts.minibatch === undefined ? undefined : Math.min(opts.minibatch, x.rows); // as miniBatchKMeans caps it
         const c =
-          opts.minibatch === undefined
+          batch === undefined
             ? kmeans(x, { k: opts.k, init: opts.init, maxIter: opts.maxIter, tol: opts.tol }, rng)
-            : miniBatchKMeans(x, { k: opts.k, init: opts.init, batchSize: opts.minibatch, steps: opts.maxIter }, rng);
+            : miniBatchKMeans(x, { k: opts.k, init: opts.init, batchSize: batch, steps: opts.maxIter }, rng);
         // the metrics are computed while the files are flushed to disk
         const written = commitOutputDir(out, (tmp) => writeClusterFiles(tmp, c, folder.index.map((r) => r.path)));
         const pids = folder.index.map((r) => r.pid);
@@ -72,13 +73,13 @@ export function registerCluster(program: Command): void {
           : null;
         await written;
         const seconds = (performance.now() - started) / 1000;
-        const report = { rows: x.rows, dim: x.dim, k: c.k, inertia: c.inertia, iterations: c.iterations, converged: c.converged, seedSeconds: c.seedSeconds, iterationSeconds: c.iterationSeconds, seconds, ...(metrics ?? {}), out: opts.out };
+        const report = { rows: x.rows, dim: x.dim, k: c.k, inertia: c.inertia, iterations: c.iterations, converged: c.converged, seedSeconds: c.seedSeconds, iterationSeconds: c.iterationSeconds, seconds, ...(batch === undefined ? {} : { batch }), ...(metrics ?? {}), out: opts.out };
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(report)}\n`);
           return;
         }
         const lines = [
-          `features: ${opts.features} (${x.rows} × ${x.dim}${opts.normalize ? ', L2-normalised' : ''}), K=${c.k}, ${opts.minibatch === undefined ? `${opts.init} + Lloyd` : `mini-batch (${opts.minibatch} rows)`}, seed ${opts.seed}`,
+          `features: ${opts.features} (${x.rows} × ${x.dim}${opts.normalize ? ', L2-normalised' : ''}), K=${c.k}, ${opts.minibatch === undefined ? `${opts.init} + Lloyd` : `mini-batch (${batch} rows${batch === opts.minibatch ? '' : `: --minibatch ${opts.minibatch} capped at the data`})`}, seed ${opts.seed}`,
           `inertia     ${c.inertia.toPrecision(8)}`,
           `iterations  ${c.iterations}${c.converged ? ' (converged)' : ''}`,
           `seconds     ${seconds.toFixed(2)} (seeding ${c.seedSeconds.toFixed(2)}, iterations ${c.iterationSeconds.toFixed(2)})`,
