@@ -37,6 +37,8 @@ export const CheckpointManifestSchema = z.object({
   training: z.unknown(),
   state: z.unknown(),
   optimizer: z.object({ file: z.literal(OPTIMIZER_BIN), weights: z.array(WeightSpecSchema) }).nullable(),
+  /** SHA-256 (hex) of every weight file, by file name; absent in checkpoints saved before pul recorded it. */
+  sha256: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 in hex')).optional(),
 });
 
 export type CheckpointManifest = z.output<typeof CheckpointManifestSchema>;
