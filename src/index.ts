@@ -85,8 +85,8 @@ export { loadCsvManifest } from './datasets/csv-manifest.js';
 export { loadIdx, findIdxFiles, FMNIST_DISJOINT_SOURCE_CLASSES, FMNIST_DISJOINT_TARGET_CLASSES } from './datasets/idx.js';
 export type { IdxOptions } from './datasets/idx.js';
 export { loadFolderPerIdentity } from './datasets/folder-per-identity.js';
-export { summarizeDataset, datasetWarnings, checkImages } from './datasets/summary.js';
-export type { DatasetSummary, SplitSummary, CheckReport } from './datasets/summary.js';
+export { summarizeDataset, datasetWarnings, checkImages, screenImages, corruptImagesError } from './datasets/summary.js';
+export type { DatasetSummary, SplitSummary, CheckReport, BadImagePolicy, ScreenedSamples } from './datasets/summary.js';
 export { generateSyntheticReid, ensureSyntheticReid, syntheticReidCounts, writeContactSheet } from './datasets/synthetic-reid.js';
 export type { SyntheticReidOptions, SyntheticReidReport } from './datasets/synthetic-reid.js';
 
@@ -110,6 +110,7 @@ export type { PulData, LabelledSamples } from './pipeline/pul-session.js';
 export { summarizePulRun, formatPulSummary } from './pipeline/run-summary.js';
 export type { PulRunSummary, RoundSummary, TestFigures } from './pipeline/run-summary.js';
 export { trainResumable } from './pipeline/resumable-training.js';
+export { writeSkippedImages, readSkippedImages, SKIPPED_IMAGES } from './pipeline/skipped-images.js';
 export type { ResumableTraining } from './pipeline/resumable-training.js';
 export { evaluateModel } from './pipeline/evaluate-model.js';
 export type { TestMetrics, EvaluateModelOptions } from './pipeline/evaluate-model.js';

@@ -62,6 +62,9 @@ export const PipelineConfigSchema = z
         })
         .optional()
         .describe('generate the built-in synthetic re-ID set here on first use (the demo); source/target paths then point into it'),
+      check: z.boolean().default(false).describe('decode every image of every set before any training and stop, listing them, if some cannot be decoded (--check)'),
+      skipBad: z.boolean().default(false).describe('decode every image before any training and leave the corrupt ones out, listed in <run>/skipped-images.csv (--skip-bad)'),
+      allowOutside: z.boolean().default(false).describe("accept manifest (CSV, MSMT17 list) paths that leave the manifest's folder (--allow-outside)"),
     }),
     model: z.strictObject({
       name: z.string().default('reid').describe("backbone: 'fmnist' or 'reid' (the peer SmallCNNs), 'resnet18', 'resnet34', or 'layers:<folder or model.json>' for any tfjs LayersModel"),

@@ -19,11 +19,14 @@ import { baselineStage, sourceStage } from './setup-stages.js';
 import { clusterStage, evaluateStage, extractStage, selectStage, trainStage } from './round-stages.js';
 import { summarizePulRun, type PulRunSummary } from './run-summary.js';
 import { RUN_STATE_FILE, loadRunState, type RunState } from './state.js';
+import { writeSkippedImages } from './skipped-images.js';
 
 export const METRICS_LOG = 'metrics.jsonl';
 
 /** Failures after which `--resume` makes sense (the cause is outside the configuration). */
 const RESUMABLE = new Set(['interrupted', 'io.writeFailed']);
+/** Failures caused by an image file met mid-run: resumable once the file is fixed or left out. */
+const BAD_IMAGE = new Set(['image.corrupt', 'dataset.unreadable']);
 
 export interface PulRunOptions {
   readonly config: PipelineConfig;
@@ -94,7 +97,7 @@ export async function runPul(options: PulRunOptions): Promise<PulRunResult> {
     await ensureSyntheticReid({ out: synthetic.out, seed: synthetic.seed, option: 'data.synthetic.out' });
   }
   const runDir = options.resume ?? (await newRunDir(config.out, config.name));
-  const session = new PulSession(runDir, config);
+  const session = new PulSession(runDir, config, progress);
   await session.preflight();
   if (runs !== null) {
     await claimOutputDir(runs);
@@ -114,7 +117,11 @@ export async function runPul(options: PulRunOptions): Promise<PulRunResult> {
       ...(options.force ? { force: true } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       progress,
-      afterStage: (s) => writeMetricsLog(runDir, s),
+      afterStage: async (s) => {
+        await writeMetricsLog(runDir, s);
+        const { skipped } = await session.data();
+        if (skipped.length > 0) await writeSkippedImages(runDir, skipped);
+      },
     });
     return { runDir, state, summary: summarizePulRun(state) };
   } catch (err) {
@@ -127,8 +134,9 @@ export async function runPul(options: PulRunOptions): Promise<PulRunResult> {
       throw err;
     }
     // finished stages are kept: say how to continue
-    if (resumable && (await exists(path.join(runDir, RUN_STATE_FILE))) && !err.message.includes('--resume')) {
-      throw new PulError(err.code, `${err.message}; finished stages are kept — continue with: pul run --resume ${runDir}`, err.where ?? { file: runDir }, { cause: err });
+    if (err instanceof PulError && (resumable || BAD_IMAGE.has(err.code)) && (await exists(path.join(runDir, RUN_STATE_FILE))) && !err.message.includes('--resume')) {
+      const fix = BAD_IMAGE.has(err.code) ? '; fix or remove the file, or leave such images out with --skip-bad (data.skipBad; a changed configuration, so --resume needs --force)' : '';
+      throw new PulError(err.code, `${err.message}${fix}; finished stages are kept — continue with: pul run --resume ${runDir}`, err.where ?? { file: runDir }, { cause: err });
     }
     throw err;
   } finally {

@@ -5,6 +5,7 @@ import { parseChoice, parseRanks } from '../parse-options.js';
 import { runAction } from '../run-action.js';
 import { activateBackend } from '../global-options.js';
 import { loadCheckpointOption } from '../checkpoint-option.js';
+import { allowOutsideOption, datasetLoadOptions } from '../data-options.js';
 
 interface EvalOptions {
   query?: string;
@@ -13,6 +14,7 @@ interface EvalOptions {
   data?: string;
   format?: DatasetFormat;
   classes?: number[];
+  allowOutside?: boolean;
   metric: DistanceMetric;
   ranks: number[];
   ap: ApDefinition;
@@ -42,6 +44,7 @@ export function registerEval(program: Command): void {
     .option('--data <path>', 'with --checkpoint: a data set with query and gallery splits')
     .option('--format <format>', 'with --data: force a dataset layout', parseDatasetFormat)
     .option('--classes <list>', 'with --data (IDX): keep these labels, e.g. 5-9', parseClassList)
+    .addOption(allowOutsideOption())
     .option('--metric <metric>', 'cosine (on L2-normalised features) or euclidean', parseChoice(['cosine', 'euclidean'] as const), 'cosine')
     .option('--ranks <list>', 'CMC ranks to report', parseRanks, [1, 5, 10, 20])
     .option('--ap <definition>', "standard (torchreid) or trapezoid (the original Market-1501 / PUL code)", parseChoice(['standard', 'trapezoid'] as const), 'standard')
@@ -77,7 +80,7 @@ async function featuresToEvaluate(opts: EvalOptions): Promise<{ query: FeatureFo
     }
     const { model, checkpoint } = await loadCheckpointOption(opts.checkpoint);
     try {
-      const dataset = await loadDataset(opts.data, { ...(opts.format ? { format: opts.format } : {}), ...(opts.classes ? { classes: opts.classes } : {}) });
+      const dataset = await loadDataset(opts.data, datasetLoadOptions(opts));
       const progress = streamProgress();
       const extract = { normalize: checkpoint.manifest.normalization }; // as the model was trained
       const query = await extractFeatureFolder(model, samplesOf(dataset, 'query'), extract, { progress });

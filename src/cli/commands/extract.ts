@@ -6,6 +6,7 @@ import {
 } from '../../index.js';
 import { activateBackend } from '../global-options.js';
 import { loadCheckpointOption } from '../checkpoint-option.js';
+import { allowOutsideOption, datasetLoadOptions } from '../data-options.js';
 import { parseChoice, parseWhole } from '../parse-options.js';
 import { runAction } from '../run-action.js';
 import { replaceableOut } from '../out-option.js';
@@ -20,6 +21,7 @@ interface ExtractCliOptions {
   batch: number;
   force?: boolean;
   json?: boolean;
+  allowOutside?: boolean;
 }
 
 export function registerExtract(program: Command): void {
@@ -33,6 +35,7 @@ export function registerExtract(program: Command): void {
     .option('--split <split>', 'query, gallery, train or all', parseChoice([...SPLITS, 'all'] as const), 'all')
     .option('--format <format>', 'force a dataset layout', parseDatasetFormat)
     .option('--classes <list>', 'IDX only: keep these labels, e.g. 5-9', parseClassList)
+    .addOption(allowOutsideOption())
     .option('--batch <n>', 'images per forward pass', parseWhole('--batch', 1), 128)
     .option('--json', 'print one JSON object')
     .action(
@@ -44,7 +47,7 @@ export function registerExtract(program: Command): void {
         const started = performance.now();
         const { model, checkpoint } = await loadCheckpointOption(opts.checkpoint);
         try {
-          const dataset = await loadDataset(opts.data, { ...(opts.format ? { format: opts.format } : {}), ...(opts.classes ? { classes: opts.classes } : {}) });
+          const dataset = await loadDataset(opts.data, datasetLoadOptions(opts));
           const samples = opts.split === 'all' ? dataset.samples : dataset.samples.filter((s) => s.split === opts.split);
           const folder = await extractFeatureFolder(model, samples, { batchSize: opts.batch, normalize: checkpoint.manifest.normalization }, { progress: streamProgress() });
           await commitOutputDir(out, (tmp) => writeFeatureFiles(tmp, folder));

@@ -14,6 +14,7 @@ import {
 import { activateBackend } from '../global-options.js';
 import { parseAtLeast, parseChoice, parseInputSize, parseNormalization, parseWhole } from '../parse-options.js';
 import { runAction } from '../run-action.js';
+import { allowOutsideOption, datasetLoadOptions } from '../data-options.js';
 
 interface TrainCliOptions {
   data: string;
@@ -42,6 +43,7 @@ interface TrainCliOptions {
   resume?: boolean;
   force?: boolean;
   json?: boolean;
+  allowOutside?: boolean;
 }
 
 /** A training folder of an earlier pul (no marker): latest.json, epoch-NNN checkpoints, metrics.jsonl. */
@@ -97,6 +99,7 @@ export function registerTrain(program: Command): void {
     .option('--seed <s>', 'random seed', parseWhole('--seed', 0), 1)
     .option('--format <layout>', 'dataset layout (default: detected)', parseDatasetFormat)
     .option('--classes <list>', 'IDX: keep only these labels, e.g. 0-4', parseClassList)
+    .addOption(allowOutsideOption())
     .option('--resume', 'continue from OUT/latest.json (with the settings the run was started with)')
     .option('--force', 'with --resume: continue although the data set or settings differ from the run\'s')
     .option('--json', 'print a JSON summary')
@@ -108,7 +111,7 @@ export function registerTrain(program: Command): void {
         if (opts.resume && (out.state === 'new' || out.state === 'empty')) throw new PulError('checkpoint.notFound', `--resume: ${opts.out} holds no latest.json to continue from`, { file: opts.out, option: '--out' });
         await activateBackend(program);
         const reader = new ImageReader();
-        const dataset = await loadDataset(opts.data, { reader, ...(opts.format ? { format: opts.format } : {}), ...(opts.classes ? { classes: opts.classes } : {}) });
+        const dataset = await loadDataset(opts.data, { reader, ...datasetLoadOptions(opts) });
         const train = dataset.samples.filter((s) => s.split === 'train' && s.pid !== null);
         if (train.length === 0) throw new PulError('dataset.empty', `${opts.data}: no labelled training images`, { file: opts.data });
         const classes = labelMap(train);
