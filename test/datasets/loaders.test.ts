@@ -187,6 +187,16 @@ describe('folder per identity and detection', () => {
     });
   });
 
+  it('ids beyond int32 in folder and file names are refused, naming the file', () => {
+    return withTempDir(async (root) => {
+      await writeImages(path.join(root, 'folders', '99999999999999999999'), ['a.jpg']);
+      const err = await rejectsWith(loadDataset(path.join(root, 'folders')), 'dataset.badFileName', /identity folder 99999999999999999999 is a pid above 2147483647/);
+      assert.equal(err.where?.file, path.join(root, 'folders', '99999999999999999999'));
+      await writeImages(path.join(root, 'market', 'bounding_box_train'), ['0001_c1s1_000001_01.jpg', '99999999999_c1s1_000002_01.jpg']);
+      await rejectsWith(loadDataset(path.join(root, 'market')), 'dataset.badFileName', /99999999999_c1s1_000002_01\.jpg has pid 99999999999 \/ camid 1; pul stores ids up to 2147483647/);
+    });
+  });
+
   it('names missing, empty and unrecognised folders', () => {
     return withTempDir(async (root) => {
       await rejectsWith(loadDataset(path.join(root, 'nope')), 'dataset.notFound', /does not exist/);
