@@ -53,9 +53,9 @@ describe('corrupt images: --check stops before any work, --skip-bad leaves them 
       const resumable = path.join(root, 'resumable');
       assert.equal((await runCli(['--backend', 'wasm', 'train', '--data', clean, '--model', 'fmnist', '--batch', '4', '--epochs', '1', '--out', resumable])).code, 0);
       await corrupt(clean);
-      const second = await runCli(['--backend', 'wasm', 'train', '--data', clean, '--model', 'fmnist', '--batch', '4', '--epochs', '2', '--out', resumable, '--resume']);
+      const second = await runCli(['--backend', 'wasm', 'train', '--data', clean, '--model', 'fmnist', '--batch', '4', '--epochs', '2', '--out', resumable, '--resume', '--force']); // --force: the data set changed
       assert.equal(second.code, 3);
-      assert.match(second.stderr, /finished epochs are kept \(.*resumable\/epoch-001\) — continue with: pul --backend wasm train --data .* --epochs 2 --out .*resumable --resume\n/);
+      assert.match(second.stderr, /finished epochs are kept \(.*resumable\/epoch-001\) — continue with: pul --backend wasm train --data .* --epochs 2 --out .*resumable --resume --force\n/);
     });
   });
 

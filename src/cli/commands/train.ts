@@ -8,13 +8,13 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import {
   buildModel, CLASSIFIER_INIT_OPTIONS, classifierInitKind, datasetBatchSource, disposeModel, ImageReader, loadDataset, modelSpecFor, parseClassList, parseDatasetFormat, PUL_KERAS_AUGMENT, REID_AUGMENT,
-  resolveLatest, Rng, streamProgress, tf, trainResumable, PulError, prepareOutput, claimOutputDir, lockDir, readCheckpoint, checkResumeSettings, type OutputKind, type PreparedOutput,
-  type AugmentOptions, type ClassifierInitOption, type Dataset, type DatasetFormat, type ModelSpec, type Normalization, type ReidModel, type Sample,
+  resolveLatest, Rng, screenImages, streamProgress, tf, trainResumable, PulError, writeSkippedImages, isPulError, prepareOutput, claimOutputDir, lockDir, readCheckpoint, checkResumeSettings, type OutputKind, type PreparedOutput,
+  type AugmentOptions, type ClassifierInitOption, type DatasetFormat, type ModelSpec, type Normalization, type ReidModel, type Sample,
 } from '../../index.js';
 import { activateBackend } from '../global-options.js';
 import { parseAtLeast, parseChoice, parseInputSize, parseNormalization, parseWhole } from '../parse-options.js';
 import { runAction } from '../run-action.js';
-import { allowOutsideOption, datasetLoadOptions } from '../data-options.js';
+import { allowOutsideOption, checkImagesOption, datasetLoadOptions, skipBadOption } from '../data-options.js';
 
 interface TrainCliOptions {
   data: string;
@@ -44,6 +44,8 @@ interface TrainCliOptions {
   force?: boolean;
   json?: boolean;
   allowOutside?: boolean;
+  check?: boolean;
+  skipBad?: boolean;
 }
 
 /** A training folder of an earlier pul (no marker): latest.json, epoch-NNN checkpoints, metrics.jsonl. */
@@ -100,6 +102,8 @@ export function registerTrain(program: Command): void {
     .option('--format <layout>', 'dataset layout (default: detected)', parseDatasetFormat)
     .option('--classes <list>', 'IDX: keep only these labels, e.g. 0-4', parseClassList)
     .addOption(allowOutsideOption())
+    .addOption(checkImagesOption())
+    .addOption(skipBadOption())
     .option('--resume', 'continue from OUT/latest.json (with the settings the run was started with)')
     .option('--force', 'with --resume: continue although the data set or settings differ from the run\'s')
     .option('--json', 'print a JSON summary')
@@ -112,7 +116,12 @@ export function registerTrain(program: Command): void {
         await activateBackend(program);
         const reader = new ImageReader();
         const dataset = await loadDataset(opts.data, { reader, ...datasetLoadOptions(opts) });
-        const train = dataset.samples.filter((s) => s.split === 'train' && s.pid !== null);
+        // --check / --skip-bad: every image this command reads (training and test) decoded before any training
+        const { kept: samples, skipped } =
+          opts.check || opts.skipBad
+            ? await screenImages(dataset.samples, opts.skipBad ? 'skip' : 'check', { reader, progress: streamProgress(), hint: 'leave them out with --skip-bad, or fix or remove the files' })
+            : { kept: dataset.samples, skipped: [] };
+        const train = samples.filter((s) => s.split === 'train' && s.pid !== null);
         if (train.length === 0) throw new PulError('dataset.empty', `${opts.data}: no labelled training images`, { file: opts.data });
         const classes = labelMap(train);
         const labels = Int32Array.from(train, (s) => classes.get(s.pid as number)!);
@@ -128,7 +137,7 @@ export function registerTrain(program: Command): void {
         if (out.state === 'new') await mkdir(out.dir, { recursive: true });
         const lock = await lockDir(out.dir, 'pul train', '--out');
         try {
-          await trainInto(opts, { dataset, train, classes, labels, spec, normalization, reader, latest, out });
+          await trainInto(opts, { samples, skipped, train, classes, labels, spec, normalization, reader, latest, out });
         } finally {
           await lock.release();
         }
@@ -136,8 +145,19 @@ export function registerTrain(program: Command): void {
     );
 }
 
+/** A corrupt or unreadable image met mid-training: say what to do, and how to continue from the saved epochs. */
+async function withBadImageHint(err: unknown, opts: TrainCliOptions): Promise<unknown> {
+  if (!isPulError(err) || (err.code !== 'image.corrupt' && err.code !== 'dataset.unreadable')) return err;
+  const saved = await resolveLatest(opts.out).catch(() => null);
+  const again = `pul ${process.argv.slice(2).join(' ')}${opts.resume ? '' : ' --resume'}`;
+  const next = saved === null ? '' : `; finished epochs are kept (${saved}) — continue with: ${again}`;
+  return new PulError(err.code, `${err.message}; fix or remove the file, or leave such images out with --skip-bad (--check lists them all first)${next}`, err.where ?? { file: opts.data }, { cause: err });
+}
+
 interface TrainInputs {
-  readonly dataset: Dataset;
+  /** The data set's samples less those skipped (--skip-bad). */
+  readonly samples: readonly Sample[];
+  readonly skipped: readonly Sample[];
   readonly train: readonly Sample[];
   readonly classes: Map<number, number>;
   readonly labels: Int32Array;
@@ -150,7 +170,7 @@ interface TrainInputs {
 }
 
 /** Trains into the locked --out folder; on --resume the settings must be the run's (or --force). */
-async function trainInto(opts: TrainCliOptions, { dataset, train, classes, labels, spec, normalization, reader, latest, out }: TrainInputs): Promise<void> {
+async function trainInto(opts: TrainCliOptions, { samples, skipped, train, classes, labels, spec, normalization, reader, latest, out }: TrainInputs): Promise<void> {
   const progress = streamProgress();
   const controller = new AbortController();
   const onSigint = (): void => controller.abort();
@@ -167,7 +187,7 @@ async function trainInto(opts: TrainCliOptions, { dataset, train, classes, label
   const training = {
     ...optimizer, epochs: opts.epochs, batch: opts.batch, seed: opts.seed, labelSmoothing: opts.labelSmoothing, augment: opts.augment, dropout: spec.dropout,
     data: path.resolve(opts.data), format: opts.format ?? null, classes: opts.classes ?? null, dataset: { images: train.length, identities: classes.size },
-    model: opts.model, input: spec.input, embeddingDim: spec.embeddingDim, normalization,
+    model: opts.model, input: spec.input, embeddingDim: spec.embeddingDim, normalization, ...(skipped.length > 0 ? { skippedImages: skipped.length } : {}),
   };
   if (latest !== null) {
     const saved = (await readCheckpoint(latest)).manifest.training;
@@ -175,6 +195,7 @@ async function trainInto(opts: TrainCliOptions, { dataset, train, classes, label
     if (changed.length > 0) progress.log(`--force: continuing ${opts.out} with changed settings (${changed.join(', ')})`);
   }
   await claimOutputDir(out); // the marker, once nothing is left to refuse
+  if (skipped.length > 0) progress.log(`skipping ${skipped.length} image(s) that cannot be decoded (first: ${skipped[0]!.path}), listed in ${await writeSkippedImages(opts.out, skipped)}`);
   const augment = AUGMENTS[opts.augment];
   progress.log(`train: ${train.length} images, ${classes.size} classes, model ${opts.model} (${spec.input.height}×${spec.input.width}×${spec.input.channels}), ${opts.epochs} epochs of ${Math.floor(train.length / opts.batch)} batches`);
   const started = performance.now();
@@ -198,12 +219,14 @@ async function trainInto(opts: TrainCliOptions, { dataset, train, classes, label
       tag: 'train',
       signal: controller.signal,
       progress,
+    }).catch(async (err: unknown) => {
+      throw await withBadImageHint(err, opts);
     });
     try {
       const seconds = (performance.now() - started) / 1000;
-      const test = dataset.samples.filter((s) => s.split !== 'train' && s.pid !== null && classes.has(s.pid));
+      const test = samples.filter((s) => s.split !== 'train' && s.pid !== null && classes.has(s.pid));
       const accuracy = test.length > 0 ? await closedSetAccuracy(model, test, Int32Array.from(test, (s) => classes.get(s.pid as number)!), normalization, reader) : null;
-      const summary = { epochs: records, seconds, testImages: test.length, testAccuracy: accuracy, checkpoint: await resolveLatest(opts.out) };
+      const summary = { epochs: records, seconds, testImages: test.length, testAccuracy: accuracy, skippedImages: skipped.length, checkpoint: await resolveLatest(opts.out) };
       if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
       else process.stdout.write(`trained ${records.length} epochs in ${seconds.toFixed(1)} s${accuracy === null ? '' : `; closed-set accuracy on ${test.length} test images: ${accuracy.toFixed(4)}`}\ncheckpoint: ${summary.checkpoint}\n`);
     } finally {
