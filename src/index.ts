@@ -21,7 +21,7 @@ export { PACKAGE_VERSION } from './core/version.js';
 
 // backend
 export { tf } from './backend/tf.js';
-export { selectBackend, currentBackend, parseBackendChoice, BACKEND_NAMES } from './backend/select-backend.js';
+export { selectBackend, selectClusteringBackend, currentBackend, parseBackendChoice, BACKEND_NAMES } from './backend/select-backend.js';
 export type { BackendName, BackendChoice, BackendInfo, BackendAttempt } from './backend/select-backend.js';
 export { describeBackend } from './backend/describe-backend.js';
 
@@ -35,8 +35,8 @@ export { ImageReader, defaultNormalization, IMAGENET_MEAN, IMAGENET_STD } from '
 export type { ImageSpec, Normalization } from './datasets/images.js';
 export { augmentImage, validateAugment, AUGMENTS, AUGMENT_NAMES, PUL_KERAS_AUGMENT, REID_AUGMENT } from './datasets/augment.js';
 export type { AugmentOptions, AugmentName } from './datasets/augment.js';
-export { summarizeDataset, datasetWarnings, checkImages } from './datasets/summary.js';
-export type { DatasetSummary, SplitSummary, CheckReport } from './datasets/summary.js';
+export { summarizeDataset, datasetWarnings, checkImages, screenImages, corruptImagesError } from './datasets/summary.js';
+export type { DatasetSummary, SplitSummary, CheckReport, BadImagePolicy, ScreenedSamples } from './datasets/summary.js';
 export { generateSyntheticReid, ensureSyntheticReid } from './datasets/synthetic-reid.js';
 export type { SyntheticReidOptions, SyntheticReidReport } from './datasets/synthetic-reid.js';
 
@@ -135,6 +135,7 @@ export { configJsonSchema, configReference } from './config/config-docs.js';
 // the PUL pipeline (pul run)
 export { runPul, isRunDir, METRICS_LOG } from './pipeline/run-pul.js';
 export type { PulRunOptions, PulRunResult } from './pipeline/run-pul.js';
+export { writeSkippedImages, readSkippedImages, SKIPPED_IMAGES } from './pipeline/skipped-images.js';
 export { loadRunState, RUN_STATE_FILE } from './pipeline/state.js';
 export type { RunState, StageRecord } from './pipeline/state.js';
 export { describeRun, formatRunOverview } from './pipeline/describe-run.js';

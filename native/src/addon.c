@@ -105,7 +105,7 @@ static napi_value backprop_filter(napi_env env, napi_callback_info info) {
   return conv_gradient(env, info, roles, pul_conv2d_backprop_filter, "pul_native.conv2dBackpropFilter(heap, x, dy, df, dims): bad arguments");
 }
 
-/* sgemm(a Float32Array, b, c, m, n, k, transA, transB): c = op(a)·op(b), for tests and benchmarks. */
+/* sgemm(a Float32Array, b, c, m, n, k, transA, transB): c = op(a)·op(b) on every core (k-means' and the selection's GEMMs, tests). */
 static napi_value sgemm(napi_env env, napi_callback_info info) {
   napi_value args[8];
   size_t argc = 8, la, lb, lc;
@@ -118,7 +118,7 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, 0, "pul_native.sgemm(a, b, c, m, n, k, transA, transB): bad arguments");
     return 0;
   }
-  pul_sgemm((int)m, (int)n, (int)k, a, ta ? (int)m : (int)k, (int)ta, b, tb ? (int)k : (int)n, (int)tb, c, (int)n, 0);
+  pul_sgemm_parallel((int)m, (int)n, (int)k, a, ta ? (int)m : (int)k, (int)ta, b, tb ? (int)k : (int)n, (int)tb, c, (int)n);
   return 0;
 }
 

@@ -8,6 +8,7 @@
  */
 import os from 'node:os';
 import { createRequire } from 'node:module';
+import type * as WasmBackend from '@tensorflow/tfjs-backend-wasm';
 import { PulError } from '../core/errors.js';
 import { tf } from './tf.js';
 import { registerPulKernels } from './register-kernels.js';
@@ -55,7 +56,7 @@ const BACKEND_LOADERS = {
   'tfjs-node-gpu': () => loadNative('@tensorflow/tfjs-node-gpu'),
   'tfjs-node': () => loadNative('@tensorflow/tfjs-node'),
   wasm: async () => {
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof WasmBackend;
     const threads = wasmThreadsWanted();
     // Threads are decided when the backend is first initialised (tf.findBackend would initialise it).
     if (threads < 2 || wasmInitialised) return activate('wasm');
@@ -106,8 +107,7 @@ export function parseBackendChoice(value: string, option = 'backend'): BackendCh
  * Calling it again with the backend already active is cheap.
  */
 export async function selectBackend(choice?: BackendChoice): Promise<BackendInfo> {
-  const envChoice = process.env['PUL_BACKEND'];
-  const requested: BackendChoice = choice ?? (envChoice ? parseBackendChoice(envChoice, 'PUL_BACKEND') : 'auto');
+  const requested = requestedBackend(choice);
   if (current && (requested === current.requested || requested === current.backend) && tf.getBackend() === current.tfjsBackend) {
     return current;
   }
@@ -140,9 +140,28 @@ export async function selectBackend(choice?: BackendChoice): Promise<BackendInfo
   throw new PulError('backend.unavailable', `backend '${requested}' cannot be loaded — ${why}`, { option: 'backend' });
 }
 
+/**
+ * Readies what k-means and the reliable selection compute on. Their GEMMs and the k-means step run on
+ * pul's native kernels when those are loaded, on any backend, and never touch tfjs then: so when the
+ * request (as selectBackend's) is auto or wasm and the native kernels load, no tfjs backend is started
+ * (its start costs ~0.5 s of a `pul cluster`). Otherwise the backend is selected as selectBackend does.
+ * Resolves to the backend selected, or null when only the native kernels are used.
+ */
+export async function selectClusteringBackend(choice?: BackendChoice): Promise<BackendInfo | null> {
+  const requested = requestedBackend(choice);
+  if ((requested === 'auto' || requested === 'wasm') && loadNativeKernels(wasmThreadsWanted()).kernels !== null) return null;
+  return selectBackend(requested);
+}
+
+/** `choice`, else $PUL_BACKEND, else 'auto'. */
+function requestedBackend(choice: BackendChoice | undefined): BackendChoice {
+  const envChoice = process.env['PUL_BACKEND'];
+  return choice ?? (envChoice ? parseBackendChoice(envChoice, 'PUL_BACKEND') : 'auto');
+}
+
 async function wasmDetails(tfjsBackend: string): Promise<{ wasmSimd: boolean | null; wasmThreads: number | null }> {
   if (tfjsBackend !== 'wasm') return { wasmSimd: null, wasmThreads: null };
-  const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as { getThreadsCount(): number };
+  const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof WasmBackend;
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
   return { wasmSimd: simd, wasmThreads: wasm.getThreadsCount() };
 }

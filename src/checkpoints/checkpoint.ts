@@ -3,7 +3,7 @@
  * tf.loadLayersModel reads it), `meta.json` (the manifest below) and, for exact resume,
  * `optimizer.bin` (the optimiser's moments, tfjs weight encoding, specs in the manifest).
  */
-import { z } from 'zod';
+import { z } from '../core/zod.js';
 import { ARCHITECTURES } from '../model/build-model.js';
 import { INIT_KINDS } from '../model/initializers.js';
 
@@ -39,10 +39,12 @@ export const CheckpointManifestSchema = z.object({
   training: z.unknown(),
   state: z.unknown(),
   optimizer: z.object({ file: z.literal(OPTIMIZER_BIN), weights: z.array(WeightSpecSchema) }).nullable(),
+  /** SHA-256 (hex) of every weight file, by file name; absent in checkpoints saved before pul recorded it. */
+  sha256: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 in hex')).optional(),
 });
 
-/** A checkpoint's meta.json, validated: model spec, normalisation, epoch, training and state. */
-export type CheckpointManifest = z.infer<typeof CheckpointManifestSchema>;
+/** A checkpoint's meta.json, validated: model spec, normalisation, epoch, training, state and weight-file hashes. */
+export type CheckpointManifest = z.output<typeof CheckpointManifestSchema>;
 
 /** A checkpoint on disk and its validated manifest. */
 export interface Checkpoint {

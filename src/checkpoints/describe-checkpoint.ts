@@ -13,6 +13,7 @@ import { countTrainableParams, disposeModel } from '../model/build-model.js';
 import { expectedWeightBytes, MODEL_JSON } from '../model/model-io.js';
 import { META_JSON, type CheckpointManifest } from './checkpoint.js';
 import { loadCheckpoint, readCheckpoint } from './load-checkpoint.js';
+import { verifyWeightFile } from './weight-hashes.js';
 
 /** What describeCheckpoint reports. */
 export interface CheckpointDescription {
@@ -20,6 +21,8 @@ export interface CheckpointDescription {
   readonly manifest: CheckpointManifest | null;
   readonly network: { readonly layers: number; readonly trainableParams: number; readonly totalParams: number } | null;
   readonly files: readonly { readonly name: string; readonly bytes: number }[];
+  /** Weight files whose SHA-256 meta.json records (empty: a checkpoint saved before pul recorded hashes). */
+  readonly hashed: readonly string[];
   /** Empty when the checkpoint is whole. */
   readonly problems: readonly string[];
 }
@@ -60,6 +63,16 @@ export async function describeCheckpoint(dir: string): Promise<CheckpointDescrip
     const expected = expectedWeightBytes(o.weights);
     if (bytes !== expected) problems.push(`${o.file}: ${bytes ?? 'missing'}${bytes === undefined ? '' : ' bytes'}, but ${META_JSON} describes ${expected}`);
   }
+  const hashed = Object.keys(manifest?.sha256 ?? {}).sort();
+  if (manifest && problems.length === 0) {
+    for (const name of hashed) {
+      try {
+        await verifyWeightFile({ dir, manifest }, name);
+      } catch (err) {
+        problems.push(message(err));
+      }
+    }
+  }
   let network: CheckpointDescription['network'] = null;
   if (problems.length === 0) {
     try {
@@ -74,7 +87,7 @@ export async function describeCheckpoint(dir: string): Promise<CheckpointDescrip
       problems.push(message(err));
     }
   }
-  return { dir, manifest, network, files, problems };
+  return { dir, manifest, network, files, hashed, problems };
 }
 
 const size = (bytes: number) => (bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${bytes} B`);
@@ -96,6 +109,7 @@ export function formatCheckpointDescription(d: CheckpointDescription): string {
     }
   }
   out.push('  files:', ...d.files.map((f) => `    ${f.name.padEnd(14)} ${size(f.bytes)}`));
-  out.push(d.problems.length === 0 ? '  integrity: ok (weights match model.json and meta.json)' : `  integrity: DAMAGED\n${d.problems.map((p) => `    - ${p}`).join('\n')}`);
+  const hashes = d.hashed.length > 0 ? `SHA-256 of ${d.hashed.join(', ')} verified` : 'no hash recorded (saved by an older pul): sizes checked only';
+  out.push(d.problems.length === 0 ? `  integrity: ok (weights match model.json and meta.json; ${hashes}; all weights finite)` : `  integrity: DAMAGED\n${d.problems.map((p) => `    - ${p}`).join('\n')}`);
   return `${out.join('\n')}\n`;
 }

@@ -1,13 +1,14 @@
 /** Reads a checkpoint: validates meta.json, loads the network and (optionally) the optimiser state. */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import { z } from '../core/zod.js';
 import { tf } from '../backend/tf.js';
 import { readJson } from '../core/atomic-fs.js';
 import { PulError } from '../core/errors.js';
 import { reidModelFrom, type ModelSpec, type ReidModel } from '../model/build-model.js';
-import { expectedWeightBytes, loadLayersModelFromDir } from '../model/model-io.js';
+import { expectedWeightBytes, loadLayersModelFromDir, WEIGHTS_BIN } from '../model/model-io.js';
 import { CheckpointManifestSchema, META_JSON, type Checkpoint } from './checkpoint.js';
+import { verifyWeightFile } from './weight-hashes.js';
 
 /** Reads and validates `dir/meta.json`; a missing, malformed or foreign manifest is an error naming it. */
 export async function readCheckpoint(dir: string): Promise<Checkpoint> {
@@ -60,14 +61,35 @@ export async function loadCheckpoint(dir: string, expect?: ExpectedModel): Promi
     }
     if (diffs.length > 0) throw new PulError('checkpoint.mismatch', `${dir}: checkpoint has ${diffs.join(', ')}`, { file: path.join(dir, META_JSON) });
   }
-  const net = await loadLayersModelFromDir(dir);
+  const net = await loadLayersModelFromDir(dir); // names a missing or truncated file first
+  try {
+    await verifyWeightFile(checkpoint, WEIGHTS_BIN);
+  } catch (err) {
+    net.dispose();
+    throw err;
+  }
   const outputs = net.outputs;
   const logits = outputs[1]?.shape;
   if (outputs.length !== 2 || logits?.[1] !== spec.classes) {
     net.dispose();
     throw new PulError('checkpoint.mismatch', `${dir}: model.json has ${outputs.length} outputs / ${String(logits?.[1])} classes but ${META_JSON} says 2 / ${spec.classes}`, { file: path.join(dir, META_JSON) });
   }
+  const bad = firstNonFinite(net.layers.flatMap((layer) => layer.weights.map((w) => ({ name: `${w.originalName.split('/').pop() ?? ''} of layer ${layer.name}`, tensor: w.read() }))));
+  if (bad !== null) {
+    net.dispose();
+    throw new PulError('checkpoint.corrupt', `${path.join(dir, WEIGHTS_BIN)}: weight ${bad.name} holds ${bad.value} (at element ${bad.index}); a usable checkpoint has only finite weights`, { file: path.join(dir, WEIGHTS_BIN) });
+  }
   return { checkpoint, model: reidModelFrom(net, spec) };
+}
+
+/** The first weight holding NaN or ±Infinity, or null. */
+function firstNonFinite(weights: readonly { name: string; tensor: tf.Tensor }[]): { name: string; index: number; value: number } | null {
+  for (const { name, tensor } of weights) {
+    if (tensor.dtype !== 'float32') continue;
+    const values = tensor.dataSync();
+    for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return { name, index: i, value: values[i]! };
+  }
+  return null;
 }
 
 /** The optimiser state stored with a checkpoint (the caller disposes the tensors), or null. */
@@ -86,8 +108,15 @@ export async function loadOptimizerState(checkpoint: Checkpoint): Promise<{ name
   if (bytes.byteLength !== expected) {
     throw new PulError('checkpoint.corrupt', `${file}: holds ${bytes.byteLength} bytes but ${META_JSON} describes ${expected}`, { file });
   }
+  await verifyWeightFile(checkpoint, o.file, bytes);
   const copy = new Uint8Array(bytes.byteLength);
   copy.set(bytes);
   const map = tf.io.decodeWeights(copy.buffer, specs);
-  return specs.map((s) => ({ name: s.name, tensor: map[s.name] as tf.Tensor }));
+  const tensors = specs.map((s) => ({ name: s.name, tensor: map[s.name] as tf.Tensor }));
+  const bad = firstNonFinite(tensors);
+  if (bad !== null) {
+    tf.dispose(tensors.map((t) => t.tensor));
+    throw new PulError('checkpoint.corrupt', `${file}: optimiser variable ${bad.name} holds ${bad.value} (at element ${bad.index}); resume needs finite optimiser state`, { file });
+  }
+  return tensors;
 }

@@ -5,8 +5,9 @@ import { tf } from '../backend/tf.js';
 import { writeDirAtomic, writeJsonAtomic } from '../core/atomic-fs.js';
 import { PACKAGE_VERSION } from '../core/version.js';
 import type { ReidModel } from '../model/build-model.js';
-import { fileIOHandler } from '../model/model-io.js';
+import { fileIOHandler, WEIGHTS_BIN } from '../model/model-io.js';
 import { CHECKPOINT_FORMAT_VERSION, META_JSON, OPTIMIZER_BIN, type Checkpoint, type CheckpointManifest } from './checkpoint.js';
+import { hashFiles } from './weight-hashes.js';
 
 /** What saveCheckpoint writes: the model, its normalisation, epoch, free-form training/state, optimiser state. */
 export interface SaveCheckpointInput {
@@ -49,6 +50,8 @@ export async function saveCheckpoint(dir: string, input: SaveCheckpointInput): P
       training: input.training ?? null,
       state: input.state ?? null,
       optimizer,
+      // hashed from the files written, so a later change of their bytes is caught on load
+      sha256: await hashFiles(tmp, optimizer ? [WEIGHTS_BIN, OPTIMIZER_BIN] : [WEIGHTS_BIN]),
     };
     await writeJsonAtomic(path.join(tmp, META_JSON), manifest);
   });

@@ -6,7 +6,7 @@
  */
 import type { Rng } from '../core/random.js';
 import type { FeatureMatrix } from '../features/feature-matrix.js';
-import { dotBlock, transposedPoints } from './squared-distances.js';
+import { transposedPoints } from './squared-distances.js';
 
 /** Row indices of the K initial centres. `norms`: float64 squared row norms of x. */
 export function kmeansPlusPlus(x: FeatureMatrix, k: number, rng: Rng, norms: Float64Array): Int32Array {
@@ -19,7 +19,7 @@ export function kmeansPlusPlus(x: FeatureMatrix, k: number, rng: Rng, norms: Flo
     const closest = new Float64Array(n);
     const first = rng.int(n);
     chosen[0] = first;
-    const firstDots = dotBlock(x.data.subarray(first * d, (first + 1) * d), 1, xt);
+    const firstDots = xt.dot(x.data.subarray(first * d, (first + 1) * d), 1);
     let potential = 0;
     for (let i = 0; i < n; i++) {
       closest[i] = Math.max(0, norms[i]! + norms[first]! - 2 * firstDots[i]!);
@@ -37,7 +37,7 @@ export function kmeansPlusPlus(x: FeatureMatrix, k: number, rng: Rng, norms: Flo
         candidates[t] = Math.min(n - 1, searchSorted(cumulative, target));
         block.set(x.data.subarray(candidates[t]! * d, (candidates[t]! + 1) * d), t * d);
       }
-      const dots = dotBlock(block, trials, xt);
+      const dots = xt.dot(block, trials);
       let bestPot = Infinity;
       let bestT = 0;
       for (let t = 0; t < trials; t++) {

@@ -37,7 +37,7 @@ export function lloyd(x: FeatureMatrix, init: ArrayLike<number>, k: number, maxI
   const drift = new Float64Array(k);
   const computedShare: number[] = [];
   const sums = new CentreSums(x, k, native);
-  const assigner = new YinyangAssigner(x, norms, k, groupCentres(Float32Array.from(init), k, d, options.groupSize ?? DEFAULT_GROUP_SIZE), native);
+  const assigner = new YinyangAssigner(x, norms, k, groupCentres(Float32Array.from(init), k, d, options.groupSize ?? DEFAULT_GROUP_SIZE, native), native);
 
   let iterations = 0;
   let strict = false;

@@ -14,6 +14,7 @@ import { blockRows, nearestPoints } from './squared-distances.js';
 /** Options of miniBatchKMeans: K, batch size, steps, seeding. */
 export interface MiniBatchOptions {
   readonly k: number;
+  /** Rows per step (default 1024); capped at the number of rows, as scikit-learn's MiniBatchKMeans does. */
   readonly batchSize?: number;
   /** Number of batch steps (default: 100). */
   readonly steps?: number;
@@ -26,9 +27,11 @@ export interface MiniBatchOptions {
 export function miniBatchKMeans(x: FeatureMatrix, options: MiniBatchOptions, rng: Rng): Clustering {
   const k = options.k;
   validateKMeansInput(x, k);
-  const batch = options.batchSize ?? 1024;
+  const requested = options.batchSize ?? 1024;
   const steps = options.steps ?? 100;
-  if (!Number.isInteger(batch) || batch < 1) throw new PulError('option.outOfRange', `batch size ${batch} must be a whole number ≥ 1`, { option: 'clustering.batchSize' });
+  if (!Number.isInteger(requested) || requested < 1) throw new PulError('option.outOfRange', `batch size ${requested} must be a whole number ≥ 1`, { option: 'clustering.batchSize' });
+  // a batch beyond the data only draws the same rows again (and a huge one cannot be allocated)
+  const batch = Math.min(requested, x.rows);
   if (!Number.isInteger(steps) || steps < 1) throw new PulError('option.outOfRange', `steps=${steps} must be a whole number ≥ 1`, { option: 'clustering.steps' });
   const d = x.dim;
   const t0 = performance.now();

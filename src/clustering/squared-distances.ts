@@ -1,33 +1,44 @@
 /**
- * Squared Euclidean distances of a block of rows to a set of points as one GEMM on the active tfjs
- * backend: ‖x‖² + ‖c‖² − 2·x·cᵀ. The other side is kept pre-transposed ([D, M]) because the wasm
- * backend's matMul is ~10× slower with transposeB (pul's native SGEMM does not care either way).
+ * Squared Euclidean distances of a block of rows to a set of points as one GEMM: ‖x‖² + ‖c‖² − 2·x·cᵀ,
+ * on pul's native SGEMM (every core, straight on the Float32Arrays) when it is loaded, else on the
+ * active tfjs backend. The other side is kept pre-transposed ([D, M]) because the wasm backend's matMul
+ * is ~10× slower with transposeB (the native SGEMM does not care either way; it gets the same operands,
+ * so its products are those the wasm backend's native-wrapped matMul gave).
  */
 import { tf } from '../backend/tf.js';
+import { loadedNativeKernels, type NativeKernels } from '../backend/native.js';
 import { rowSquaredNorms } from './clustering.js';
 
-/** A [D, M] tensor of points with their float64 squared norms; dispose() when done. */
+/** Points ready for dot products (held transposed, [D, M]) with their float64 squared norms; dispose() when done. */
 export interface TransposedPoints {
   readonly count: number;
   readonly dim: number;
-  readonly t: ReturnType<typeof tf.tensor2d>;
   readonly norms: Float64Array;
+  /** rows × M dot products x·cᵀ for `rows` rows of `block` (row-major, rows × D). */
+  dot(block: Float32Array, rows: number): Float32Array;
   dispose(): void;
 }
 
-export function transposedPoints(data: Float32Array, count: number, dim: number, norms: Float64Array): TransposedPoints {
+/** `native`: the kernels to multiply with (default: the loaded ones; null: the tfjs backend). */
+export function transposedPoints(data: Float32Array, count: number, dim: number, norms: Float64Array, native: NativeKernels | null = loadedNativeKernels()): TransposedPoints {
   const tr = new Float32Array(count * dim);
   for (let i = 0; i < count; i++) for (let j = 0; j < dim; j++) tr[j * count + i] = data[i * dim + j]!;
+  if (native !== null) {
+    const dot = (block: Float32Array, rows: number): Float32Array => {
+      const out = new Float32Array(rows * count);
+      native.sgemm(block, tr, out, rows, count, dim, 0, 0);
+      return out;
+    };
+    return { count, dim, norms, dot, dispose: () => undefined };
+  }
   const t = tf.tensor2d(tr, [dim, count]);
-  return { count, dim, t, norms, dispose: () => t.dispose() };
-}
-
-/** rows × M dot products x·cᵀ for `rows` rows of `block` (row-major, rows × D). */
-export function dotBlock(block: Float32Array, rows: number, points: TransposedPoints): Float32Array {
-  const product = tf.tidy(() => tf.matMul(tf.tensor2d(block, [rows, points.dim]), points.t));
-  const values = product.dataSync() as Float32Array;
-  product.dispose();
-  return values;
+  const dot = (block: Float32Array, rows: number): Float32Array => {
+    const product = tf.tidy(() => tf.matMul(tf.tensor2d(block, [rows, dim]), t));
+    const values = product.dataSync() as Float32Array;
+    product.dispose();
+    return values;
+  };
+  return { count, dim, norms, dot, dispose: () => t.dispose() };
 }
 
 /** Largest number of rows per block so that a rows × M float32 result stays near `budget` values. */
@@ -36,10 +47,10 @@ export function blockRows(m: number, budget = 1 << 22): number {
 }
 
 /** Index of the nearest of `m` points (row-major, m × D) for each of `rows` rows of `block`, by one GEMM. */
-export function nearestPoints(block: Float32Array, rows: number, points: Float32Array, m: number, dim: number): Int32Array<ArrayBuffer> {
-  const pt = transposedPoints(points, m, dim, rowSquaredNorms(points, m, dim));
+export function nearestPoints(block: Float32Array, rows: number, points: Float32Array, m: number, dim: number, native: NativeKernels | null = loadedNativeKernels()): Int32Array<ArrayBuffer> {
+  const pt = transposedPoints(points, m, dim, rowSquaredNorms(points, m, dim), native);
   try {
-    const dots = dotBlock(block, rows, pt);
+    const dots = pt.dot(block, rows);
     const out = new Int32Array(rows);
     for (let r = 0; r < rows; r++) {
       let best = Infinity;

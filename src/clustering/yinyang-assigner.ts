@@ -12,8 +12,8 @@
  */
 import type { FeatureMatrix } from '../features/feature-matrix.js';
 import { rowSquaredNorms } from './clustering.js';
-import type { NativeKernels } from '../backend/native.js';
-import { blockRows, dotBlock, nearestPoints, transposedPoints } from './squared-distances.js';
+import { loadedNativeKernels, type NativeKernels } from '../backend/native.js';
+import { blockRows, nearestPoints, transposedPoints } from './squared-distances.js';
 
 /** Safety margins for float32 GEMM rounding: lower bounds a hair low, upper bounds a hair high. */
 const LOW = 1 - 1e-6;
@@ -36,12 +36,12 @@ export interface CentreGroups {
  * Groups the K centres into about K / `size` groups of nearby centres: a few Lloyd iterations on the
  * centres from the first `count` of them (k-means++ lists its centres spread out). Empty groups are dropped.
  */
-export function groupCentres(centres: Float32Array, k: number, d: number, size: number): CentreGroups {
+export function groupCentres(centres: Float32Array, k: number, d: number, size: number, native: NativeKernels | null = loadedNativeKernels()): CentreGroups {
   const wanted = Math.max(1, Math.min(k, Math.round(k / size)));
   let seeds = centres.slice(0, wanted * d);
   let groupOf = new Int32Array(k);
   for (let it = 0; it < 5; it++) {
-    groupOf = nearestPoints(centres, k, seeds, wanted, d);
+    groupOf = nearestPoints(centres, k, seeds, wanted, d, native);
     const next = new Float64Array(wanted * d);
     const counts = new Float64Array(wanted);
     for (let j = 0; j < k; j++) {
@@ -51,7 +51,7 @@ export function groupCentres(centres: Float32Array, k: number, d: number, size: 
     }
     seeds = Float32Array.from(next, (v, i) => (counts[Math.floor(i / d)]! > 0 ? v / counts[Math.floor(i / d)]! : seeds[i]!));
   }
-  groupOf = nearestPoints(centres, k, seeds, wanted, d);
+  groupOf = nearestPoints(centres, k, seeds, wanted, d, native);
   // compact: drop empty groups, list the centres group by group
   const used = new Int32Array(wanted).fill(-1);
   let count = 0;
@@ -230,10 +230,10 @@ function gemmSearch(x: FeatureMatrix, norms: Float64Array, groups: CentreGroups)
     const found = { near1: new Float64Array(size), arg1: new Int32Array(size), near2: new Float64Array(size) };
     const k = groups.start[t]!;
     if (need === null) {
-      const points = transposedPoints(centres.data, k, d, centres.norms);
+      const points = transposedPoints(centres.data, k, d, centres.norms, null);
       try {
         forBlocks(x, rows, k, (block, first, m) => {
-          const dots = dotBlock(block, m, points);
+          const dots = points.dot(block, m);
           for (let r = 0; r < m; r++) groupMinima(dots, r * k, norms[rows[first + r]!]!, centres.norms, groups, 0, t, found, (first + r) * t);
         });
       } finally {
@@ -247,11 +247,11 @@ function gemmSearch(x: FeatureMatrix, norms: Float64Array, groups: CentreGroups)
       if (members.length === 0) continue;
       const lo = groups.start[g]!;
       const size = groups.start[g + 1]! - lo;
-      const points = transposedPoints(centres.data.subarray(lo * d, (lo + size) * d), size, d, centres.norms.subarray(lo, lo + size));
+      const points = transposedPoints(centres.data.subarray(lo * d, (lo + size) * d), size, d, centres.norms.subarray(lo, lo + size), null);
       const listed = Int32Array.from(members, (r) => rows[r]!);
       try {
         forBlocks(x, listed, size, (block, first, m) => {
-          const dots = dotBlock(block, m, points);
+          const dots = points.dot(block, m);
           for (let q = 0; q < m; q++) {
             const r = members[first + q]!;
             groupMinima(dots, q * size - lo, norms[rows[r]!]!, centres.norms, groups, g, g + 1, found, r * t + g);

@@ -1,5 +1,5 @@
 /** pipelines/schema.json and the key reference of pipelines/README.md, generated from the zod schema. */
-import { z } from 'zod';
+import { z } from '../core/zod.js';
 import { PipelineConfigSchema } from './schema.js';
 
 /** The JSON Schema of a pipeline configuration (pipelines/schema.json). */

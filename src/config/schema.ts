@@ -3,7 +3,7 @@
  * and where it comes from: the paper (Fan et al., ACM TOMM 2018) or the authors' released code
  * (PUL/unsupervised.py), which differ; pul offers both as explicit options.
  */
-import { z } from 'zod';
+import { z } from '../core/zod.js';
 import { DATASET_FORMATS, type DatasetFormat } from '../datasets/sample.js';
 import { AUGMENT_NAMES } from '../datasets/augment.js';
 import { CLASSIFIER_INITS } from '../model/initializers.js';
@@ -66,6 +66,9 @@ export const PipelineConfigSchema = z
         })
         .optional()
         .describe('generate the built-in synthetic re-ID set here on first use (the demo); source/target paths then point into it'),
+      check: z.boolean().default(false).describe('decode every image of every set before any training and stop, listing them, if some cannot be decoded (--check)'),
+      skipBad: z.boolean().default(false).describe('decode every image before any training and leave the corrupt ones out, listed in <run>/skipped-images.csv (--skip-bad)'),
+      allowOutside: z.boolean().default(false).describe("accept manifest (CSV, MSMT17 list) paths that leave the manifest's folder (--allow-outside)"),
     }),
     model: z.strictObject({
       name: z.string().default('reid').describe("backbone: 'fmnist' or 'reid' (the peer SmallCNNs), 'resnet18', 'resnet34', or 'layers:<folder or model.json>' for any tfjs LayersModel"),
@@ -142,6 +145,6 @@ export const PipelineConfigSchema = z
   .describe('PUL pipeline configuration');
 
 /** A validated configuration, every default filled in. */
-export type PipelineConfig = z.infer<typeof PipelineConfigSchema>;
+export type PipelineConfig = z.output<typeof PipelineConfigSchema>;
 /** What a pipelines/*.json file may hold (defaults optional). */
 export type PipelineConfigInput = z.input<typeof PipelineConfigSchema>;

@@ -15,6 +15,7 @@ export type PulErrorCode =
   | 'dataset.unknownLayout'
   | 'dataset.badFileName'
   | 'dataset.unreadable'
+  | 'dataset.outsideRoot'
   | 'image.corrupt'
   | 'csv.malformedLine'
   | 'csv.missingColumn'

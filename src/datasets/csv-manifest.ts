@@ -7,13 +7,13 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseCsv } from '../core/csv.js';
 import { PulError } from '../core/errors.js';
-import { SPLITS, type Dataset, type Sample, type Split } from './sample.js';
-import { resolveFrom } from './scan.js';
+import { MAX_ID, SPLITS, type Dataset, type Sample, type Split } from './sample.js';
+import { resolveInside } from './scan.js';
 
 const REQUIRED = ['path', 'pid', 'camid'] as const;
 
-/** Loads a CSV manifest file. */
-export async function loadCsvManifest(file: string): Promise<Dataset> {
+/** Loads a CSV manifest file; paths that leave its folder are refused unless `allowOutside`. */
+export async function loadCsvManifest(file: string, opts: { readonly allowOutside?: boolean } = {}): Promise<Dataset> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -32,6 +32,10 @@ export async function loadCsvManifest(file: string): Promise<Dataset> {
       line: header.line,
     });
   }
+  const repeated = columns.find((c, i) => columns.indexOf(c) !== i);
+  if (repeated !== undefined) {
+    throw new PulError('csv.malformedLine', `${file} header "${header.fields.join(',')}" names column "${repeated}" twice (expected path,pid,camid[,split], each once)`, { file, line: header.line });
+  }
   const col = (name: string): number => columns.indexOf(name);
   const [iPath, iPid, iCam, iSplit] = [col('path'), col('pid'), col('camid'), col('split')];
   const base = path.dirname(path.resolve(file));
@@ -48,8 +52,10 @@ export async function loadCsvManifest(file: string): Promise<Dataset> {
     if (pidText !== '' && !/^-?\d+$/.test(pidText)) throw new PulError('csv.malformedLine', `pid "${pidText}" is not an integer (or empty for unlabelled)`, where);
     const pid = pidText === '' ? null : Number(pidText);
     if (pid !== null && pid < -1) throw new PulError('csv.malformedLine', `pid ${pid} is negative (only −1 = junk is allowed)`, where);
+    if (pid !== null && pid > MAX_ID) throw new PulError('csv.malformedLine', `pid ${pidText} is above ${MAX_ID}, the largest pid pul stores`, where);
     const camText = record[iCam] ?? '';
     if (!/^\d+$/.test(camText)) throw new PulError('csv.malformedLine', `camid "${camText}" is not a non-negative integer`, where);
+    if (Number(camText) > MAX_ID) throw new PulError('csv.malformedLine', `camid ${camText} is above ${MAX_ID}, the largest camid pul stores`, where);
     const splitText = iSplit >= 0 ? (record[iSplit] ?? '') : '';
     const split: Split = splitText === '' ? 'train' : (splitText as Split);
     if (!SPLITS.includes(split)) throw new PulError('csv.malformedLine', `split "${splitText}" is not one of ${SPLITS.join('|')}`, where);
@@ -57,7 +63,7 @@ export async function loadCsvManifest(file: string): Promise<Dataset> {
       junk++;
       continue;
     }
-    samples.push({ path: resolveFrom(base, rel), pid, camid: Number(camText), split });
+    samples.push({ path: resolveInside(base, rel, opts.allowOutside ?? false, where), pid, camid: Number(camText), split });
   }
   return { name: path.basename(file, path.extname(file)), root: base, format: 'csv', samples, junk };
 }

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { PulError } from '../core/errors.js';
-import { SPLITS, type Dataset, type Sample, type Split } from './sample.js';
+import { MAX_ID, SPLITS, type Dataset, type Sample, type Split } from './sample.js';
 import { kindOf, listDir, listImages } from './scan.js';
 
 /** True when some subfolder of `root` holds images. */
@@ -32,6 +32,7 @@ export async function loadFolderPerIdentity(root: string): Promise<Dataset> {
     const ids: string[] = [];
     for (const n of await listDir(dir)) if (!n.startsWith('.') && (await kindOf(path.join(dir, n))) === 'dir') ids.push(n);
     for (const id of ids) {
+      if (/^\d+$/.test(id) && Number(id) > MAX_ID) throw new PulError('dataset.badFileName', `identity folder ${id} is a pid above ${MAX_ID}, the largest pid pul stores`, { file: path.join(dir, id) });
       if (!pidOf.has(id)) pidOf.set(id, /^\d+$/.test(id) ? Number(id) : -1);
     }
     let nextPid = Math.max(-1, ...[...pidOf.values()]) + 1;
@@ -39,6 +40,7 @@ export async function loadFolderPerIdentity(root: string): Promise<Dataset> {
       if (pidOf.get(id) === -1) pidOf.set(id, nextPid++);
       for (const file of await listImages(path.join(dir, id))) {
         const cam = /_c(\d+)/.exec(file);
+        if (cam && Number(cam[1]) > MAX_ID) throw new PulError('dataset.badFileName', `${file} has camid ${cam[1]}, above ${MAX_ID}`, { file: path.join(dir, id, file) });
         samples.push({ path: path.join(dir, id, file), pid: pidOf.get(id) ?? 0, camid: cam ? Number(cam[1]) : 0, split });
       }
     }

@@ -4,10 +4,13 @@
  * No tfjs here: the training and feature code turn the arrays into tensors.
  */
 import { readFile } from 'node:fs/promises';
-import sharp from 'sharp';
+import type Sharp from 'sharp';
+import { lazyRequire } from '../core/lazy-require.js';
 import { PulError } from '../core/errors.js';
 import { readIdx, type IdxArray } from './idx-file.js';
 import { parseIdxRef } from './sample.js';
+
+const sharp = lazyRequire<typeof Sharp>('sharp');
 
 /** ImageNet channel statistics (RGB, of x/255), the usual normalisation of re-ID backbones. */
 export const IMAGENET_MEAN: readonly number[] = [0.485, 0.456, 0.406];
@@ -97,7 +100,7 @@ export class ImageReader {
       return { height: idx.dims[1] ?? 1, width: idx.dims[2] ?? 1, channels: 1 };
     }
     try {
-      const meta = await sharp(path).metadata();
+      const meta = await sharp()(path).metadata();
       return { width: meta.width, height: meta.height, channels: meta.channels };
     } catch (err) {
       throw new PulError('image.corrupt', `cannot read the header of ${path}: ${(err as Error).message}`, { file: path }, { cause: err });
@@ -133,7 +136,7 @@ export class ImageReader {
 /** Decodes an encoded image (JPEG/PNG/WebP/…) to H×W×C bytes; `name` is only for messages. */
 export async function decodeImageBytes(file: Uint8Array, name: string, spec: ImageSpec): Promise<Uint8Array> {
   try {
-    let pipeline = sharp(file, { failOn: 'truncated' }).resize(spec.width, spec.height, { fit: 'fill' }).removeAlpha();
+    let pipeline = sharp()(file, { failOn: 'truncated' }).resize(spec.width, spec.height, { fit: 'fill' }).removeAlpha();
     pipeline = spec.channels === 1 ? pipeline.greyscale() : pipeline.toColourspace('srgb');
     const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
     if (info.channels === spec.channels) return data;

@@ -23,6 +23,8 @@ export interface LoadDatasetOptions {
   readonly includeVal?: boolean;
   /** idx: share decoded IDX files with the batch iterator. */
   readonly reader?: ImageReader;
+  /** csv, msmt17: accept image paths that leave the manifest's (list's) folder. */
+  readonly allowOutside?: boolean;
 }
 
 /** A loader reads one layout at `root` (a folder, or the CSV file for `csv`). */
@@ -31,8 +33,8 @@ export type Loader = (root: string, opts: LoadDatasetOptions) => Promise<Dataset
 /** Format → loader. */
 export const DATASET_LOADERS = {
   market1501: (root) => loadMarket1501(root),
-  msmt17: (root, opts) => loadMsmt17(root, opts.includeVal === undefined ? {} : { includeVal: opts.includeVal }),
-  csv: async (root) => loadCsvManifest((await kindOf(root)) === 'dir' ? await csvIn(root) : root),
+  msmt17: (root, opts) => loadMsmt17(root, { ...(opts.includeVal === undefined ? {} : { includeVal: opts.includeVal }), ...(opts.allowOutside === undefined ? {} : { allowOutside: opts.allowOutside }) }),
+  csv: async (root, opts) => loadCsvManifest((await kindOf(root)) === 'dir' ? await csvIn(root) : root, opts.allowOutside === undefined ? {} : { allowOutside: opts.allowOutside }),
   idx: (root, opts) => loadIdx(root, { ...(opts.classes ? { classes: opts.classes } : {}), ...(opts.reader ? { reader: opts.reader } : {}) }),
   folder: (root) => loadFolderPerIdentity(root),
 } as const satisfies Record<DatasetFormat, Loader>;

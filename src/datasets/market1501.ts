@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { PulError } from '../core/errors.js';
-import type { Dataset, Sample, Split } from './sample.js';
+import { MAX_ID, type Dataset, type Sample, type Split } from './sample.js';
 import { firstNames, kindOf, listImages } from './scan.js';
 
 /** Folder name → split, in the order they are read. */
@@ -57,6 +57,7 @@ export async function loadMarket1501(root: string): Promise<Dataset> {
         continue;
       }
       if (pid < -1) throw new PulError('dataset.badFileName', `${name} has pid ${pid}; pids are ≥ 0 (or −1 for junk)`, { file: path.join(dir, name) });
+      if (pid > MAX_ID || camid > MAX_ID) throw new PulError('dataset.badFileName', `${name} has pid ${pid} / camid ${camid}; pul stores ids up to ${MAX_ID}`, { file: path.join(dir, name) });
       samples.push({ path: path.join(dir, name), pid, camid, split });
     }
   }

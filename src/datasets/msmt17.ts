@@ -7,8 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PulError } from '../core/errors.js';
-import type { Dataset, Sample, Split } from './sample.js';
-import { kindOf } from './scan.js';
+import { MAX_ID, type Dataset, type Sample, type Split } from './sample.js';
+import { kindOf, resolveInside } from './scan.js';
 
 const LISTS: readonly { readonly file: string; readonly split: Split; readonly dirs: readonly string[]; readonly val?: boolean }[] = [
   { file: 'list_train.txt', split: 'train', dirs: ['train', 'mask_train_v2'] },
@@ -30,7 +30,7 @@ export function parseMsmt17Camid(file: string): number | undefined {
 }
 
 /** Loads an MSMT17 folder from its list files. */
-export async function loadMsmt17(root: string, opts: { readonly includeVal?: boolean } = {}): Promise<Dataset> {
+export async function loadMsmt17(root: string, opts: { readonly includeVal?: boolean; readonly allowOutside?: boolean } = {}): Promise<Dataset> {
   const samples: Sample[] = [];
   let found = 0;
   for (const list of LISTS) {
@@ -44,7 +44,7 @@ export async function loadMsmt17(root: string, opts: { readonly includeVal?: boo
     } catch (err) {
       throw new PulError('dataset.unreadable', `cannot read ${listPath}: ${(err as Error).message}`, { file: listPath }, { cause: err });
     }
-    const entries: { rel: string; pid: number; camid: number }[] = [];
+    const entries: { rel: string; pid: number; camid: number; line: number }[] = [];
     text.split(/\r?\n/).forEach((raw, i) => {
       const line = raw.trim();
       if (line === '') return;
@@ -57,7 +57,8 @@ export async function loadMsmt17(root: string, opts: { readonly includeVal?: boo
       if (camid === undefined) {
         throw new PulError('dataset.badFileName', `${rel}: no camera id in the file name (expected PPPP_NNN_CC_….jpg)`, { file: listPath, line: i + 1 });
       }
-      entries.push({ rel, pid: Number(pidText), camid });
+      if (Number(pidText) > MAX_ID) throw new PulError('dataset.badFileName', `pid ${pidText} is above ${MAX_ID}, the largest pid pul stores`, { file: listPath, line: i + 1 });
+      entries.push({ rel, pid: Number(pidText), camid, line: i + 1 });
     });
     const first = entries[0];
     if (!first) continue;
@@ -71,7 +72,7 @@ export async function loadMsmt17(root: string, opts: { readonly includeVal?: boo
     if (base === undefined) {
       throw new PulError('dataset.notFound', `${first.rel} (first entry of ${list.file}) is in none of ${[...list.dirs, '.'].map((d) => path.join(root, d)).join(', ')}`, { file: listPath, line: 1 });
     }
-    for (const e of entries) samples.push({ path: path.join(base ?? root, e.rel), pid: e.pid, camid: e.camid, split: list.split });
+    for (const e of entries) samples.push({ path: resolveInside(root, path.join(base, e.rel), opts.allowOutside ?? false, { file: listPath, line: e.line }), pid: e.pid, camid: e.camid, split: list.split });
   }
   if (found === 0) throw new PulError('dataset.unknownLayout', `${root} has none of ${LISTS.map((l) => l.file).join(', ')}`, { file: root });
   return { name: path.basename(root), root, format: 'msmt17', samples, junk: 0 };

@@ -21,6 +21,9 @@ export interface Sample {
   readonly split: Split;
 }
 
+/** The largest pid or camid: they are stored in Int32Arrays (labels, assignments, evaluation). */
+export const MAX_ID = 2 ** 31 - 1;
+
 /** The layouts pul reads (datasets/README.md). */
 export type DatasetFormat = 'market1501' | 'msmt17' | 'csv' | 'idx' | 'folder';
 

@@ -38,7 +38,15 @@ export function firstNames(names: readonly string[], max = 5): string {
   return names.length > max ? `${shown}, … (${names.length} in all)` : shown;
 }
 
-/** Resolves `p` against `base` unless it is absolute. */
-export function resolveFrom(base: string, p: string): string {
-  return path.isAbsolute(p) ? p : path.join(base, p);
+/**
+ * `p` resolved against `base`, refused (dataset.outsideRoot) when it leaves `base` — `../x` or an absolute path
+ * elsewhere — unless `allowOutside`: a manifest names images beside it, not any file of the machine.
+ */
+export function resolveInside(base: string, p: string, allowOutside: boolean, where: { readonly file: string; readonly line?: number }): string {
+  const resolved = path.resolve(base, p);
+  const rel = path.relative(base, resolved);
+  if (!allowOutside && (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel))) {
+    throw new PulError('dataset.outsideRoot', `path ${p} leaves the folder ${base} (it resolves to ${resolved}); pass --allow-outside (config: data.allowOutside) to accept paths outside it`, where);
+  }
+  return resolved;
 }

@@ -4,6 +4,7 @@
  * gallery match for a query identity; a single camera). `checkImages` decodes every image.
  */
 import { PulError } from '../core/errors.js';
+import type { ProgressSink } from '../core/progress.js';
 import { ImageReader } from './images.js';
 import { SPLITS, parseIdxRef, type Dataset, type Sample, type Split } from './sample.js';
 
@@ -62,6 +63,7 @@ export async function summarizeDataset(dataset: Dataset, opts: { readonly reader
   }
   const n = Math.min(opts.sizeSample ?? 64, dataset.samples.length);
   const sizeCount = new Map<string, number>();
+  const unreadable: string[] = [];
   for (let i = 0; i < n; i++) {
     const sample = dataset.samples[Math.floor((i * dataset.samples.length) / n)]!;
     try {
@@ -70,13 +72,19 @@ export async function summarizeDataset(dataset: Dataset, opts: { readonly reader
       sizeCount.set(key, (sizeCount.get(key) ?? 0) + 1);
     } catch (err) {
       if (!(err instanceof PulError)) throw err;
+      unreadable.push(sample.path);
     }
   }
   const sizes = [...sizeCount].map(([key, count]) => {
     const [width = 0, height = 0, channels = 0] = key.split('x').map(Number);
     return { width, height, channels, count };
   });
-  return { name: dataset.name, root: dataset.root, format: dataset.format, images: dataset.samples.length, junk: dataset.junk, splits, sizes, sizesFrom: n, warnings: datasetWarnings(dataset.samples) };
+  const warnings = datasetWarnings(dataset.samples);
+  if (unreadable.length > 0) {
+    const which = unreadable.length === n ? `none of the ${n} images looked at is a readable image` : `${unreadable.length} of the ${n} images looked at are not readable images`;
+    warnings.unshift(`${which} (e.g. ${unreadable[0]}); --check decodes every image and lists the bad ones`);
+  }
+  return { name: dataset.name, root: dataset.root, format: dataset.format, images: dataset.samples.length, junk: dataset.junk, splits, sizes, sizesFrom: n, warnings };
 }
 
 /** Warnings about query identities without a gallery match in another camera, and single-camera data. */
@@ -145,4 +153,38 @@ export async function checkImages(samples: readonly Sample[], opts: { readonly r
   await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 8, samples.length) }, worker));
   corrupt.sort((a, b) => a.path.localeCompare(b.path));
   return { checked: samples.length, corrupt };
+}
+
+/** What a command does with images that cannot be decoded, found before any work: stop, or leave them out. */
+export type BadImagePolicy = 'check' | 'skip';
+
+/** The samples kept by screenImages, the ones left out and why. */
+export interface ScreenedSamples {
+  readonly kept: readonly Sample[];
+  readonly skipped: readonly Sample[];
+  readonly report: CheckReport;
+}
+
+/** image.corrupt naming the first few bad files and their count, then `hint` (what the user can do). */
+export function corruptImagesError(report: CheckReport, hint: string): PulError {
+  const first = report.corrupt.slice(0, 3).map((c) => c.path).join(', ') + (report.corrupt.length > 3 ? ', …' : '');
+  return new PulError('image.corrupt', `${report.corrupt.length} of ${report.checked} images cannot be decoded (first: ${first}); ${hint}`, report.corrupt[0] ? { file: report.corrupt[0].path } : {});
+}
+
+/**
+ * Decodes every image of `samples` up front (checkImages): with 'check' a bad one stops the command
+ * (image.corrupt listing them, ending with `hint`); with 'skip' they are left out and returned.
+ */
+export async function screenImages(
+  samples: readonly Sample[],
+  policy: BadImagePolicy,
+  opts: { readonly reader?: ImageReader; readonly progress?: ProgressSink; readonly hint: string },
+): Promise<ScreenedSamples> {
+  const task = 'check images';
+  const report = await checkImages(samples, { ...(opts.reader ? { reader: opts.reader } : {}), onProgress: (done) => opts.progress?.update({ task, done, total: samples.length }) });
+  if (samples.length % 1000 !== 0) opts.progress?.update({ task, done: samples.length, total: samples.length });
+  if (report.corrupt.length === 0) return { kept: samples, skipped: [], report };
+  if (policy === 'check') throw corruptImagesError(report, opts.hint);
+  const bad = new Set(report.corrupt.map((c) => c.path));
+  return { kept: samples.filter((s) => !bad.has(s.path)), skipped: samples.filter((s) => bad.has(s.path)), report };
 }

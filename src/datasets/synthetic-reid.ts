@@ -8,10 +8,13 @@
  */
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
+import type Sharp from 'sharp';
+import { lazyRequire } from '../core/lazy-require.js';
 import { PulError } from '../core/errors.js';
 import { commitOutputDir, legacyFiles, prepareOutput } from '../core/output-dir.js';
 import { Rng, deriveSeed } from '../core/random.js';
+
+const sharp = lazyRequire<typeof Sharp>('sharp');
 
 /** Options of generateSyntheticReid; defaults give ~1 000 images per domain at 128×64. */
 export interface SyntheticReidOptions {
@@ -366,7 +369,7 @@ export async function generateSyntheticReid(opts: SyntheticReidOptions): Promise
             frame++;
             const name = `${String(pid).padStart(4, '0')}_c${c + 1}s1_${String(frame).padStart(6, '0')}_${String(j + 1).padStart(2, '0')}.jpg`;
             const blur = cameras[c]!.blur * rng.uniform(0.8, 1.2);
-            const jpeg = sharp(raw, { raw: { width: w, height: h, channels: 3 } }).blur(Math.max(0.3, blur)).jpeg({ quality: 90 }).toBuffer();
+            const jpeg = sharp()(raw, { raw: { width: w, height: h, channels: 3 } }).blur(Math.max(0.3, blur)).jpeg({ quality: 90 }).toBuffer();
             writes.push(jpeg.then((buf) => writeFile(path.join(tmp, domain, folder, name), buf)));
             if (k < 6) (sheet[d * 6 + k] ??= []).push(jpeg);
             counts[domain][split]++;
@@ -438,7 +441,7 @@ export async function ensureSyntheticReid(opts: SyntheticReidOptions): Promise<{
 export async function writeContactSheet(rows: readonly (readonly Buffer[])[], h: number, w: number, file: string): Promise<void> {
   const cols = Math.max(1, Math.min(8, ...rows.map((r) => r.length)));
   const composites = rows.flatMap((row, r) => row.slice(0, cols).map((input, c) => ({ input, left: c * (w + 2), top: r * (h + 2) })));
-  await sharp({ create: { width: cols * (w + 2), height: Math.max(1, rows.length) * (h + 2), channels: 3, background: { r: 255, g: 255, b: 255 } } })
+  await sharp()({ create: { width: cols * (w + 2), height: Math.max(1, rows.length) * (h + 2), channels: 3, background: { r: 255, g: 255, b: 255 } } })
     .composite(composites)
     .png()
     .toFile(file);

@@ -3,9 +3,12 @@
  * covariance matrix (ml-matrix's symmetric EVD), components ordered by variance. For a 2-D map of a
  * feature folder, or to reduce and decorrelate embeddings before clustering.
  */
-import { EVD, Matrix } from 'ml-matrix';
+import type * as MlMatrix from 'ml-matrix';
+import { lazyRequire } from '../core/lazy-require.js';
 import { PulError } from '../core/errors.js';
 import { featureMatrix, type FeatureMatrix } from './feature-matrix.js';
+
+const mlMatrix = lazyRequire<typeof MlMatrix>('ml-matrix');
 
 export interface Pca {
   /** Per-dimension mean of the fitted rows (length = input dim). */
@@ -33,6 +36,7 @@ export interface PcaOptions {
  * const pca = fitPca(features, 2); const xy = projectPca(pca, features); // rows × 2
  */
 export function fitPca(x: FeatureMatrix, d: number, options: PcaOptions = {}): Pca {
+  const { EVD, Matrix } = mlMatrix();
   if (!Number.isInteger(d) || d < 1 || d > x.dim) throw new PulError('option.outOfRange', `PCA to ${d} dimensions: must be a whole number in [1, ${x.dim}] (the features' dimension)`, { option: 'd' });
   if (x.rows < 2) throw new PulError('features.malformed', `PCA needs at least 2 rows, got ${x.rows}`);
   const n = x.rows;

@@ -10,9 +10,12 @@ import { ImageReader, defaultNormalization, type Normalization } from '../datase
 import { loadDataset } from '../datasets/load-dataset.js';
 import { clustersFor } from '../clustering/clustering.js';
 import type { Dataset, Sample } from '../datasets/sample.js';
+import { screenImages } from '../datasets/summary.js';
+import { silentProgress, type ProgressSink } from '../core/progress.js';
 import type { ModelSpec } from '../model/build-model.js';
 import { modelSpecFor } from '../model/model-choice.js';
 import { readCheckpoint } from '../checkpoints/load-checkpoint.js';
+import { SKIPPED_IMAGES } from './skipped-images.js';
 
 /** The samples a PUL run works on. */
 export interface PulData {
@@ -25,6 +28,8 @@ export interface PulData {
   readonly gallery: readonly Sample[];
   /** Semi mode: the labelled part of the target (empty otherwise). */
   readonly labeled: LabelledSamples;
+  /** Images left out because they cannot be decoded (data.skipBad; empty otherwise). */
+  readonly skipped: readonly Sample[];
 }
 
 /** Samples with a contiguous class index 0..C−1 each; `pids[c]` is the identity of class c. */
@@ -77,6 +82,7 @@ export class PulSession {
   constructor(
     readonly runDir: string,
     readonly config: PipelineConfig,
+    private readonly progress: ProgressSink = silentProgress,
   ) {}
 
   /** `<run>/round-NN` (round 0: the source model and baseline live in `<run>/source`). */
@@ -122,32 +128,46 @@ export class PulSession {
   }
 
   private async load(): Promise<PulData> {
-    const { source, target, labeled } = this.config.data;
+    const { source, target, labeled, allowOutside, check, skipBad } = this.config.data;
     const open = async (ref: NonNullable<typeof source>, key: string): Promise<Dataset> => {
       try {
-        return await loadDataset(ref.path, { reader: this.reader, ...(ref.format ? { format: ref.format } : {}), ...(ref.classes ? { classes: ref.classes } : {}) });
+        return await loadDataset(ref.path, { reader: this.reader, allowOutside, ...(ref.format ? { format: ref.format } : {}), ...(ref.classes ? { classes: ref.classes } : {}) });
       } catch (err) {
         if (err instanceof PulError) throw new PulError(err.code, `${key} (${ref.path}): ${err.message}`, err.where ?? { file: ref.path }, { cause: err });
         throw err;
       }
     };
     const targetSet = await open(target, 'data.target');
-    const train = targetSet.samples.filter((s) => s.split === 'train');
+    const sourceSet = source ? await open(source, 'data.source') : null;
+    const labeledSet = labeled ? await open(labeled, 'data.labeled') : null;
+    const labelledTrain = (set: Dataset | null): Sample[] => (set === null ? [] : set.samples.filter((s) => s.split === 'train' && s.pid !== null));
+    // every image the run will read, decoded once before any training when asked (data.check / data.skipBad)
+    let skipped: readonly Sample[] = [];
+    if (check || skipBad) {
+      const used = [...labelledTrain(sourceSet), ...targetSet.samples, ...labelledTrain(labeledSet)];
+      const hint = 'leave them out with --skip-bad (data.skipBad), or fix or remove the files';
+      skipped = (await screenImages(used, skipBad ? 'skip' : 'check', { reader: this.reader, progress: this.progress, hint })).skipped;
+      if (skipped.length > 0) this.progress.log(`skipping ${skipped.length} image(s) that cannot be decoded (first: ${skipped[0]!.path}), listed in ${path.join(this.runDir, SKIPPED_IMAGES)}`);
+    }
+    const bad = new Set(skipped.map((s) => s.path));
+    const usable = (samples: readonly Sample[]): Sample[] => samples.filter((s) => !bad.has(s.path));
+    const train = usable(targetSet.samples.filter((s) => s.split === 'train'));
     if (train.length === 0) throw new PulError('dataset.empty', `data.target (${target.path}) has no training images to cluster`, { file: target.path });
     const labelled = (set: Dataset | null, key: string): LabelledSamples => {
       if (set === null) return { samples: [], classes: new Int32Array(0), pids: [] };
-      const samples = set.samples.filter((s) => s.split === 'train' && s.pid !== null);
+      const samples = usable(labelledTrain(set));
       if (samples.length === 0) throw new PulError('dataset.empty', `${key} (${set.root}) has no labelled training images`, { file: set.root });
       const pids = [...new Set(samples.map((s) => s.pid as number))].sort((a, b) => a - b);
       const index = new Map(pids.map((p, i) => [p, i]));
       return { samples, classes: Int32Array.from(samples, (s) => index.get(s.pid as number)!), pids };
     };
     return {
-      source: labelled(source ? await open(source, 'data.source') : null, 'data.source'),
+      source: labelled(sourceSet, 'data.source'),
       target: train,
-      query: targetSet.samples.filter((s) => s.split === 'query'),
-      gallery: targetSet.samples.filter((s) => s.split === 'gallery'),
-      labeled: labelled(labeled ? await open(labeled, 'data.labeled') : null, 'data.labeled'),
+      query: usable(targetSet.samples.filter((s) => s.split === 'query')),
+      gallery: usable(targetSet.samples.filter((s) => s.split === 'gallery')),
+      labeled: labelled(labeledSet, 'data.labeled'),
+      skipped,
     };
   }
 }

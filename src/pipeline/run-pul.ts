@@ -19,12 +19,15 @@ import { baselineStage, sourceStage } from './setup-stages.js';
 import { clusterStage, evaluateStage, extractStage, selectStage, trainStage } from './round-stages.js';
 import { summarizePulRun, type PulRunSummary } from './run-summary.js';
 import { RUN_STATE_FILE, loadRunState, type RunState } from './state.js';
+import { writeSkippedImages } from './skipped-images.js';
 
 /** One JSON line per finished stage, in the run folder. */
 export const METRICS_LOG = 'metrics.jsonl';
 
 /** Failures after which resuming makes sense (the cause is outside the configuration). */
 const RESUMABLE = new Set(['interrupted', 'io.writeFailed']);
+/** Failures caused by an image file met mid-run: resumable once the file is fixed or left out. */
+const BAD_IMAGE = new Set(['image.corrupt', 'dataset.unreadable']);
 
 /** Options of runPul: the configuration, the run folder to resume, cancellation and progress. */
 export interface PulRunOptions {
@@ -97,7 +100,7 @@ export async function runPul(options: PulRunOptions): Promise<PulRunResult> {
     await ensureSyntheticReid({ out: synthetic.out, seed: synthetic.seed, option: 'data.synthetic.out' });
   }
   const runDir = options.resume ?? (await newRunDir(config.out, config.name));
-  const session = new PulSession(runDir, config);
+  const session = new PulSession(runDir, config, progress);
   await session.preflight();
   if (runs !== null) {
     await claimOutputDir(runs);
@@ -117,7 +120,11 @@ export async function runPul(options: PulRunOptions): Promise<PulRunResult> {
       ...(options.force ? { force: true } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       progress,
-      afterStage: (s) => writeMetricsLog(runDir, s),
+      afterStage: async (s) => {
+        await writeMetricsLog(runDir, s);
+        const { skipped } = await session.data();
+        if (skipped.length > 0) await writeSkippedImages(runDir, skipped);
+      },
     });
     return { runDir, state, summary: summarizePulRun(state) };
   } catch (err) {
@@ -130,10 +137,12 @@ export async function runPul(options: PulRunOptions): Promise<PulRunResult> {
       throw err;
     }
     // finished stages are kept: the error points at the run to resume (where.file, option 'resume')
-    if (resumable && (await exists(path.join(runDir, RUN_STATE_FILE))) && !(err.where?.option === 'resume' && err.where.file === runDir)) {
+    const badImage = err instanceof PulError && BAD_IMAGE.has(err.code);
+    if ((resumable || badImage) && (await exists(path.join(runDir, RUN_STATE_FILE))) && !(err.where?.option === 'resume' && err.where.file === runDir)) {
       const file = err.where?.file;
       const message = file === undefined || err.message.includes(file) ? err.message : `${file}: ${err.message}`;
-      throw new PulError(err.code, `${message}; the finished stages are kept`, { ...err.where, file: runDir, option: 'resume' }, { cause: err });
+      const fix = badImage ? '; fix or remove the file, or leave such images out with --skip-bad (data.skipBad; a changed configuration, so --resume needs --force)' : '';
+      throw new PulError(err.code, `${message}${fix}; the finished stages are kept`, { ...err.where, file: runDir, option: 'resume' }, { cause: err });
     }
     throw err;
   } finally {

@@ -3,7 +3,7 @@
  * `pul run --resume` continues at the first unfinished stage after a crash, a kill or Ctrl-C.
  */
 import path from 'node:path';
-import { z } from 'zod';
+import { z } from '../core/zod.js';
 import { PulError } from '../core/errors.js';
 import { readJson, writeJsonAtomic, exists } from '../core/atomic-fs.js';
 import { PipelineConfigSchema, type PipelineConfig } from '../config/schema.js';

@@ -12,6 +12,7 @@ import { Rng } from '../core/random.js';
 import { AUGMENTS, type AugmentName } from '../datasets/augment.js';
 import { defaultNormalization, ImageReader, type Normalization } from '../datasets/images.js';
 import { loadDataset } from '../datasets/load-dataset.js';
+import { screenImages, type BadImagePolicy } from '../datasets/summary.js';
 import type { DatasetFormat, Sample } from '../datasets/sample.js';
 import { buildModel, disposeModel } from '../model/build-model.js';
 import { modelSpecFor, type ModelChoice } from '../model/model-choice.js';
@@ -22,6 +23,7 @@ import { resolveLatest } from '../checkpoints/latest.js';
 import { readCheckpoint } from '../checkpoints/load-checkpoint.js';
 import { checkResumeSettings } from '../config/load-config.js';
 import { trainResumable } from './resumable-training.js';
+import { writeSkippedImages } from './skipped-images.js';
 
 /** Options of trainSupervised (the flags of `pul train`, by library name). */
 export interface SupervisedTrainingOptions {
@@ -29,6 +31,10 @@ export interface SupervisedTrainingOptions {
   readonly data: string;
   readonly format?: DatasetFormat | undefined;
   readonly classes?: readonly number[] | undefined;
+  /** Manifests may name images outside their own folder. */
+  readonly allowOutside?: boolean | undefined;
+  /** Decode every image first: 'check' stops listing the corrupt ones, 'skip' leaves them out (listed in skipped-images.csv of `out`). */
+  readonly badImages?: BadImagePolicy | undefined;
   /** Run folder: epoch-NNN checkpoints, latest.json, metrics.jsonl. */
   readonly out: string;
   /** `out` as prepareOutput accepted it: its ownership marker is written once nothing is left to refuse. */
@@ -59,6 +65,8 @@ export interface SupervisedTrainingResult {
   /** Labelled query/gallery images of the trained identities, and the classifier's accuracy on them (null when none). */
   readonly testImages: number;
   readonly testAccuracy: number | null;
+  /** Images left out because they cannot be decoded (badImages 'skip'). */
+  readonly skippedImages: number;
   /** The newest checkpoint. */
   readonly checkpoint: string | null;
 }
@@ -81,8 +89,13 @@ function classIndex(samples: readonly Sample[]): Map<number, number> {
  */
 export async function trainSupervised(o: SupervisedTrainingOptions): Promise<SupervisedTrainingResult> {
   const reader = new ImageReader();
-  const dataset = await loadDataset(o.data, { reader, ...(o.format ? { format: o.format } : {}), ...(o.classes ? { classes: [...o.classes] } : {}) });
-  const train = dataset.samples.filter((s) => s.split === 'train' && s.pid !== null);
+  const dataset = await loadDataset(o.data, { reader, ...(o.format ? { format: o.format } : {}), ...(o.classes ? { classes: [...o.classes] } : {}), ...(o.allowOutside ? { allowOutside: true } : {}) });
+  // every image this training reads (training and test) decoded before any training
+  const { kept: samples, skipped } =
+    o.badImages === undefined
+      ? { kept: dataset.samples, skipped: [] }
+      : await screenImages(dataset.samples, o.badImages, { reader, ...(o.progress ? { progress: o.progress } : {}), hint: 'leave them out with --skip-bad, or fix or remove the files' });
+  const train = samples.filter((s) => s.split === 'train' && s.pid !== null);
   if (train.length === 0) throw new PulError('dataset.empty', `${o.data}: no labelled training images`, { file: o.data });
   const classes = classIndex(train);
   const labels = Int32Array.from(train, (s) => classes.get(s.pid as number)!);
@@ -105,7 +118,7 @@ export async function trainSupervised(o: SupervisedTrainingOptions): Promise<Sup
   const training = {
     ...optimizer, epochs: o.epochs, batch: o.batchSize, seed: o.seed, labelSmoothing: o.labelSmoothing ?? 0, augment: augmentName, dropout: spec.dropout,
     data: path.resolve(o.data), format: o.format ?? null, classes: o.classes ?? null, dataset: { images: train.length, identities: classes.size },
-    model: o.model.name, input: spec.input, embeddingDim: spec.embeddingDim, normalization,
+    model: o.model.name, input: spec.input, embeddingDim: spec.embeddingDim, normalization, ...(skipped.length > 0 ? { skippedImages: skipped.length } : {}),
   };
   if (latest !== null) {
     const saved = (await readCheckpoint(latest)).manifest.training;
@@ -113,6 +126,7 @@ export async function trainSupervised(o: SupervisedTrainingOptions): Promise<Sup
     if (changed.length > 0) o.progress?.log(`forced: continuing ${o.out} with changed settings (${changed.join(', ')})`);
   }
   if (o.output) await claimOutputDir(o.output);
+  if (skipped.length > 0) o.progress?.log(`skipping ${skipped.length} image(s) that cannot be decoded (first: ${skipped[0]!.path}), listed in ${await writeSkippedImages(o.out, skipped)}`);
   const meta = { training, state: { classes: [...classes.keys()] } };
   o.progress?.log(`train: ${train.length} images, ${classes.size} classes, model ${o.model.name} (${spec.input.height}×${spec.input.width}×${spec.input.channels}), ${o.epochs} epochs of ${Math.floor(train.length / o.batchSize)} batches`);
   const started = performance.now();
@@ -138,9 +152,9 @@ export async function trainSupervised(o: SupervisedTrainingOptions): Promise<Sup
   });
   try {
     const seconds = (performance.now() - started) / 1000;
-    const test = dataset.samples.filter((s) => s.split !== 'train' && s.pid !== null && classes.has(s.pid));
+    const test = samples.filter((s) => s.split !== 'train' && s.pid !== null && classes.has(s.pid));
     const testAccuracy = test.length > 0 ? await closedSetAccuracy(model, test, Int32Array.from(test, (s) => classes.get(s.pid as number)!), normalization, reader) : null;
-    return { epochs: records, seconds, testImages: test.length, testAccuracy, checkpoint: await resolveLatest(o.out) };
+    return { epochs: records, seconds, testImages: test.length, testAccuracy, skippedImages: skipped.length, checkpoint: await resolveLatest(o.out) };
   } finally {
     disposeModel(model);
   }

@@ -14,7 +14,7 @@
 import { PulError } from '../core/errors.js';
 import { assertFinite, l2Normalize, type FeatureMatrix } from '../features/feature-matrix.js';
 import type { Clustering } from '../clustering/clustering.js';
-import { blockRows, dotBlock, transposedPoints } from '../clustering/squared-distances.js';
+import { blockRows, transposedPoints } from '../clustering/squared-distances.js';
 import { assertLambda } from './lambda-schedule.js';
 import type { Selection, SelectionRule } from './selection.js';
 import { SELECTION_ANCHORS, SELECTION_SCOPES } from './selection.js';
@@ -49,7 +49,7 @@ export function selectReliable(features: FeatureMatrix, clustering: Pick<Cluster
     const per = blockRows(k);
     for (let start = 0; start < n; start += per) {
       const m = Math.min(per, n - start);
-      const cos = dotBlock(x.data.subarray(start * d, (start + m) * d), m, at);
+      const cos = at.dot(x.data.subarray(start * d, (start + m) * d), m);
       for (let r = 0; r < m; r++) {
         const i = start + r;
         let label: number;
@@ -134,7 +134,7 @@ function nearestRows(x: FeatureMatrix, centroids: FeatureMatrix, out: Int32Array
     const per = blockRows(k);
     for (let start = 0; start < x.rows; start += per) {
       const m = Math.min(per, x.rows - start);
-      const dots = dotBlock(x.data.subarray(start * d, (start + m) * d), m, ct);
+      const dots = ct.dot(x.data.subarray(start * d, (start + m) * d), m);
       for (let r = 0; r < m; r++) {
         const i = start + r;
         for (let j = 0; j < k; j++) {

@@ -179,3 +179,24 @@ test('training is repeatable bit for bit on wasm (threaded kernels sum in a fixe
   const b = await trainTwice();
   a.forEach((w, i) => assert.deepEqual(w, b[i], `weight ${i} differs between two seeded runs`));
 });
+
+test('selectClusteringBackend: the native kernels alone (tfjs not even loaded) when they load, else the tfjs backend', async () => {
+  const nativeHere = (await selectBackend('wasm')).native?.loaded === true;
+  const index = path.join(here, '../../src/index.js');
+  const script = `const pul = await import(${JSON.stringify(index)});
+const info = await pul.selectClusteringBackend(process.env.CHOICE || undefined);
+const loaded = Object.keys((await import('node:module')).createRequire(process.cwd() + '/').cache).some((f) => f.includes('tfjs-core'));
+console.log(JSON.stringify({ backend: info?.backend ?? null, current: pul.currentBackend()?.backend ?? null, tfjsLoaded: loaded }));`;
+  const run = (env: Record<string, string>) => {
+    const { NODE_TEST_CONTEXT: _, ...rest } = process.env;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...rest, CHOICE: '', ...env }, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout) as { backend: string | null; current: string | null; tfjsLoaded: boolean };
+  };
+  if (nativeHere) {
+    assert.deepEqual(run({}), { backend: null, current: null, tfjsLoaded: false });
+    assert.deepEqual(run({ CHOICE: 'wasm' }), { backend: null, current: null, tfjsLoaded: false });
+  }
+  assert.deepEqual(run({ PUL_NATIVE: '0', CHOICE: 'wasm' }), { backend: 'wasm', current: 'wasm', tfjsLoaded: true });
+  assert.deepEqual(run({ CHOICE: 'cpu' }), { backend: 'cpu', current: 'cpu', tfjsLoaded: true });
+});

@@ -115,6 +115,16 @@ describe('checkpoints: corruption, atomicity, latest', () => {
       got.forEach((w, i) => assert.deepEqual(w, expected[i], `weight ${i}`));
       tc.dispose();
       disposeModel(c);
+
+      // optimizer.bin is hashed too: the same bytes count with one changed is refused before use
+      const file = path.join(root, 'e1', 'optimizer.bin');
+      assert.deepEqual(Object.keys(checkpoint.manifest.sha256 ?? {}).sort(), ['optimizer.bin', 'weights.bin']);
+      const bytes = await readFile(file);
+      bytes[8] = bytes[8]! ^ 1;
+      await writeFile(file, bytes);
+      const before = tf.memory().numTensors;
+      await assert.rejects(loadOptimizerState(checkpoint), (e: unknown) => isPulError(e) && e.code === 'checkpoint.corrupt' && e.where?.file === file && /optimizer\.bin: SHA-256 .* differs/.test(e.message));
+      assert.equal(tf.memory().numTensors, before);
     });
   });
 });

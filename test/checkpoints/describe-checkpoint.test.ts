@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
-import { rm, truncate } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { buildModel, countTrainableParams, describeCheckpoint, disposeModel, MODEL_PRESETS, Rng, saveCheckpoint, selectBackend } from '../../src/index.js';
 import { runCli } from '../helpers/run-cli.js';
 import { withTempDir } from '../helpers/temp-dir.js';
+import { hashTree } from '../helpers/tree-hash.js';
+import { writeSolidImage } from '../datasets/fixtures.js';
 
 test('pul inspect CHECKPOINT: network and parameter counts, pipeline state, files; damage named with a non-zero exit', async () => {
   await selectBackend('cpu');
@@ -36,5 +39,53 @@ test('pul inspect CHECKPOINT: network and parameter counts, pipeline state, file
     const noMeta = await runCli(['inspect', dir]);
     assert.equal(noMeta.code, 4);
     assert.match(noMeta.stdout, /is not a checkpoint \(no meta\.json\)/);
+  });
+});
+
+test('weights overwritten after saving (same size, NaN): inspect and extract stop with checkpoint.corrupt naming the file, nothing written', async () => {
+  await selectBackend('cpu');
+  await withTempDir(async (root) => {
+    const dir = path.join(root, 'ck');
+    const model = await buildModel({ ...MODEL_PRESETS.fmnist, classes: 3 }, new Rng(1));
+    await saveCheckpoint(dir, { model, normalization: 'unit', epoch: 1 });
+    disposeModel(model);
+    const meta = JSON.parse(await readFile(path.join(dir, 'meta.json'), 'utf8')) as { sha256: Record<string, string> };
+    assert.deepEqual(Object.keys(meta.sha256), ['weights.bin']);
+    assert.equal(meta.sha256['weights.bin'], createHash('sha256').update(await readFile(path.join(dir, 'weights.bin'))).digest('hex'));
+    assert.match((await runCli(['inspect', dir])).stdout, /integrity: ok \(.*SHA-256 of weights\.bin verified; all weights finite\)/);
+    const data = path.join(root, 'data');
+    await writeSolidImage(path.join(data, '1', 'a.png'), [10, 20, 30]);
+    await writeSolidImage(path.join(data, '2', 'b.png'), [200, 20, 30]);
+
+    const bytes = (await stat(path.join(dir, 'weights.bin'))).size;
+    await writeFile(path.join(dir, 'weights.bin'), new Uint8Array(new Float32Array(bytes / 4).fill(Number.NaN).buffer));
+    const before = await hashTree(root);
+    const inspect = await runCli(['inspect', dir]);
+    assert.equal(inspect.code, 4, inspect.stderr);
+    assert.match(inspect.stdout, /integrity: DAMAGED\n {4}- .*weights\.bin: SHA-256 [0-9a-f]{12}… differs from [0-9a-f]{12}… recorded in meta\.json at save time/);
+    assert.match(inspect.stderr, /checkpoint\.corrupt/);
+    const extract = await runCli(['extract', '--checkpoint', dir, '--data', data, '--out', path.join(root, 'features')]);
+    assert.equal(extract.code, 4, extract.stderr);
+    assert.match(extract.stderr, /^pul: error \[checkpoint\.corrupt\] \(.*ck\/weights\.bin\): .*weights\.bin: SHA-256 .* differs/m);
+    assert.deepEqual(await hashTree(root), before);
+
+    // a checkpoint saved before hashes were recorded: loads (inspect says so); NaN weights are still refused, naming the layer
+    delete (meta as { sha256?: unknown }).sha256;
+    await writeFile(path.join(dir, 'meta.json'), JSON.stringify(meta));
+    const old = await runCli(['inspect', dir]);
+    assert.equal(old.code, 4);
+    assert.match(old.stdout, /weights\.bin: weight kernel of layer \w+ holds NaN \(at element 0\); a usable checkpoint has only finite weights/);
+    const oldExtract = await runCli(['extract', '--checkpoint', dir, '--data', data, '--out', path.join(root, 'features')]);
+    assert.equal(oldExtract.code, 4);
+    assert.match(oldExtract.stderr, /weight kernel of layer \w+ holds NaN/);
+    const fresh = await buildModel({ ...MODEL_PRESETS.fmnist, classes: 3 }, new Rng(1));
+    await saveCheckpoint(path.join(root, 'whole'), { model: fresh, normalization: 'unit', epoch: 1 });
+    disposeModel(fresh);
+    const wholeMeta = JSON.parse(await readFile(path.join(root, 'whole', 'meta.json'), 'utf8')) as { sha256?: unknown };
+    delete wholeMeta.sha256;
+    await writeFile(path.join(root, 'whole', 'meta.json'), JSON.stringify(wholeMeta));
+    const ok = await runCli(['inspect', path.join(root, 'whole')]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /integrity: ok \(.*no hash recorded \(saved by an older pul\): sizes checked only/);
   });
 });

@@ -38,6 +38,14 @@ test('pul extract writes a feature folder, and pul eval --checkpoint equals eval
     assert.equal(ex.code, 0, ex.stderr);
     assert.match(ex.stdout, /wrote 6 × 128 features/);
     assert.equal((await runCli(['extract', '--checkpoint', path.join(run, 'epoch-001'), '--data', data, '--format', 'folder', '--split', 'gallery', '--out', g])).code, 0);
+    const json = await runCli(['extract', '--checkpoint', run, '--data', data, '--format', 'folder', '--split', 'query', '--out', path.join(dir, 'qj'), '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    const report = JSON.parse(json.stdout) as Record<string, unknown>;
+    assert.deepEqual({ ...report, seconds: 0 }, {
+      out: path.join(dir, 'qj'), rows: 6, dim: 128, data, split: 'query', checkpoint: path.join(run, 'epoch-001'), batch: 128, seconds: 0, backend: report['backend'],
+    });
+    assert.ok(typeof report['seconds'] === 'number' && report['seconds'] > 0);
+    assert.match(String(report['backend']), /^(wasm|cpu|tfjs-node|tfjs-node-gpu)$/);
     const folder = await readFeatureFolder(q);
     assert.equal(folder.features.rows, 6);
     assert.ok(folder.index.every((r) => r.split === 'query' && r.camid === 1));

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { Rng, featureMatrix, readClusterFiles, writeFeatureFolder } from '../../src/index.js';
+import { parseCsv } from '../../src/core/csv.js';
 import { runCli } from '../helpers/run-cli.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 
@@ -69,5 +70,53 @@ test('pul cluster and pul select on a feature folder: files, metrics, --json, ex
     const mismatch = await runCli(['select', '--features', other, '--clusters', out, '--lambda', '0.5', '--force']);
     assert.equal(mismatch.code, 3);
     assert.match(mismatch.stderr, /dimension 5 but the centroids have 6/);
+  });
+});
+
+test('pul cluster and pul select give the same files on the native kernels alone and on the tfjs backend (PUL_NATIVE=0)', async () => {
+  await withTempDir(async (dir) => {
+    const feats = path.join(dir, 'f');
+    await writeBlobs(feats, 9);
+    const runs: { assignments: string; selection: string[][] }[] = [];
+    for (const env of [{}, { PUL_NATIVE: '0' }]) {
+      const out = path.join(dir, `c${runs.length}`);
+      const run = await runCli(['cluster', '--features', feats, '--k', '6', '--out', out, '--json'], env);
+      assert.equal(run.code, 0, run.stderr);
+      const sel = await runCli(['select', '--features', feats, '--clusters', out, '--lambda', '0.8', '--anchor', 'nearest-sample', '--scope', 'any'], env);
+      assert.equal(sel.code, 0, sel.stderr);
+      const selection = await readFile(path.join(out, 'selection.csv'), 'utf8');
+      runs.push({ assignments: await readFile(path.join(out, 'assignments.csv'), 'utf8'), selection: parseCsv(selection, 'selection.csv').map((r) => r.fields) });
+    }
+    const [native, tfjs] = runs as [(typeof runs)[0], (typeof runs)[0]];
+    assert.equal(tfjs.assignments, native.assignments);
+    assert.ok(native.selection.length > 60, `selected ${native.selection.length - 1}`);
+    assert.equal(tfjs.selection.length, native.selection.length);
+    const similarity = native.selection[0]!.indexOf('similarity');
+    assert.ok(similarity > 0, native.selection[0]!.join(','));
+    native.selection.forEach((fields, i) => {
+      const other = tfjs.selection[i]!;
+      // the same rows, labels and paths; the cosines agree to float32 rounding
+      assert.deepEqual(other.filter((_, j) => j !== similarity), fields.filter((_, j) => j !== similarity));
+      if (i > 0) assert.ok(Math.abs(Number(other[similarity]) - Number(fields[similarity])) <= 2e-6, `row ${i}: ${other[similarity]} vs ${fields[similarity]}`);
+    });
+  });
+});
+
+test('pul cluster --minibatch larger than the data is capped at the rows (no allocation of the requested size)', async () => {
+  await withTempDir(async (dir) => {
+    const feats = path.join(dir, 'f');
+    await writeBlobs(feats);
+    const started = performance.now();
+    const huge = await runCli(['cluster', '--features', feats, '--k', '4', '--minibatch', '10000000', '--max-iter', '20', '--out', path.join(dir, 'c1'), '--json']);
+    assert.equal(huge.code, 0, huge.stderr);
+    assert.ok(performance.now() - started < 20_000);
+    const report = JSON.parse(huge.stdout) as Record<string, number>;
+    assert.equal(report.batch, 120);
+    assert.equal(report.accuracy, 1);
+    // the same clustering as asking for exactly the rows
+    const exact = await runCli(['cluster', '--features', feats, '--k', '4', '--minibatch', '120', '--max-iter', '20', '--out', path.join(dir, 'c2'), '--json']);
+    assert.equal((JSON.parse(exact.stdout) as Record<string, number>).inertia, report.inertia);
+    const text = await runCli(['cluster', '--features', feats, '--k', '4', '--minibatch', '99999', '--max-iter', '20', '--out', path.join(dir, 'c3')]);
+    assert.match(text.stdout, /mini-batch \(120 rows: --minibatch 99999 capped at the data\)/);
   });
 });

@@ -7,6 +7,7 @@ import { rowSquaredNorms } from '../../src/clustering/clustering.js';
 import { referenceKMeans } from '../helpers/kmeans-reference.js';
 import { lloyd } from '../../src/clustering/lloyd.js';
 import { loadedNativeKernels } from '../../src/backend/native.js';
+import { nearestPoints, transposedPoints } from '../../src/clustering/squared-distances.js';
 import { TEST_BACKENDS, useBackend } from '../helpers/for-each-backend.js';
 
 /** K gaussian blobs (centres N(0, 9), unit noise), rows interleaved by blob. */
@@ -177,4 +178,33 @@ test('mini-batch k-means separates clear blobs and stays close to Lloyd inertia'
   const mb = miniBatchKMeans(x, { k: 6, batchSize: 128, steps: 50 }, new Rng(1));
   assert.equal(mb.assignment.length, 2000);
   assert.ok(mb.inertia <= 1.05 * full.inertia, `mini-batch inertia ${mb.inertia} vs Lloyd ${full.inertia}`);
+});
+
+test('the clustering GEMMs: the native SGEMM on the plain arrays gives the tfjs backend\'s products and nearest points', async () => {
+  await useBackend('wasm');
+  const native = loadedNativeKernels();
+  if (native === null) {
+    assert.equal(process.env['PUL_NATIVE'], '0', 'native kernels expected after selecting wasm');
+    return;
+  }
+  const rng = new Rng(12);
+  // 70 rows against 300 points in 33-D: both the column-split and the row-split native paths, odd edges
+  for (const [rows, m, d] of [[70, 300, 33], [3, 5000, 64], [1, 7, 5]] as const) {
+    const block = Float32Array.from({ length: rows * d }, () => rng.normal());
+    const points = Float32Array.from({ length: m * d }, () => rng.normal());
+    const norms = rowSquaredNorms(points, m, d);
+    const viaNative = transposedPoints(points, m, d, norms, native);
+    const viaTf = transposedPoints(points, m, d, norms, null);
+    const before = tf.memory().numTensors;
+    const a = viaNative.dot(block, rows);
+    const b = viaTf.dot(block, rows);
+    assert.equal(tf.memory().numTensors, before, 'dot leaks no tensors');
+    viaNative.dispose();
+    viaTf.dispose();
+    assert.equal(a.length, rows * m);
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / (1 + Math.abs(b[i]!)));
+    assert.ok(worst < 1e-5, `${rows}×${m}×${d}: largest relative difference ${worst}`);
+    assert.deepEqual(Array.from(nearestPoints(block, rows, points, m, d, native)), Array.from(nearestPoints(block, rows, points, m, d, null)), `${rows}×${m}×${d}: nearest points`);
+  }
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
+import { parse } from 'csv-parse/sync';
 import { featureMatrix, readClusterFiles, readFeatureFolder, readSelectionFile, writeClusterFiles, writeFeatureFolder, writeSelectionFile } from '../../src/index.js';
 import { formatCsv, parseCsv } from '../../src/core/csv.js';
 import { loadCsvManifest } from '../../src/datasets/csv-manifest.js';
@@ -57,4 +58,34 @@ test('a malformed CSV is an error naming the file and line', () => {
     () => parseCsv('a,b\n1,2\n3,"4\n', 'bad.csv'),
     (e: unknown) => (e as { code?: string; where?: { file?: string } }).code === 'csv.malformedLine' && /bad\.csv/.test((e as Error).message),
   );
+});
+
+test('plain CSV (no quote, CR, tab or edge space: split on lines and commas) reads exactly as csv-parse reads it', () => {
+  const reference = (text: string, relax: boolean) =>
+    (parse(text, { info: true, skip_empty_lines: true, trim: true, bom: true, relax_column_count: relax }) as unknown as { record: string[]; info: { lines: number } }[]).map(({ record, info }) => ({ fields: record, line: info.lines }));
+  const texts = [
+    'path,pid,camid\nimg/1_0.jpg,1,0\nimg/2_1.jpg,,1\n', // plain: the fast path
+    'path,pid,camid\n\nmy photos/a b.jpg,1,0\n\n\nc.jpg,2,1', // empty lines skipped, inner spaces kept, no final LF
+    'a\n', // one column
+    '',
+    'path,pid\n a.jpg,1\n', // edge spaces: trimmed by csv-parse
+    'path,pid\na.jpg ,1\nb.jpg, 2\n',
+    'path,pid\r\na.jpg,1\r\n', // CRLF
+    '\ufeffpath,pid\na.jpg,1\n', // BOM
+    'path,pid\n"a,b.jpg",1\n', // quoted
+    'path,pid\na.jpg,1,extra\n', // wrong length: relaxed below
+    'path,pid\na\tb.jpg,1\n',
+  ];
+  for (const text of texts) {
+    for (const relax of [false, true]) {
+      let expected: unknown;
+      try {
+        expected = reference(text, relax);
+      } catch {
+        assert.throws(() => parseCsv(text, 'x.csv', { relaxColumnCount: relax }), /x\.csv:\d+ is not valid CSV/, JSON.stringify(text));
+        continue;
+      }
+      assert.deepEqual(parseCsv(text, 'x.csv', { relaxColumnCount: relax }), expected, JSON.stringify(text));
+    }
+  }
 });

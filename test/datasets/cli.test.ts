@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli } from '../helpers/run-cli.js';
 import { withTempDir } from '../helpers/temp-dir.js';
+import { hashTree } from '../helpers/tree-hash.js';
 import { writeIdxPair, writeImages } from './fixtures.js';
 
 describe('pul datasets', () => {
@@ -55,6 +56,39 @@ describe('pul datasets', () => {
       assert.match(idx.stderr, /\[idx\.malformed\].*train-(images|labels).*magic/);
       const usage = await runCli(['datasets', 'info', root, '--format', 'coco']);
       assert.equal(usage.code, 2);
+    });
+  });
+
+  it('info warns about files that are not images, refuses manifest paths outside the folder unless --allow-outside; nothing written', () => {
+    return withTempDir(async (root) => {
+      await mkdir(path.join(root, 'fake', '1'), { recursive: true });
+      await mkdir(path.join(root, 'fake', '2'));
+      await writeFile(path.join(root, 'fake', '1', 'a.jpg'), 'not an image');
+      await writeFile(path.join(root, 'fake', '2', 'b.png'), 'not an image either');
+      const before = await hashTree(root);
+      const fake = await runCli(['datasets', 'info', path.join(root, 'fake')]);
+      assert.equal(fake.code, 0, fake.stderr);
+      assert.match(fake.stdout, /warning: none of the 2 images looked at is a readable image \(e\.g\. .*fake\/1\/a\.jpg\); --check decodes every image/);
+      assert.deepEqual(await hashTree(root), before);
+
+      await writeImages(path.join(root, 'inside'), ['a.jpg']);
+      await writeImages(path.join(root, 'other'), ['b.jpg']);
+      await writeFile(path.join(root, 'inside', 'm.csv'), 'path,pid,camid\na.jpg,1,0\n../other/b.jpg,2,1\n');
+      const mid = await hashTree(root);
+      const outside = await runCli(['datasets', 'info', path.join(root, 'inside', 'm.csv')]);
+      assert.equal(outside.code, 3);
+      assert.match(outside.stderr, /^pul: error \[dataset\.outsideRoot\] \(.*inside\/m\.csv, line 3\): path \.\.\/other\/b\.jpg leaves the folder .*inside \(it resolves to .*other\/b\.jpg\); pass --allow-outside/m);
+      const allowed = await runCli(['datasets', 'info', path.join(root, 'inside', 'm.csv'), '--allow-outside', '--check']);
+      assert.equal(allowed.code, 0, allowed.stderr);
+      assert.match(allowed.stdout, /images: 2\n/);
+      assert.deepEqual(await hashTree(root), mid);
+      const dup = path.join(root, 'inside', 'dup.csv');
+      await writeFile(dup, 'path,pid,camid,pid\na.jpg,1,0,2\n');
+      const afterDup = await hashTree(root);
+      const dupRun = await runCli(['datasets', 'info', dup]);
+      assert.equal(dupRun.code, 3);
+      assert.match(dupRun.stderr, /\[csv\.malformedLine\] \(.*dup\.csv, line 1\): .*names column "pid" twice/);
+      assert.deepEqual(await hashTree(root), afterDup);
     });
   });
 

@@ -108,12 +108,29 @@ describe('CSV manifest', () => {
     });
   });
 
+  it('paths outside the manifest folder only with allowOutside; an absolute path inside it is fine', () => {
+    return withTempDir(async (root) => {
+      await writeImages(path.join(root, 'img'), ['a.jpg']);
+      await mkdir(path.join(root, 'lists'));
+      const csv = path.join(root, 'lists', 'm.csv');
+      await writeFile(csv, `path,pid,camid\n../img/a.jpg,1,0\n${path.join(root, 'lists', 'b.jpg')},2,0\n`);
+      await rejectsWith(loadDataset(csv), 'dataset.outsideRoot', /path \.\.\/img\/a\.jpg leaves the folder/);
+      const ds = await loadDataset(csv, { allowOutside: true });
+      assert.deepEqual(ds.samples.map((s) => s.path), [path.join(root, 'img', 'a.jpg'), path.join(root, 'lists', 'b.jpg')]);
+    });
+  });
+
   const bad: readonly [string, string, PulErrorCode, RegExp, number][] = [
     ['missing column', 'path,pid\na.jpg,1\n', 'csv.missingColumn', /lacks column\(s\) camid/, 1],
     ['bad pid', 'path,pid,camid\na.jpg,1,0\nb.jpg,x7,0\n', 'csv.malformedLine', /pid "x7" is not an integer/, 3],
     ['bad camid', 'path,pid,camid\na.jpg,1,-2\n', 'csv.malformedLine', /camid "-2"/, 2],
     ['bad split', 'path,pid,camid,split\na.jpg,1,0,test\n', 'csv.malformedLine', /split "test" is not one of train\|query\|gallery/, 2],
     ['short line', 'path,pid,camid\na.jpg,1\n', 'csv.malformedLine', /2 field\(s\), the header has 3/, 2],
+    ['repeated column', 'path,pid,camid,pid\na.jpg,1,0,2\n', 'csv.malformedLine', /header "path,pid,camid,pid" names column "pid" twice/, 1],
+    ['pid beyond int32', 'path,pid,camid\na.jpg,1,0\nb.jpg,99999999999999999999,0\n', 'csv.malformedLine', /pid 99999999999999999999 is above 2147483647/, 3],
+    ['camid beyond int32', 'path,pid,camid\na.jpg,1,2147483648\n', 'csv.malformedLine', /camid 2147483648 is above 2147483647/, 2],
+    ['path leaving its folder', 'path,pid,camid\na.jpg,1,0\n../../etc/passwd,1,0\n', 'dataset.outsideRoot', /path \.\.\/\.\.\/etc\/passwd leaves the folder .* \(it resolves to \/etc\/passwd\); pass --allow-outside/, 3],
+    ['absolute path elsewhere', 'path,pid,camid\n/etc/passwd,1,0\n', 'dataset.outsideRoot', /path \/etc\/passwd leaves the folder/, 2],
   ];
   for (const [name, text, code, pattern, line] of bad) {
     it(`rejects a ${name} with file and line`, () => {
@@ -169,6 +186,16 @@ describe('folder per identity and detection', () => {
       const ds = await loadDataset(root);
       assert.equal(ds.format, 'folder');
       assert.deepEqual(ds.samples.map((s) => [s.pid, s.camid, s.split]), [[12, 3, 'train'], [12, 0, 'train'], [13, 0, 'train']]);
+    });
+  });
+
+  it('ids beyond int32 in folder and file names are refused, naming the file', () => {
+    return withTempDir(async (root) => {
+      await writeImages(path.join(root, 'folders', '99999999999999999999'), ['a.jpg']);
+      const err = await rejectsWith(loadDataset(path.join(root, 'folders')), 'dataset.badFileName', /identity folder 99999999999999999999 is a pid above 2147483647/);
+      assert.equal(err.where?.file, path.join(root, 'folders', '99999999999999999999'));
+      await writeImages(path.join(root, 'market', 'bounding_box_train'), ['0001_c1s1_000001_01.jpg', '99999999999_c1s1_000002_01.jpg']);
+      await rejectsWith(loadDataset(path.join(root, 'market')), 'dataset.badFileName', /99999999999_c1s1_000002_01\.jpg has pid 99999999999 \/ camid 1; pul stores ids up to 2147483647/);
     });
   });
 

@@ -20,10 +20,10 @@ import {
 import { parseChoice, parseNumber, parseWhole } from '../parse-options.js';
 import { runAction, type FlagTable } from '../run-action.js';
 import { replaceableOut } from '../out-option.js';
+import { activateClusteringBackend } from '../global-options.js';
 
 /** The option keys k-means names in its errors → this command's flags. */
 const FLAGS: FlagTable = { 'clustering.k': '--k', 'clustering.maxIterations': '--max-iter', 'clustering.steps': '--max-iter', 'clustering.tol': '--tol', 'clustering.batchSize': '--minibatch' };
-import { activateBackend } from '../global-options.js';
 
 interface ClusterOptions {
   features: string;
@@ -59,13 +59,14 @@ export function registerCluster(program: Command): void {
         const out = await replaceableOut('pul cluster', 'clusters', opts, [{ path: opts.features, option: '--features' }], legacyFiles('clusters', [ASSIGNMENTS_FILE, CENTROIDS_FILE], [SELECTION_FILE]));
         const started = performance.now();
         // the backend's start-up (module loads, wasm compile, threads) overlaps the reading of the folder
-        const [, folder] = await Promise.all([activateBackend(program), readFeatureFolder(opts.features)]);
+        const [, folder] = await Promise.all([activateClusteringBackend(program), readFeatureFolder(opts.features)]);
         const x = opts.normalize ? l2Normalize(folder.features) : folder.features;
         const rng = new Rng(opts.seed);
+        const batch = opts.minibatch === undefined ? undefined : Math.min(opts.minibatch, x.rows); // as miniBatchKMeans caps it
         const c =
-          opts.minibatch === undefined
+          batch === undefined
             ? kmeans(x, { k: opts.k, init: opts.init, maxIterations: opts.maxIter, tol: opts.tol }, rng)
-            : miniBatchKMeans(x, { k: opts.k, init: opts.init, batchSize: opts.minibatch, steps: opts.maxIter }, rng);
+            : miniBatchKMeans(x, { k: opts.k, init: opts.init, batchSize: batch, steps: opts.maxIter }, rng);
         // the metrics are computed while the files are flushed to disk
         const written = commitOutputDir(out, (tmp) => writeClusterFiles(tmp, c, folder.index.map((r) => r.path)));
         const pids = folder.index.map((r) => r.pid);
@@ -75,13 +76,13 @@ export function registerCluster(program: Command): void {
           : null;
         await written;
         const seconds = (performance.now() - started) / 1000;
-        const report = { rows: x.rows, dim: x.dim, k: c.k, inertia: c.inertia, iterations: c.iterations, converged: c.converged, seedSeconds: c.seedSeconds, iterationSeconds: c.iterationSeconds, seconds, ...(metrics ?? {}), out: opts.out };
+        const report = { rows: x.rows, dim: x.dim, k: c.k, inertia: c.inertia, iterations: c.iterations, converged: c.converged, seedSeconds: c.seedSeconds, iterationSeconds: c.iterationSeconds, seconds, ...(batch === undefined ? {} : { batch }), ...(metrics ?? {}), out: opts.out };
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(report)}\n`);
           return;
         }
         const lines = [
-          `features: ${opts.features} (${x.rows} × ${x.dim}${opts.normalize ? ', L2-normalised' : ''}), K=${c.k}, ${opts.minibatch === undefined ? `${opts.init} + Lloyd` : `mini-batch (${opts.minibatch} rows)`}, seed ${opts.seed}`,
+          `features: ${opts.features} (${x.rows} × ${x.dim}${opts.normalize ? ', L2-normalised' : ''}), K=${c.k}, ${opts.minibatch === undefined ? `${opts.init} + Lloyd` : `mini-batch (${batch} rows${batch === opts.minibatch ? '' : `: --minibatch ${opts.minibatch} capped at the data`})`}, seed ${opts.seed}`,
           `inertia     ${c.inertia.toPrecision(8)}`,
           `iterations  ${c.iterations}${c.converged ? ' (converged)' : ''}`,
           `seconds     ${seconds.toFixed(2)} (seeding ${c.seedSeconds.toFixed(2)}, iterations ${c.iterationSeconds.toFixed(2)})`,

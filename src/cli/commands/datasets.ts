@@ -6,8 +6,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import {
   DATASET_FORMATS,
   ImageReader,
-  PulError,
   checkImages,
+  corruptImagesError,
   generateSyntheticReid,
   loadDataset,
   parseClassList,
@@ -16,6 +16,7 @@ import {
   type DatasetFormat,
   type DatasetSummary,
 } from '../../index.js';
+import { allowOutsideOption, datasetLoadOptions } from '../data-options.js';
 import { parseChoice } from '../parse-options.js';
 import { runAction } from '../run-action.js';
 
@@ -25,6 +26,7 @@ interface InfoOptions {
   skipBad?: boolean;
   format?: DatasetFormat;
   classes?: number[];
+  allowOutside?: boolean;
 }
 
 interface SynthOptions {
@@ -80,6 +82,7 @@ export function registerDatasets(program: Command): void {
     .argument('<path>', 'dataset folder (Market-1501/Duke, MSMT17, IDX, folder per identity) or CSV manifest')
     .option('--format <format>', `force a layout instead of detecting it: ${DATASET_FORMATS.join('|')}`, parseChoice('--format', DATASET_FORMATS))
     .option('--classes <list>', 'IDX only: keep these labels, e.g. 5-9 or 0,2,4')
+    .addOption(allowOutsideOption())
     .option('--check', 'decode every image; list the corrupt ones and exit non-zero if any')
     .option('--skip-bad', 'with --check: report corrupt images but do not fail')
     .option('--json', 'print one JSON object')
@@ -88,14 +91,14 @@ export function registerDatasets(program: Command): void {
         const { classes, ...rest } = raw;
         const opts: InfoOptions = { ...rest, ...(classes === undefined ? {} : { classes: parseClasses(classes) }) };
         const reader = new ImageReader();
-        const dataset = await loadDataset(root, { reader, ...(opts.format ? { format: opts.format } : {}), ...(opts.classes ? { classes: opts.classes } : {}) });
+        const dataset = await loadDataset(root, { reader, ...datasetLoadOptions(opts) });
         const summary = await summarizeDataset(dataset, { reader });
         const check = opts.check ? await checkImages(dataset.samples, { reader }) : undefined;
         process.stdout.write(opts.json ? `${JSON.stringify({ ...summary, ...(check ? { check } : {}) }, null, 2)}\n` : formatSummary(summary, check));
         if (check && check.corrupt.length > 0) {
           const first = check.corrupt.slice(0, 3).map((c) => c.path).join(', ');
           if (opts.skipBad) process.stderr.write(`pul: skipping ${check.corrupt.length} corrupt image(s): ${first}${check.corrupt.length > 3 ? ', …' : ''}\n`);
-          else throw new PulError('image.corrupt', `${check.corrupt.length} of ${check.checked} images cannot be decoded (first: ${first}); --skip-bad leaves them out`, { file: check.corrupt[0]?.path ?? root });
+          else throw corruptImagesError(check, '--skip-bad leaves them out');
         }
       }),
     );

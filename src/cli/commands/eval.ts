@@ -5,6 +5,7 @@ import { parseChoice, parseRanks, parseWith } from '../parse-options.js';
 import { runAction } from '../run-action.js';
 import { activateBackend } from '../global-options.js';
 import { loadCheckpointOption } from '../checkpoint-option.js';
+import { allowOutsideOption, datasetLoadOptions } from '../data-options.js';
 
 interface EvalOptions {
   query?: string;
@@ -13,6 +14,7 @@ interface EvalOptions {
   data?: string;
   format?: DatasetFormat;
   classes?: number[];
+  allowOutside?: boolean;
   metric: DistanceMetric;
   ranks: number[];
   ap: ApDefinition;
@@ -42,6 +44,7 @@ export function registerEval(program: Command): void {
     .option('--data <path>', 'with --checkpoint: a data set with query and gallery splits')
     .option('--format <format>', 'with --data: force a dataset layout', parseWith('--format', parseDatasetFormat))
     .option('--classes <list>', 'with --data (IDX): keep these labels, e.g. 5-9', parseWith('--classes', parseClassList))
+    .addOption(allowOutsideOption())
     .option('--metric <metric>', 'cosine (on L2-normalised features) or euclidean', parseChoice('--metric', ['cosine', 'euclidean'] as const), 'cosine')
     .option('--ranks <list>', 'CMC ranks to report', parseRanks('--ranks'), [1, 5, 10, 20])
     .option('--ap <definition>', "standard (torchreid) or trapezoid (the original Market-1501 / PUL code)", parseChoice('--ap', ['standard', 'trapezoid'] as const), 'standard')
@@ -76,7 +79,7 @@ async function rankRequested(opts: EvalOptions, evaluate: EvaluateOptions): Prom
     }
     const { model, checkpoint } = await loadCheckpointOption(opts.checkpoint);
     try {
-      const dataset = await loadDataset(opts.data, { ...(opts.format ? { format: opts.format } : {}), ...(opts.classes ? { classes: opts.classes } : {}) });
+      const dataset = await loadDataset(opts.data, datasetLoadOptions(opts));
       const sources = { query: `${opts.data} (query)`, gallery: `${opts.data} (gallery)` };
       const ranked = await rankModel(model, samplesOf(dataset, 'query'), samplesOf(dataset, 'gallery'), { ...evaluate, normalization: checkpoint.manifest.normalization, sources, progress: streamProgress() });
       return { ...ranked, sources };

@@ -6,6 +6,7 @@ import {
 } from '../../index.js';
 import { activateBackend } from '../global-options.js';
 import { loadCheckpointOption } from '../checkpoint-option.js';
+import { allowOutsideOption, datasetLoadOptions } from '../data-options.js';
 import { parseChoice, parseWhole, parseWith } from '../parse-options.js';
 import { runAction } from '../run-action.js';
 import { replaceableOut } from '../out-option.js';
@@ -19,6 +20,8 @@ interface ExtractCliOptions {
   classes?: number[];
   batch: number;
   force?: boolean;
+  json?: boolean;
+  allowOutside?: boolean;
 }
 
 export function registerExtract(program: Command): void {
@@ -32,20 +35,28 @@ export function registerExtract(program: Command): void {
     .option('--split <split>', 'query, gallery, train or all', parseChoice('--split', [...SPLITS, 'all'] as const), 'all')
     .option('--format <format>', 'force a dataset layout', parseWith('--format', parseDatasetFormat))
     .option('--classes <list>', 'IDX only: keep these labels, e.g. 5-9', parseWith('--classes', parseClassList))
+    .addOption(allowOutsideOption())
     .option('--batch <n>', 'images per forward pass', parseWhole('--batch', 1), 128)
+    .option('--json', 'print one JSON object')
     .action(
       runAction(async (opts: ExtractCliOptions) => {
         // before any work: --out must be free (or ours with --force), apart from the inputs, writable
         const inputs = [{ path: opts.data, option: '--data' }, { path: opts.checkpoint, option: '--checkpoint' }];
         const out = await replaceableOut('pul extract', 'features', opts, inputs, legacyFiles('features', [FEATURES_FILE, INDEX_FILE]));
-        await activateBackend(program);
+        const backend = await activateBackend(program);
+        const started = performance.now();
         const { model, checkpoint } = await loadCheckpointOption(opts.checkpoint);
         try {
-          const dataset = await loadDataset(opts.data, { ...(opts.format ? { format: opts.format } : {}), ...(opts.classes ? { classes: opts.classes } : {}) });
+          const dataset = await loadDataset(opts.data, datasetLoadOptions(opts));
           const samples = opts.split === 'all' ? dataset.samples : dataset.samples.filter((s) => s.split === opts.split);
           const folder = await extractFeatureFolder(model, samples, { batchSize: opts.batch, normalize: checkpoint.manifest.normalization }, { progress: streamProgress() });
           await commitOutputDir(out, (tmp) => writeFeatureFiles(tmp, folder));
-          process.stdout.write(`wrote ${folder.features.rows} × ${folder.features.dim} features of ${opts.data} (${opts.split}) to ${opts.out}\n`);
+          const { rows, dim } = folder.features;
+          const seconds = (performance.now() - started) / 1000;
+          if (opts.json) {
+            const report = { out: opts.out, rows, dim, data: opts.data, split: opts.split, checkpoint: checkpoint.dir, batch: opts.batch, seconds, backend: backend.backend };
+            process.stdout.write(`${JSON.stringify(report)}\n`);
+          } else process.stdout.write(`wrote ${rows} × ${dim} features of ${opts.data} (${opts.split}) to ${opts.out}\n`);
         } finally {
           disposeModel(model);
         }

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { PulError, describeCheckpoint, describeRun, formatCheckpointDescription, formatPulSummary, loadRunState, summarizePulRun } from '../../index.js';
+import { PulError, SKIPPED_IMAGES, describeCheckpoint, describeRun, formatCheckpointDescription, formatPulSummary, loadRunState, readSkippedImages, summarizePulRun } from '../../index.js';
 import { runAction } from '../run-action.js';
 
 export function registerInspect(program: Command): void {
@@ -23,12 +23,14 @@ export function registerInspect(program: Command): void {
         if (state === null) throw new PulError('state.invalid', `${target} holds neither meta.json (a checkpoint) nor run.json (a run folder)`, { file: target });
         const overview = describeRun(state);
         const summary = summarizePulRun(state);
+        const skippedImages = await readSkippedImages(target);
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ ...overview, summary }, null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify({ ...overview, summary, skippedImages }, null, 2)}\n`);
           return;
         }
         const next = overview.next ? `next: ${overview.next.stage} of ${overview.next.round === 0 ? 'setup' : `round ${overview.next.round}`} (pul run --resume ${target})` : 'nothing left to run';
-        process.stdout.write(`run ${overview.name} (${state.config.mode}), ${overview.finished ? `finished: ${overview.finished}` : next}\n\n${formatPulSummary(summary)}`);
+        const skipped = skippedImages === null ? '' : `skipped images: ${skippedImages.length} that cannot be decoded (listed in ${path.join(target, SKIPPED_IMAGES)})\n`;
+        process.stdout.write(`run ${overview.name} (${state.config.mode}), ${overview.finished ? `finished: ${overview.finished}` : next}\n${skipped}\n${formatPulSummary(summary)}`);
       }),
     );
 }

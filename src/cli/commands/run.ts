@@ -13,6 +13,7 @@ import { withCtrlC } from '../ctrl-c.js';
 import { activateBackend } from '../global-options.js';
 import { parseNumber, parseWhole } from '../parse-options.js';
 import { inFlagTerms, runAction, type FlagTable } from '../run-action.js';
+import { allowOutsideOption, checkImagesOption, skipBadOption } from '../data-options.js';
 
 interface RunCliOptions {
   unsupervised?: boolean;
@@ -33,6 +34,9 @@ interface RunCliOptions {
   resume?: string;
   force?: boolean;
   json?: boolean;
+  check?: boolean;
+  skipBad?: boolean;
+  allowOutside?: boolean;
 }
 
 /** The demo configuration shipped with pul (used when neither --config nor data flags are given). */
@@ -72,6 +76,9 @@ function applyFlags(base: Plain, o: RunCliOptions): Plain {
   if (o.source !== undefined) data['source'] = { path: o.source };
   if (o.target !== undefined) data['target'] = { path: o.target };
   if (o.labeled !== undefined) data['labeled'] = { path: o.labeled };
+  if (o.check) data['check'] = true;
+  if (o.skipBad) data['skipBad'] = true;
+  if (o.allowOutside) data['allowOutside'] = true;
   const overrides: Plain = {
     data,
     ...(o.semi ? { mode: 'semi' } : o.unsupervised ? { mode: 'unsupervised' } : {}),
@@ -138,6 +145,9 @@ export function registerRun(program: Command): void {
     .option('--seed <S>', 'random seed', parseWhole('--seed', 0))
     .option('--out <dir>', 'folder for runs (default checkpoints)')
     .option('--name <name>', 'run name: outputs go to <out>/<name> (or <name>-2, … when taken)')
+    .addOption(checkImagesOption())
+    .addOption(skipBadOption())
+    .addOption(allowOutsideOption())
     .option('--resume <rundir>', 'continue a run after a crash, kill or Ctrl-C, at its first unfinished stage')
     .option('--force', 'with --resume: accept a configuration that differs from the run\'s')
     .option('--json', 'end with one JSON object: baseline, per-round records, final figures')

@@ -8,7 +8,7 @@ import {
 } from '../../index.js';
 import { parseChoice, parseNumber, parseWhole } from '../parse-options.js';
 import { runAction } from '../run-action.js';
-import { activateBackend } from '../global-options.js';
+import { activateClusteringBackend } from '../global-options.js';
 
 interface SelectOptions {
   features: string;
@@ -54,9 +54,8 @@ export function registerSelect(program: Command): void {
           legacy: async (entries) => (await legacyClusters(entries)) ?? legacySelection(entries),
         });
         if (existsSync(file) && !opts.force) throw new PulError('output.exists', `${file} exists; add --force to replace it, or choose another --out`, { file, option });
-        await activateBackend(program);
         const started = performance.now();
-        const [folder, clusters] = await Promise.all([readFeatureFolder(opts.features), readClusterFiles(opts.clusters)]);
+        const [, folder, clusters] = await Promise.all([activateClusteringBackend(program), readFeatureFolder(opts.features), readClusterFiles(opts.clusters)]);
         const sel = selectReliable(folder.features, clusters, { anchor: opts.anchor, scope: opts.scope, lambda: opts.lambda, minSelected: opts.minSelected }, opts.features);
         await claimOutputDir(target);
         await writeSelectionFile(out, sel, folder.index.map((r) => r.path));

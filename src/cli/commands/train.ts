@@ -3,16 +3,17 @@
  * the authors train on the source set before PUL). Writes OUT/epoch-NNN checkpoints, OUT/latest.json
  * and OUT/metrics.jsonl; prints the closed-set accuracy on the labelled non-train images if any.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rmdir } from 'node:fs/promises';
 import type { Command } from 'commander';
 import {
-  AUGMENT_NAMES, CLASSIFIER_INITS, LR_SCHEDULE_TYPES, OPTIMIZER_TYPES, PulError, isPulError, lockDir, parseClassList, parseDatasetFormat, prepareOutput, streamProgress, trainSupervised, type OutputKind,
+  AUGMENT_NAMES, CLASSIFIER_INITS, LR_SCHEDULE_TYPES, OPTIMIZER_TYPES, PulError, isPulError, lockDir, resolveLatest, parseClassList, parseDatasetFormat, prepareOutput, streamProgress, trainSupervised, type OutputKind,
   type AugmentName, type ClassifierInit, type DatasetFormat, type Normalization,
 } from '../../index.js';
 import { withCtrlC } from '../ctrl-c.js';
 import { activateBackend } from '../global-options.js';
 import { parseAtLeast, parseChoice, parseInputSize, parseNormalization, parseWhole, parseWith } from '../parse-options.js';
 import { runAction, type FlagTable } from '../run-action.js';
+import { allowOutsideOption, checkImagesOption, skipBadOption } from '../data-options.js';
 
 interface TrainCliOptions {
   data: string;
@@ -41,6 +42,9 @@ interface TrainCliOptions {
   resume?: boolean;
   force?: boolean;
   json?: boolean;
+  allowOutside?: boolean;
+  check?: boolean;
+  skipBad?: boolean;
 }
 
 /** A training folder of an earlier pul (no marker): latest.json, epoch-NNN checkpoints, metrics.jsonl. */
@@ -81,6 +85,9 @@ export function registerTrain(program: Command): void {
     .option('--seed <s>', 'random seed', parseWhole('--seed', 0), 1)
     .option('--format <layout>', 'dataset layout (default: detected)', parseWith('--format', parseDatasetFormat))
     .option('--classes <list>', 'IDX: keep only these labels, e.g. 0-4', parseWith('--classes', parseClassList))
+    .addOption(allowOutsideOption())
+    .addOption(checkImagesOption())
+    .addOption(skipBadOption())
     .option('--resume', 'continue from OUT/latest.json (with the settings the run was started with)')
     .option('--force', 'with --resume: continue although the data set or settings differ from the run\'s')
     .option('--json', 'print a JSON summary')
@@ -95,11 +102,13 @@ export function registerTrain(program: Command): void {
         const lock = await lockDir(out.dir, 'pul train', '--out');
         try {
           const r = await withCtrlC(progress, (signal) => trainSupervised({
-            data: opts.data, format: opts.format, classes: opts.classes, out: opts.out, output: out, resume: opts.resume, force: opts.force,
+            data: opts.data, format: opts.format, classes: opts.classes, allowOutside: opts.allowOutside, badImages: opts.skipBad ? 'skip' : opts.check ? 'check' : undefined, out: opts.out, output: out, resume: opts.resume, force: opts.force,
             model: { name: opts.model, input: opts.input, featureLayer: opts.featureLayer, freeze: opts.freeze, embeddingDim: opts.embeddingDim, classifierInit: opts.classifierInit, dropout: opts.dropout },
             epochs: opts.epochs, batchSize: opts.batch,
             optimizer: { type: opts.optimizer, lr: opts.lr, momentum: opts.momentum, weightDecay: opts.weightDecay, warmupEpochs: opts.warmup, schedule: opts.schedule },
             labelSmoothing: opts.labelSmoothing, augment: opts.augment, normalization: opts.normalize, seed: opts.seed, signal, progress,
+          }).catch(async (err: unknown) => {
+            throw await withBadImageHint(err, opts);
           }));
           if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
           else process.stdout.write(`trained ${r.epochs.length} epochs in ${r.seconds.toFixed(1)} s${r.testAccuracy === null ? '' : `; closed-set accuracy on ${r.testImages} test images: ${r.testAccuracy.toFixed(4)}`}\ncheckpoint: ${r.checkpoint}\n`);
@@ -108,6 +117,8 @@ export function registerTrain(program: Command): void {
           throw err;
         } finally {
           await lock.release();
+          // a new folder that stayed empty (a refusal before any epoch) is not left behind; rmdir keeps a non-empty one
+          if (out.state === 'new') await rmdir(out.dir).catch(() => undefined);
         }
       }, FLAGS),
     );
@@ -117,4 +128,12 @@ export function registerTrain(program: Command): void {
 function resumeCommand(): string {
   const args = process.argv.slice(2).map((a) => (/^[\w./:=,@+-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`));
   return ['pul', ...args, ...(args.includes('--resume') ? [] : ['--resume'])].join(' ');
+}
+
+/** A corrupt or unreadable image met mid-training: say what to do, and how to continue from the saved epochs. */
+async function withBadImageHint(err: unknown, opts: TrainCliOptions): Promise<unknown> {
+  if (!isPulError(err) || (err.code !== 'image.corrupt' && err.code !== 'dataset.unreadable')) return err;
+  const saved = await resolveLatest(opts.out).catch(() => null);
+  const next = saved === null ? '' : `; finished epochs are kept (${saved}) — continue with: ${resumeCommand()}`;
+  return new PulError(err.code, `${err.message}; fix or remove the file, or leave such images out with --skip-bad (--check lists them all first)${next}`, err.where ?? { file: opts.data }, { cause: err });
 }
