@@ -85,7 +85,7 @@ describe('corrupt images: --check stops before any work, --skip-bad leaves them 
       const plain = await run('--config', config);
       assert.equal(plain.code, 3);
       const runDir = path.join(runs, 'tiny');
-      assert.match(plain.stderr, new RegExp(`\\[image\\.corrupt\\] \\(.*2_c1_9\\.png\\): .*not a readable image .*; fix or remove the file, or leave such images out with --skip-bad .*; finished stages are kept — continue with: pul run --resume ${runDir}\\n`));
+      assert.match(plain.stderr, new RegExp(`\\[image\\.corrupt\\] \\(${runDir}, --resume\\): .*2_c1_9\\.png is not a readable image .*; fix or remove the file, or leave such images out with --skip-bad .*; the finished stages are kept — continue with: pul run --resume ${runDir}\\n`));
 
       const same = await run('--resume', runDir, '--skip-bad');
       assert.equal(same.code, 4, 'skipping images changes the configuration');
