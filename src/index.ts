@@ -38,6 +38,8 @@ export type { AugmentOptions, AugmentName } from './datasets/augment.js';
 export { summarizeDataset, datasetWarnings, checkImages, screenImages, corruptImagesError } from './datasets/summary.js';
 export type { DatasetSummary, SplitSummary, CheckReport, BadImagePolicy, ScreenedSamples } from './datasets/summary.js';
 export { generateSyntheticReid, ensureSyntheticReid } from './datasets/synthetic-reid.js';
+export { createSampler, identityGroups, identitySampler, shuffledOrder, drawsIdentities, drawInverseFrequency, SAMPLER_NAMES } from './datasets/samplers.js';
+export type { Sampler, SamplerName, SamplerOptions, IdentitySamplerOptions } from './datasets/samplers.js';
 export type { SyntheticReidOptions, SyntheticReidReport } from './datasets/synthetic-reid.js';
 
 // models
@@ -83,8 +85,7 @@ export { writeSelectionFile, readSelectionFile, SELECTION_FILE } from './selecti
 // losses
 export { crossEntropy } from './losses/cross-entropy.js';
 export type { CrossEntropyOptions } from './losses/cross-entropy.js';
-export { clusterLoss, pulObjective } from './losses/cluster-loss.js';
-export type { PulObjectiveOptions } from './losses/cluster-loss.js';
+export { clusterLoss } from './losses/cluster-loss.js';
 export type { LossValue } from './losses/loss-value.js';
 export type { TripletMargin } from './losses/triplet-margin.js';
 export { contrastiveLoss } from './losses/contrastive.js';
@@ -112,6 +113,8 @@ export type { TrainOptions, TrainContext, EpochRecord, TrainerState, NamedTensor
 export { learningRateAt, lrScheduleOf, OPTIMIZER_TYPES, LR_SCHEDULE_TYPES } from './training/optimizer.js';
 export type { OptimizerOptions, LrSchedule } from './training/optimizer.js';
 export { datasetBatchSource } from './training/batch-source.js';
+export { Objective, LOSSES, LOSS_NAMES, parseLossSpec, formatLossSpec, resolveLossSpec, lossNeeds, lossBatchStructure, isObjectiveState } from './training/objective.js';
+export type { LossName, LossTerm, LossEntry, LossNeed, LossInputs, LossContext, BatchStructure, ObjectiveOptions, NamedState } from './training/objective.js';
 export type { BatchSource, TrainBatch, DatasetBatchOptions } from './training/batch-source.js';
 export { closedSetAccuracy } from './training/closed-set-accuracy.js';
 export { trainSupervised } from './pipeline/train-supervised.js';

@@ -3,7 +3,7 @@
  * naming the flag, the value typed and the rule. Commander passes a non-commander error through, so
  * main.ts reports it like any other PulError.
  */
-import { PulError } from '../index.js';
+import { PulError, parseLossSpec } from '../index.js';
 
 const invalid = (option: string, value: string, rule: string): PulError => new PulError('option.invalid', `${option} '${value}': ${rule}`, { option });
 
@@ -86,5 +86,23 @@ export function parseWith<T>(option: string, parse: (value: string) => T): (valu
       if (err instanceof PulError) throw new PulError(err.code, `${option} '${value}': ${err.message}`, { ...err.where, option }, { cause: err });
       throw err;
     }
+  };
+}
+
+/** "P,K": P ≥ 2 identities × K ≥ 2 images per identity (a P×K batch needs a negative and a positive). */
+export function parsePk(option: string): (value: string) => { p: number; k: number } {
+  return (value) => {
+    const parts = value.split(',').map((s) => (s.trim() === '' ? Number.NaN : Number(s)));
+    const [p, k] = parts;
+    if (parts.length !== 2 || !Number.isInteger(p) || !Number.isInteger(k) || p! < 2 || k! < 2) throw invalid(option, value, 'not P,K with whole numbers P ≥ 2 (identities per batch) and K ≥ 2 (images per identity), e.g. 16,4');
+    return { p: p!, k: k! };
+  };
+}
+
+/** A loss spec, checked now (unknown names and bad weights are named before any work) and passed on as typed. */
+export function parseLoss(option: string): (value: string) => string {
+  return (value) => {
+    parseLossSpec(value, option);
+    return value;
   };
 }

@@ -8,6 +8,8 @@ import { DATASET_FORMATS, type DatasetFormat } from '../datasets/sample.js';
 import { AUGMENT_NAMES } from '../datasets/augment.js';
 import { CLASSIFIER_INITS } from '../model/initializers.js';
 import { OPTIMIZER_TYPES } from '../training/optimizer.js';
+import { LOSS_NAMES, resolveLossSpec } from '../training/objective.js';
+import { SAMPLER_NAMES } from '../datasets/samplers.js';
 
 const datasetRef = z
   .strictObject({
@@ -118,11 +120,31 @@ export const PipelineConfigSchema = z
         epochsPerRound: z.number().int().min(1).default(3).describe('fine-tuning epochs per round; default 3 (code: 20)'),
         batchSize: z.number().int().min(1).default(64).describe('default 64 (code: 16)'),
         optimizer: optimizer.default({ type: 'sgd', lr: 0.01, momentum: 0.9, weightDecay: 0 }),
-        clusterLossWeight: z.number().min(0).default(0).describe('β of the cluster loss (paper); default 0 = plain cross-entropy (code)'),
+        clusterLossWeight: z.number().min(0).default(0).describe('β of the cluster loss (paper); default 0 = plain cross-entropy (code). β > 0 means loss ce+β*cluster'),
+        loss: z
+          .string()
+          .optional()
+          .describe(`what retraining minimises: terms [weight*]name joined by + (e.g. ce+triplet-hard, ce+0.5*cluster, lifted); names: ${LOSS_NAMES.join(', ')}. Default ce, or ce+β*cluster when clusterLossWeight β > 0 (given both, they must agree)`),
+        margin: z.number().min(0).optional().describe("margin of the margin losses; default each loss's own (triplet-hard 0.3, lifted 1)"),
+        sampler: z
+          .enum(SAMPLER_NAMES)
+          .optional()
+          .describe("batch order: pk (P identities × K images), epoch (every image once), inverse-frequency, loss-guided; default pk when the loss has a pair/triplet term, else epoch"),
+        pk: z
+          .strictObject({ p: z.number().int().min(2).describe('identities per batch'), k: z.number().int().min(2).describe('images per identity') })
+          .default({ p: 16, k: 4 })
+          .describe('P×K batches (batch size P·K; batchSize applies to the other samplers); default 16×4'),
         retrainFrom: z.enum(['source', 'previous']).default('source').describe("fine-tune from the source model each round with a fresh classifier (code; default) or continue from the previous round"),
         augment: z.enum(AUGMENT_NAMES).default('pul').describe("'pul': rotation ±20°, shifts 0.2 (code); 'reid': flip, pad + crop, random erasing"),
       })
-      .default({ epochsPerRound: 3, batchSize: 64, optimizer: { type: 'sgd', lr: 0.01, momentum: 0.9, weightDecay: 0 }, clusterLossWeight: 0, retrainFrom: 'source', augment: 'pul' }),
+      .superRefine((t, ctx) => {
+        try {
+          resolveLossSpec(t.loss, t.clusterLossWeight);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', path: [t.loss === undefined ? 'clusterLossWeight' : 'loss'], message: (err as Error).message });
+        }
+      })
+      .default({ epochsPerRound: 3, batchSize: 64, optimizer: { type: 'sgd', lr: 0.01, momentum: 0.9, weightDecay: 0 }, clusterLossWeight: 0, pk: { p: 16, k: 4 }, retrainFrom: 'source', augment: 'pul' }),
     evaluation: z
       .strictObject({
         nmi: z.boolean().default(false).describe('also cluster the test embeddings (K = test identities) and report NMI against the true ids'),

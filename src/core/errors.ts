@@ -16,6 +16,7 @@ export type PulErrorCode =
   | 'dataset.badFileName'
   | 'dataset.unreadable'
   | 'dataset.outsideRoot'
+  | 'dataset.tooFewImages'
   | 'image.corrupt'
   | 'csv.malformedLine'
   | 'csv.missingColumn'

@@ -3,7 +3,6 @@
  * the (fixed, from k-means) normalised centroid of its pseudo-label.
  */
 import { tf } from '../backend/tf.js';
-import { crossEntropy, type CrossEntropyOptions } from './cross-entropy.js';
 
 const EPS = 1e-12;
 
@@ -25,27 +24,5 @@ export function clusterLoss(embeddings: tf.Tensor2D, labels: tf.Tensor1D, centro
   return tf.tidy(() => {
     const target = tf.gather(centroids, tf.cast(labels, 'int32'));
     return tf.mean<tf.Scalar>(tf.sum(tf.square(tf.sub(l2NormalizeRows(embeddings), target)), 1));
-  });
-}
-
-/** Options of pulObjective: the cross-entropy's and β of the cluster term. */
-export interface PulObjectiveOptions extends CrossEntropyOptions {
-  /** β ≥ 0, the weight of the cluster term; 0 = cross-entropy only (the authors' code). */
-  readonly clusterWeight?: number;
-}
-
-/** The PUL objective: cross-entropy + β · cluster term (the cluster term needs `centroids`). */
-export function pulObjective(
-  embeddings: tf.Tensor2D,
-  logits: tf.Tensor2D,
-  labels: tf.Tensor1D,
-  centroids: tf.Tensor2D | null,
-  opts: PulObjectiveOptions = {},
-): tf.Scalar {
-  return tf.tidy(() => {
-    const ce = crossEntropy(logits, labels, opts);
-    const beta = opts.clusterWeight ?? 0;
-    if (beta === 0 || centroids === null) return ce;
-    return tf.add(ce, tf.mul(clusterLoss(embeddings, labels, centroids), beta));
   });
 }

@@ -16,6 +16,8 @@ import type { ModelSpec } from '../model/build-model.js';
 import { modelSpecFor } from '../model/model-choice.js';
 import { readCheckpoint } from '../checkpoints/load-checkpoint.js';
 import { SKIPPED_IMAGES } from './skipped-images.js';
+import { createSampler, drawsIdentities, type SamplerName } from '../datasets/samplers.js';
+import { lossBatchStructure, resolveLossSpec, type LossTerm } from '../training/objective.js';
 
 /** The samples a PUL run works on. */
 export interface PulData {
@@ -56,10 +58,27 @@ function checkK(c: PipelineConfig, targetImages: number, labelledIds: number): n
  * data sets, the model name is known, a given source checkpoint is of the configured architecture and
  * input, and — when the target is the demo set still to be generated — K fits its size.
  */
+/** The loss of the retraining stage (training.loss, or ce+β*cluster from clusterLossWeight). */
+export function retrainingLoss(c: PipelineConfig): LossTerm[] {
+  return resolveLossSpec(c.training.loss, c.training.clusterLossWeight);
+}
+
+/** The retraining's sampler: training.sampler, else P×K when the loss has a pair/triplet term, else epoch. */
+export function retrainingSampler(c: PipelineConfig, loss: readonly LossTerm[]): SamplerName {
+  return c.training.sampler ?? (lossBatchStructure(loss) === 'pk' ? 'pk' : 'epoch');
+}
+
 export async function checkPulConfig(c: PipelineConfig, syntheticTarget: { train: number } | null): Promise<void> {
   if (c.mode === 'semi' && c.data.labeled === undefined) throw new PulError('config.invalid', "mode 'semi' needs data.labeled: the labelled part of the target", { option: 'data.labeled' });
   if (c.mode === 'unsupervised' && c.data.labeled !== undefined) throw new PulError('config.invalid', "data.labeled is only used in mode 'semi'", { option: 'data.labeled' });
   const spec = pulModelSpec(c, 1);
+  const loss = retrainingLoss(c);
+  const sampler = retrainingSampler(c, loss);
+  if (sampler === 'smart') createSampler(sampler, [], { structure: 'pk', batchSize: 2, p: 1, k: 1, seed: 0 }); // the refusal, before any work
+  // a P×K batch draws P pseudo-identities: k clusters (+ the labelled identities in semi mode) must allow it
+  if (drawsIdentities(sampler, lossBatchStructure(loss)) && c.data.labeled === undefined && c.training.pk.p > c.clustering.k) {
+    throw new PulError('config.invalid', `training.pk P=${c.training.pk.p} identities per batch, but clustering.k=${c.clustering.k} pseudo-identities; lower P or raise k`, { option: 'training.pk' });
+  }
   if (syntheticTarget !== null && c.data.labeled === undefined) checkK(c, syntheticTarget.train, 0);
   const given = c.model.sourceCheckpoint;
   if (given !== undefined) {

@@ -11,15 +11,19 @@ import type { ProgressSink } from '../core/progress.js';
 import type { AugmentOptions } from '../datasets/augment.js';
 import type { ImageReader, Normalization } from '../datasets/images.js';
 import type { Sample } from '../datasets/sample.js';
-import type { FeatureMatrix } from '../features/feature-matrix.js';
 import { disposeModel, type ReidModel } from '../model/build-model.js';
+import type { Sampler } from '../datasets/samplers.js';
 import { datasetBatchSource } from '../training/batch-source.js';
+import { Objective, isObjectiveState, type LossTerm, type ObjectiveOptions } from '../training/objective.js';
 import type { OptimizerOptions } from '../training/optimizer.js';
 import { Trainer, type EpochRecord } from '../training/train.js';
 import { resolveLatest, writeLatest } from '../checkpoints/latest.js';
 import { loadCheckpoint, loadOptimizerState, type ExpectedModel } from '../checkpoints/load-checkpoint.js';
 import { saveCheckpoint } from '../checkpoints/save-checkpoint.js';
 import { faultPoint } from './fault.js';
+
+/** Name of the sampler's state among the checkpoint's optimiser tensors. */
+const SAMPLER_STATE = 'sampler/state';
 
 export interface ResumableTraining {
   /** Folder of the per-epoch checkpoints (created; the caller removes it when done with it). */
@@ -36,9 +40,12 @@ export interface ResumableTraining {
   readonly normalization: Normalization;
   readonly augment?: AugmentOptions;
   readonly reader?: ImageReader;
-  readonly labelSmoothing?: number;
-  readonly clusterWeight?: number;
-  readonly centroids?: FeatureMatrix | null;
+  /** The loss terms; default cross-entropy. */
+  readonly loss?: readonly LossTerm[];
+  /** Label smoothing, margin, the round's centroids (the cluster term), centre rate. */
+  readonly objective?: Omit<ObjectiveOptions, 'classes' | 'embeddingDim'>;
+  /** The batch order (see createSampler); default every image once per epoch in batches of batchSize. */
+  readonly sampler?: Sampler;
   /** Keep every epoch's checkpoint (`pul train`); by default only the newest, enough to resume. */
   readonly keepEpochs?: 'all' | 'latest';
   /** Checked against a checkpoint found in the work folder (a folder of another model is refused by name). */
@@ -66,18 +73,16 @@ export async function trainResumable(t: ResumableTraining): Promise<{ model: Rei
   } else {
     model = await t.initialModel();
   }
-  const trainer = new Trainer(model, {
-    epochs: t.epochs,
-    optimizer: t.optimizer,
-    seed: t.seed,
-    ...(t.labelSmoothing === undefined ? {} : { labelSmoothing: t.labelSmoothing }),
-    ...(t.clusterWeight === undefined ? {} : { clusterWeight: t.clusterWeight }),
-    ...(t.centroids === undefined ? {} : { centroids: t.centroids }),
-    metricsLog: path.join(t.workDir, 'metrics.jsonl'),
-  });
+  let objective: Objective;
   try {
-    if (optimizerState !== null || resumedAt > 0) await trainer.restore({ epoch: resumedAt, optimizer: optimizerState ?? [] });
+    objective = new Objective(t.loss ?? [{ name: 'ce', weight: 1 }], { ...t.objective, classes: model.spec.classes, embeddingDim: model.spec.embeddingDim });
+  } catch (err) {
+    disposeModel(model);
     if (optimizerState !== null) tf.dispose(optimizerState.map((n) => n.tensor));
+    throw err;
+  }
+  const trainer = new Trainer(model, { epochs: t.epochs, optimizer: t.optimizer, seed: t.seed, objective, metricsLog: path.join(t.workDir, 'metrics.jsonl') });
+  try {
     const source = datasetBatchSource(t.samples, t.labels, {
       ...model.spec.input,
       normalize: t.normalization,
@@ -85,21 +90,32 @@ export async function trainResumable(t: ResumableTraining): Promise<{ model: Rei
       seed: t.seed,
       ...(t.augment ? { augment: t.augment } : {}),
       ...(t.reader ? { reader: t.reader } : {}),
+      ...(t.sampler ? { sampler: t.sampler } : {}),
     });
+    if (optimizerState !== null || resumedAt > 0) {
+      // the checkpoint's optimiser file also holds the objective's state (objective/…) and the sampler's (sampler/state)
+      const saved = optimizerState ?? [];
+      await trainer.restore({ epoch: resumedAt, optimizer: saved.filter((n) => !isObjectiveState(n.name) && n.name !== SAMPLER_STATE), objective: saved.filter((n) => isObjectiveState(n.name)) });
+      const sampler = saved.find((n) => n.name === SAMPLER_STATE);
+      if (sampler && source.restore) source.restore(sampler.tensor.dataSync() as Float32Array);
+    }
+    if (optimizerState !== null) tf.dispose(optimizerState.map((n) => n.tensor));
     let previous = latest;
     const records = await trainer.fit(source, { ...(t.signal ? { signal: t.signal } : {}), ...(t.progress ? { progress: t.progress } : {}) }, async (r) => {
       const name = `epoch-${String(r.epoch).padStart(3, '0')}`;
       const state = await trainer.state();
+      const extra = [...(state.objective ?? []), ...(source.state ? [{ name: SAMPLER_STATE, tensor: tf.tensor1d(source.state()) }] : [])];
       try {
-        await saveCheckpoint(path.join(t.workDir, name), { model, normalization: t.normalization, epoch: r.epoch, training: t.meta.training, state: t.meta.state, optimizer: state.optimizer });
+        await saveCheckpoint(path.join(t.workDir, name), { model, normalization: t.normalization, epoch: r.epoch, training: t.meta.training, state: t.meta.state, optimizer: [...state.optimizer, ...extra] });
       } finally {
-        tf.dispose(state.optimizer.map((n) => n.tensor).filter((x) => !(x instanceof tf.Variable)));
+        tf.dispose([...state.optimizer.map((n) => n.tensor).filter((x) => !(x instanceof tf.Variable)), ...extra.map((n) => n.tensor)]);
       }
       await writeLatest(t.workDir, name);
       // keep only the newest epoch: the older ones are no longer needed to resume
       if (t.keepEpochs !== 'all' && previous !== null && path.basename(previous) !== name) await rm(previous, { recursive: true, force: true });
       previous = path.join(t.workDir, name);
-      t.progress?.log(`  ${t.tag} epoch ${r.epoch}/${t.epochs}: loss ${r.loss.toFixed(4)}, accuracy ${r.accuracy.toFixed(4)}, ${r.imagesPerSecond.toFixed(0)} img/s`);
+      const figures = [`loss ${r.loss.toFixed(4)}`, ...(r.accuracy === null ? [] : [`accuracy ${r.accuracy.toFixed(4)}`]), ...(r.activeShare === null ? [] : [`active ${(r.activeShare * 100).toFixed(1)} %`])];
+      t.progress?.log(`  ${t.tag} epoch ${r.epoch}/${t.epochs}: ${figures.join(', ')}, ${r.imagesPerSecond.toFixed(0)} img/s`);
       faultPoint(`train:${t.tag}:epoch-${r.epoch}`);
     });
     return { model, records, resumedAt };
@@ -108,5 +124,6 @@ export async function trainResumable(t: ResumableTraining): Promise<{ model: Rei
     throw err;
   } finally {
     trainer.dispose();
+    objective.dispose();
   }
 }

@@ -31,6 +31,9 @@ import { faultPoint } from './fault.js';
 import { trainResumable } from './resumable-training.js';
 import { AUGMENTS } from '../datasets/augment.js';
 import { evaluateRound } from './setup-stages.js';
+import { createSampler } from '../datasets/samplers.js';
+import { formatLossSpec, lossBatchStructure, lossNeeds } from '../training/objective.js';
+import { retrainingLoss, retrainingSampler } from './pul-session.js';
 
 const FEATURES = 'features';
 const LABELED_FEATURES = 'labeled-features';
@@ -49,7 +52,7 @@ export function extractStage(session: PulSession): Stage {
         const opts = { batchSize: 256, normalize: checkpoint.manifest.normalization, reader: session.reader };
         const folder = await extractFeatureFolder(model, data.target, opts, { signal, progress });
         await writeFeatureFolder(path.join(session.roundDir(round), FEATURES), folder);
-        if (data.labeled.samples.length > 0 && session.config.training.clusterLossWeight > 0) {
+        if (data.labeled.samples.length > 0 && lossNeeds(retrainingLoss(session.config), 'centroids')) {
           await writeFeatureFolder(path.join(session.roundDir(round), LABELED_FEATURES), await extractFeatureFolder(model, data.labeled.samples, opts, { signal, progress }));
         }
         return { summary: { images: folder.features.rows, dim: folder.features.dim } };
@@ -150,8 +153,9 @@ export function trainStage(session: PulSession): Stage {
         labels[offset + i] = offset + selection.labels[i]!;
       });
       const classes = offset + k;
+      const loss = retrainingLoss(config);
       let centroids: FeatureMatrix | null = null;
-      if (t.clusterLossWeight > 0) {
+      if (lossNeeds(loss, 'centroids')) {
         const clusters = await readClusterFiles(path.join(dir, CLUSTERS));
         const dim = clusters.centroids.dim;
         const all = featureMatrix(classes, dim);
@@ -170,7 +174,12 @@ export function trainStage(session: PulSession): Stage {
         return { summary: { images: samples.length, classes, reused: checkpointDir } };
       }
       const from = t.retrainFrom === 'source' ? 0 : round - 1;
-      const training = { epochs: t.epochsPerRound, batchSize: t.batchSize, optimizer: t.optimizer, augment: t.augment, clusterLossWeight: t.clusterLossWeight, retrainFrom: t.retrainFrom, startedFrom: session.checkpointName(from) };
+      const sampler = retrainingSampler(config, loss);
+      const training = {
+        epochs: t.epochsPerRound, batchSize: t.batchSize, optimizer: t.optimizer, augment: t.augment, clusterLossWeight: t.clusterLossWeight, loss: formatLossSpec(loss), sampler,
+        ...(sampler === 'epoch' ? {} : { pk: t.pk }), ...(t.margin === undefined ? {} : { margin: t.margin }), retrainFrom: t.retrainFrom, startedFrom: session.checkpointName(from),
+      };
+      const seed = deriveSeed(config.seed, round, 'train');
       progress.log(`  training on ${samples.length} images (${classes} classes) from ${from === 0 ? 'the source model' : `round ${from}`}, ${t.epochsPerRound} epochs`);
       const augment = AUGMENTS[t.augment];
       const { model, records } = await trainResumable({
@@ -181,12 +190,13 @@ export function trainStage(session: PulSession): Stage {
         epochs: t.epochsPerRound,
         batchSize: t.batchSize,
         optimizer: t.optimizer,
-        seed: deriveSeed(config.seed, round, 'train'),
+        seed,
         normalization: (await readCheckpoint(session.checkpointDir(from))).manifest.normalization,
         ...(augment ? { augment } : {}),
         reader: session.reader,
-        clusterWeight: t.clusterLossWeight,
-        centroids,
+        loss,
+        objective: { centroids, ...(t.margin === undefined ? {} : { margin: t.margin }) },
+        sampler: createSampler(sampler, labels, { structure: lossBatchStructure(loss), batchSize: t.batchSize, p: t.pk.p, k: t.pk.k, seed, option: 'training.pk' }),
         meta: { training, state },
         tag: `round-${round}`,
         signal,
@@ -201,7 +211,8 @@ export function trainStage(session: PulSession): Stage {
       await writeLatest(session.runDir, session.checkpointName(round));
       await rm(path.join(dir, 'training'), { recursive: true, force: true });
       const last = records.at(-1);
-      return { summary: { images: samples.length, classes, ...(last ? { loss: last.loss, accuracy: last.accuracy, imagesPerSecond: last.imagesPerSecond } : {}) } };
+      const figures = last ? { loss: last.loss, ...(last.accuracy === null ? {} : { accuracy: last.accuracy }), ...(last.activeShare === null ? {} : { activeShare: last.activeShare }), imagesPerSecond: last.imagesPerSecond } : {};
+      return { summary: { images: samples.length, classes, lossSpec: formatLossSpec(loss), ...figures } };
     },
   };
 }

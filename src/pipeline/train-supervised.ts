@@ -23,6 +23,8 @@ import { resolveLatest } from '../checkpoints/latest.js';
 import { readCheckpoint } from '../checkpoints/load-checkpoint.js';
 import { checkResumeSettings } from '../config/load-config.js';
 import { trainResumable } from './resumable-training.js';
+import { createSampler, drawsIdentities, identityGroups, type SamplerName } from '../datasets/samplers.js';
+import { formatLossSpec, lossBatchStructure, lossNeeds, parseLossSpec } from '../training/objective.js';
 import { writeSkippedImages } from './skipped-images.js';
 
 /** Options of trainSupervised (the flags of `pul train`, by library name). */
@@ -49,6 +51,14 @@ export interface SupervisedTrainingOptions {
   /** The optimiser; `schedule` names an LR schedule type (see {@link lrScheduleOf}). */
   readonly optimizer: Omit<OptimizerOptions, 'schedule'> & { readonly schedule?: (typeof LR_SCHEDULE_TYPES)[number] };
   readonly labelSmoothing?: number;
+  /** The loss spec (`ce`, `ce+triplet-hard`, `lifted`, …; see parseLossSpec); default `ce`. */
+  readonly loss?: string | undefined;
+  /** Margin of the margin losses; default each loss's own. */
+  readonly margin?: number | undefined;
+  /** Batch order; default pk when the loss has a pair/triplet term, else epoch. */
+  readonly sampler?: SamplerName | undefined;
+  /** P identities × K images of a P×K batch (batch size P·K); default 16×4. */
+  readonly pk?: { readonly p: number; readonly k: number } | undefined;
   readonly augment?: AugmentName;
   /** Default {@link defaultNormalization} of the model's channels. */
   readonly normalization?: Normalization | undefined;
@@ -88,6 +98,11 @@ function classIndex(samples: readonly Sample[]): Map<number, number> {
  * ```
  */
 export async function trainSupervised(o: SupervisedTrainingOptions): Promise<SupervisedTrainingResult> {
+  const loss = parseLossSpec(o.loss ?? 'ce', 'loss');
+  if (lossNeeds(loss, 'centroids')) throw new PulError('option.invalid', `loss ${formatLossSpec(loss)}: cluster pulls embeddings to the k-means centroids of a PUL round; only pul run's retraining has them (training.loss)`, { option: 'loss' });
+  const samplerName = o.sampler ?? (lossBatchStructure(loss) === 'pk' ? 'pk' : 'epoch');
+  const pk = o.pk ?? { p: 16, k: 4 };
+  if (samplerName === 'smart') createSampler(samplerName, [], { structure: 'pk', batchSize: 2, p: 1, k: 1, seed: 0 }); // its refusal, before the data set is read
   const reader = new ImageReader();
   const dataset = await loadDataset(o.data, { reader, ...(o.format ? { format: o.format } : {}), ...(o.classes ? { classes: [...o.classes] } : {}), ...(o.allowOutside ? { allowOutside: true } : {}) });
   // every image this training reads (training and test) decoded before any training
@@ -99,6 +114,20 @@ export async function trainSupervised(o: SupervisedTrainingOptions): Promise<Sup
   if (train.length === 0) throw new PulError('dataset.empty', `${o.data}: no labelled training images`, { file: o.data });
   const classes = classIndex(train);
   const labels = Int32Array.from(train, (s) => classes.get(s.pid as number)!);
+  const samplerOption = o.sampler === undefined ? 'loss' : 'sampler';
+  if (drawsIdentities(samplerName, lossBatchStructure(loss))) {
+    // every identity of a labelled set should give each anchor a positive; one with a single image cannot
+    const { singletons, identities } = identityGroups(labels);
+    if (singletons.length > 0) {
+      const pids = [...classes.keys()];
+      throw new PulError(
+        'dataset.tooFewImages',
+        `${singletons.length} of the ${identities} identities of ${o.data} have a single training image (${singletons.slice(0, 5).map((c) => `pid ${pids[c]}`).join(', ')}${singletons.length > 5 ? ', …' : ''}); the loss ${formatLossSpec(loss)} with sampler ${samplerName} needs P×K batches with 2 images per identity or more: remove them, or choose another loss or sampler`,
+        { file: o.data, option: samplerOption },
+      );
+    }
+  }
+  const sampler = createSampler(samplerName, labels, { structure: lossBatchStructure(loss), batchSize: o.batchSize, p: pk.p, k: pk.k, seed: o.seed, option: 'pk' });
   if (o.model.dropout !== undefined && !(o.model.dropout >= 0 && o.model.dropout < 1)) {
     throw new PulError('option.outOfRange', `model.dropout ${o.model.dropout} is not in [0, 1)`, { option: 'model.dropout' });
   }
@@ -117,6 +146,7 @@ export async function trainSupervised(o: SupervisedTrainingOptions): Promise<Sup
   // what resuming compares (all but epochs): the data set (path, filter, size) and every setting
   const training = {
     ...optimizer, epochs: o.epochs, batch: o.batchSize, seed: o.seed, labelSmoothing: o.labelSmoothing ?? 0, augment: augmentName, dropout: spec.dropout,
+    loss: formatLossSpec(loss), sampler: samplerName, ...(drawsIdentities(samplerName, lossBatchStructure(loss)) ? { pk } : {}), ...(o.margin === undefined ? {} : { margin: o.margin }),
     data: path.resolve(o.data), format: o.format ?? null, classes: o.classes ?? null, dataset: { images: train.length, identities: classes.size },
     model: o.model.name, input: spec.input, embeddingDim: spec.embeddingDim, normalization, ...(skipped.length > 0 ? { skippedImages: skipped.length } : {}),
   };
@@ -128,7 +158,7 @@ export async function trainSupervised(o: SupervisedTrainingOptions): Promise<Sup
   if (o.output) await claimOutputDir(o.output);
   if (skipped.length > 0) o.progress?.log(`skipping ${skipped.length} image(s) that cannot be decoded (first: ${skipped[0]!.path}), listed in ${await writeSkippedImages(o.out, skipped)}`);
   const meta = { training, state: { classes: [...classes.keys()] } };
-  o.progress?.log(`train: ${train.length} images, ${classes.size} classes, model ${o.model.name} (${spec.input.height}×${spec.input.width}×${spec.input.channels}), ${o.epochs} epochs of ${Math.floor(train.length / o.batchSize)} batches`);
+  o.progress?.log(`train: ${train.length} images, ${classes.size} classes, model ${o.model.name} (${spec.input.height}×${spec.input.width}×${spec.input.channels}), ${o.epochs} epochs of ${sampler.stepsPerEpoch} batches of ${sampler.batchSize}, loss ${formatLossSpec(loss)}, sampler ${samplerName}`);
   const started = performance.now();
   const { model, records } = await trainResumable({
     workDir: o.out,
@@ -141,7 +171,9 @@ export async function trainSupervised(o: SupervisedTrainingOptions): Promise<Sup
     optimizer,
     seed: o.seed,
     normalization,
-    ...(o.labelSmoothing === undefined ? {} : { labelSmoothing: o.labelSmoothing }),
+    loss,
+    objective: { ...(o.labelSmoothing === undefined ? {} : { labelSmoothing: o.labelSmoothing }), ...(o.margin === undefined ? {} : { margin: o.margin }), option: 'loss' },
+    sampler,
     ...(augment ? { augment } : {}),
     reader,
     meta,

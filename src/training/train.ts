@@ -1,8 +1,8 @@
 /**
- * The training loop: forward in training mode, PUL objective (cross-entropy + β · cluster term), one
- * optimiser step per batch, learning rate per step from the schedule. Reports progress, appends one
- * JSON line per epoch to a metrics log, stops on a non-finite loss or an abort, and disposes every
- * tensor it makes (the numTensors count after an epoch equals the count before it).
+ * The training loop: forward in training mode, the objective's loss (a weighted sum of registered
+ * losses, see objective.ts), one optimiser step per batch, learning rate per step from the schedule.
+ * Reports progress, appends one JSON line per epoch to a metrics log, stops on a non-finite loss or an
+ * abort, and disposes every tensor it makes (the numTensors count after an epoch equals the count before it).
  */
 import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -10,22 +10,17 @@ import { tf } from '../backend/tf.js';
 import { PulError } from '../core/errors.js';
 import { deriveSeed } from '../core/random.js';
 import { silentProgress, type ProgressSink } from '../core/progress.js';
-import type { FeatureMatrix } from '../features/feature-matrix.js';
-import { pulObjective } from '../losses/cluster-loss.js';
 import { LAYER_BNNECK, LAYER_CLASSIFIER, type ReidModel } from '../model/build-model.js';
-import type { BatchSource } from './batch-source.js';
+import type { BatchSource, TrainBatch } from './batch-source.js';
+import { Objective, parseLossSpec, type NamedState } from './objective.js';
 import { createOptimizer, disposeOptimizer, learningRateAt, setLearningRate, type OptimizerOptions } from './optimizer.js';
 
-/** What Trainer trains with: epochs, optimiser, losses, dropout seed, metrics log. */
+/** What Trainer trains with: epochs, optimiser, objective, dropout seed, metrics log. */
 export interface TrainOptions {
   readonly epochs: number;
   readonly optimizer: OptimizerOptions;
-  /** Label smoothing ε of the cross-entropy; default 0. */
-  readonly labelSmoothing?: number;
-  /** β of the cluster term; needs `centroids`. Default 0 (cross-entropy only). */
-  readonly clusterWeight?: number;
-  /** K×D centroids (L2-normalised here), row k = class k; fixed during training. */
-  readonly centroids?: FeatureMatrix | null;
+  /** What each step minimises (the caller keeps and disposes it); default cross-entropy (`ce`). */
+  readonly objective?: Objective;
   /** Append one JSON object per epoch to this file (JSON lines). */
   readonly metricsLog?: string;
   /** Seed of the dropout masks (mask of step s of epoch e from (seed, e, s): a resumed run repeats them). Default 0. */
@@ -38,12 +33,17 @@ export interface TrainContext {
   readonly progress?: ProgressSink;
 }
 
-/** One finished epoch: mean loss, accuracy, learning rate, seconds. */
+/** One finished epoch: mean loss, accuracy, active share, learning rate, seconds. */
 export interface EpochRecord {
   readonly epoch: number;
   readonly steps: number;
   readonly loss: number;
-  readonly accuracy: number;
+  /** Classifier accuracy on the training batches; null when the loss does not train the classifier. */
+  readonly accuracy: number | null;
+  /** Mean over the batches of the share of mined pairs/triplets with a non-zero loss; null when the loss mines none. */
+  readonly activeShare: number | null;
+  /** That share per batch (empty when none). */
+  readonly activeShares: readonly number[];
   readonly lr: number;
   readonly seconds: number;
   readonly imagesPerSecond: number;
@@ -59,6 +59,8 @@ export interface NamedTensor {
 export interface TrainerState {
   readonly epoch: number;
   readonly optimizer: readonly NamedTensor[];
+  /** The objective's own state (the centre loss's centres), named `objective/…`. */
+  readonly objective?: readonly NamedState[];
 }
 
 /**
@@ -73,7 +75,9 @@ export interface TrainerState {
  */
 export class Trainer {
   private readonly optimizer: tf.Optimizer;
-  private readonly centroids: tf.Tensor2D | null;
+  private readonly objective: Objective;
+  /** Whether `objective` is this trainer's own (the default), disposed with it. */
+  private readonly ownsObjective: boolean;
   private completedEpochs = 0;
 
   constructor(
@@ -83,18 +87,9 @@ export class Trainer {
     if (!(opts.epochs >= 1 && Number.isInteger(opts.epochs))) {
       throw new PulError('option.outOfRange', `epochs=${opts.epochs} must be a positive integer`, { option: 'training.epochs' });
     }
-    const beta = opts.clusterWeight ?? 0;
-    if (!(beta >= 0)) throw new PulError('option.outOfRange', `clusterWeight β=${beta} must be ≥ 0`, { option: 'clusterWeight' });
-    const c = opts.centroids ?? null;
-    if (beta > 0 && c === null) throw new PulError('option.invalid', `clusterWeight β=${beta} needs centroids`, { option: 'clusterWeight' });
-    if (c !== null && c.dim !== model.spec.embeddingDim) {
-      throw new PulError('features.mismatch', `centroids have dim ${c.dim}, the model's embedding ${model.spec.embeddingDim}`);
-    }
     this.optimizer = createOptimizer(opts.optimizer);
-    this.centroids = c === null ? null : tf.tidy(() => {
-      const t = tf.tensor2d(c.data, [c.rows, c.dim]);
-      return tf.div<tf.Tensor2D>(t, tf.sqrt(tf.maximum(tf.sum(tf.square(t), 1, true), 1e-12)));
-    });
+    this.ownsObjective = opts.objective === undefined;
+    this.objective = opts.objective ?? new Objective(parseLossSpec('ce'));
   }
 
   /** Epochs completed so far (including restored ones). */
@@ -125,12 +120,13 @@ export class Trainer {
     let images = 0;
     let lossSum = 0;
     let correct = 0;
+    const activeShares: number[] = [];
     let lr = this.opts.optimizer.lr;
     for await (const batch of source.batches(epoch, ctx.signal)) {
       if (ctx.signal?.aborted) throw new PulError('interrupted', `training interrupted at epoch ${epoch + 1}, step ${steps + 1}`);
       lr = learningRateAt(this.opts.optimizer, epoch + steps / source.stepsPerEpoch, this.opts.epochs);
       setLearningRate(this.optimizer, lr);
-      const [loss, hits] = this.step(batch.pixels, batch.shape, batch.labels, vars, wd, deriveSeed(this.opts.seed ?? 0, epoch, steps) & 0x7fffffff);
+      const { loss, hits, activeShare } = this.step(batch, source, vars, wd, deriveSeed(this.opts.seed ?? 0, epoch, steps) & 0x7fffffff);
       steps++;
       images += batch.labels.length;
       if (!Number.isFinite(loss)) {
@@ -138,8 +134,10 @@ export class Trainer {
       }
       lossSum += loss * batch.labels.length;
       correct += hits;
+      if (activeShare !== null) activeShares.push(activeShare);
       const secs = (performance.now() - started) / 1000;
-      progress.update({ task, done: steps, total: source.stepsPerEpoch, values: { loss: lossSum / images, acc: correct / images, 'img/s': images / secs } });
+      const shown = this.objective.usesLogits ? { acc: correct / images } : activeShare === null ? {} : { active: activeShare };
+      progress.update({ task, done: steps, total: source.stepsPerEpoch, values: { loss: lossSum / images, ...shown, 'img/s': images / secs } });
       // a step is synchronous and batches arrive as microtasks: without a macrotask turn here a
       // Ctrl-C (signal handler) would only be seen at the end of the epoch
       await new Promise<void>((resolve) => setImmediate(resolve));
@@ -150,7 +148,9 @@ export class Trainer {
       epoch: epoch + 1,
       steps,
       loss: images > 0 ? lossSum / images : Number.NaN,
-      accuracy: images > 0 ? correct / images : Number.NaN,
+      accuracy: !this.objective.usesLogits ? null : images > 0 ? correct / images : Number.NaN,
+      activeShare: activeShares.length > 0 ? activeShares.reduce((a, b) => a + b, 0) / activeShares.length : null,
+      activeShares,
       lr,
       seconds,
       imagesPerSecond: images / seconds,
@@ -165,28 +165,45 @@ export class Trainer {
     return record;
   }
 
-  /** One optimiser step; returns [loss, correctly classified count]. */
-  private step(pixels: Float32Array, shape: readonly [number, number, number, number], labels: Int32Array, vars: tf.Variable[], wd: number, seed: number): [number, number] {
+  /** One optimiser step; returns the loss, the correctly classified count and the active share (null when the loss has none). */
+  private step(batch: TrainBatch, source: BatchSource, vars: tf.Variable[], wd: number, seed: number): { loss: number; hits: number; activeShare: number | null } {
+    const objective = this.objective;
+    const kept: tf.Tensor[] = [];
+    const keep = <T extends tf.Tensor>(t: T): T => {
+      kept.push(tf.keep(t));
+      return t;
+    };
     let hits: tf.Scalar | null = null;
-    const x = tf.tensor4d(pixels, [...shape]);
-    const y = tf.tensor1d(labels, 'int32');
+    let activeShare: tf.Scalar | null = null;
+    let perAnchor: tf.Tensor1D | null = null;
+    let embeddings: tf.Tensor2D | null = null;
+    const x = tf.tensor4d(batch.pixels, [...batch.shape]);
+    const y = tf.tensor1d(batch.labels, 'int32');
     try {
       const { value, grads } = tf.variableGrads(() => {
         const [emb, logits] = this.forward(x, seed);
-        hits = tf.keep(tf.sum<tf.Scalar>(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'int32')));
-        return pulObjective(emb, logits, y, this.centroids, {
-          labelSmoothing: this.opts.labelSmoothing ?? 0,
-          clusterWeight: this.opts.clusterWeight ?? 0,
-        });
+        if (objective.usesLogits) hits = keep(tf.sum<tf.Scalar>(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'int32')));
+        // the centre update after the step reads this batch's embeddings
+        if (objective.stateful) embeddings = keep(emb);
+        const v = objective.compute({ embeddings: emb, logits, labels: y, seed });
+        if (v.activeShare) activeShare = keep(v.activeShare);
+        if (v.perAnchor && source.feedback) perAnchor = keep(v.perAnchor);
+        return v.loss;
       }, vars);
-      const decayed = wd > 0 ? tf.tidy(() => Object.fromEntries(vars.map((v) => [v.name, tf.add(grads[v.name] as tf.Tensor, tf.mul(v, wd))]))) : grads;
+      // weights the loss does not reach (the classifier under a metric loss) have no gradient: no step, no decay
+      const decayed = wd > 0 ? tf.tidy(() => Object.fromEntries(Object.entries(grads).map(([name, g]) => [name, tf.add(g, tf.mul(vars.find((v) => v.name === name)!, wd))]))) : grads;
       this.optimizer.applyGradients(decayed);
       const loss = value.dataSync()[0] ?? Number.NaN;
-      const h = (hits as tf.Scalar | null)?.dataSync()[0] ?? 0;
       tf.dispose([value, grads, decayed]);
-      return [loss, h];
+      if (embeddings !== null) objective.afterStep(embeddings, y);
+      if (perAnchor !== null) source.feedback?.(batch, (perAnchor as tf.Tensor1D).dataSync() as Float32Array);
+      return {
+        loss,
+        hits: (hits as tf.Scalar | null)?.dataSync()[0] ?? 0,
+        activeShare: activeShare === null ? null : ((activeShare as tf.Scalar).dataSync()[0] ?? null),
+      };
     } finally {
-      tf.dispose([x, y, ...(hits === null ? [] : [hits])]);
+      tf.dispose([x, y, ...kept]);
     }
   }
 
@@ -205,18 +222,23 @@ export class Trainer {
   /** The optimiser's state (copies; the caller disposes them) and the completed epoch count. */
   async state(): Promise<TrainerState> {
     const named = await this.optimizer.getWeights();
-    return { epoch: this.completedEpochs, optimizer: named.map((n) => ({ name: n.name, tensor: n.tensor instanceof tf.Variable ? tf.clone(n.tensor) : n.tensor })) };
+    return {
+      epoch: this.completedEpochs,
+      optimizer: named.map((n) => ({ name: n.name, tensor: n.tensor instanceof tf.Variable ? tf.clone(n.tensor) : n.tensor })),
+      objective: this.objective.state(),
+    };
   }
 
   /** Restores state saved by `state()` (same model architecture); the tensors are copied. */
   async restore(state: TrainerState): Promise<void> {
     this.completedEpochs = state.epoch;
     await this.optimizer.setWeights(state.optimizer.map((n) => ({ name: n.name, tensor: n.tensor })));
+    if (state.objective) this.objective.restore(state.objective);
   }
 
   dispose(): void {
     disposeOptimizer(this.optimizer);
-    if (this.centroids !== null) this.centroids.dispose();
+    if (this.ownsObjective) this.objective.dispose();
   }
 }
 

@@ -6,12 +6,12 @@
 import { mkdir, rmdir } from 'node:fs/promises';
 import type { Command } from 'commander';
 import {
-  AUGMENT_NAMES, CLASSIFIER_INITS, LR_SCHEDULE_TYPES, OPTIMIZER_TYPES, PulError, isPulError, lockDir, resolveLatest, parseClassList, parseDatasetFormat, prepareOutput, streamProgress, trainSupervised, type OutputKind,
-  type AugmentName, type ClassifierInit, type DatasetFormat, type Normalization,
+  AUGMENT_NAMES, CLASSIFIER_INITS, LOSS_NAMES, SAMPLER_NAMES, LR_SCHEDULE_TYPES, OPTIMIZER_TYPES, PulError, isPulError, lockDir, resolveLatest, parseClassList, parseDatasetFormat, prepareOutput, streamProgress, trainSupervised, type OutputKind,
+  type AugmentName, type ClassifierInit, type DatasetFormat, type Normalization, type SamplerName,
 } from '../../index.js';
 import { withCtrlC } from '../ctrl-c.js';
 import { activateBackend } from '../global-options.js';
-import { parseAtLeast, parseChoice, parseInputSize, parseNormalization, parseWhole, parseWith } from '../parse-options.js';
+import { parseAtLeast, parseChoice, parseInputSize, parseLoss, parseNormalization, parsePk, parseWhole, parseWith } from '../parse-options.js';
 import { runAction, type FlagTable } from '../run-action.js';
 import { allowOutsideOption, checkImagesOption, skipBadOption } from '../data-options.js';
 
@@ -33,6 +33,10 @@ interface TrainCliOptions {
   schedule: (typeof LR_SCHEDULE_TYPES)[number];
   warmup: number;
   labelSmoothing: number;
+  loss: string;
+  margin?: number;
+  sampler?: SamplerName;
+  pk?: { p: number; k: number };
   dropout?: number;
   augment: AugmentName;
   normalize?: Normalization;
@@ -56,6 +60,7 @@ const FLAGS: FlagTable = {
   'model.name': '--model', 'model.input': '--input', 'model.featureLayer': '--feature-layer', 'model.embeddingDim': '--embedding-dim', 'model.classifierInit': '--classifier-init',
   'model.dropout': '--dropout', 'model.normalization': '--normalize', 'training.epochs': '--epochs', 'training.batchSize': '--batch', 'optimizer.lr': '--lr', 'optimizer.momentum': '--momentum',
   'optimizer.weightDecay': '--weight-decay', 'optimizer.warmupEpochs': '--warmup', 'optimizer.schedule': '--schedule', 'data.format': '--format', 'data.classes': '--classes', resume: '--resume', force: '--force',
+  loss: '--loss', margin: '--margin', sampler: '--sampler', pk: '--pk',
 };
 
 export function registerTrain(program: Command): void {
@@ -80,6 +85,10 @@ export function registerTrain(program: Command): void {
     .option('--warmup <epochs>', 'linear warm-up epochs', parseAtLeast('--warmup', 0), 0)
     .option('--dropout <p>', 'dropout before the classifier, in [0, 1) (default: the model preset\'s)', parseAtLeast('--dropout', 0))
     .option('--label-smoothing <e>', 'cross-entropy label smoothing ε', parseAtLeast('--label-smoothing', 0), 0)
+    .option('--loss <spec>', `what training minimises: terms [weight*]name joined by + (e.g. ce+triplet-hard, lifted, ce+0.5*center); names: ${LOSS_NAMES.join(', ')}`, parseLoss('--loss'), 'ce')
+    .option('--margin <m>', "margin of the margin losses (default each loss's own: triplet-hard 0.3, lifted 1)", parseAtLeast('--margin', 0))
+    .option('--sampler <kind>', 'batch order: pk (P identities × K images), epoch (every image once), inverse-frequency, loss-guided (default: pk when the loss has a pair/triplet term, else epoch)', parseChoice('--sampler', SAMPLER_NAMES))
+    .option('--pk <P,K>', 'P identities × K images per P×K batch (the batch size is then P·K, --batch applies to the other samplers); default 16,4', parsePk('--pk'))
     .option('--augment <kind>', 'none | reid (flip, pad-crop, erasing) | pul (rotation/shift, the authors\' Keras setting)', parseChoice('--augment', AUGMENT_NAMES), 'none')
     .option('--normalize <how>', 'pixel normalisation of x/255: unit | imagenet | MEAN/STD per channel, e.g. 0.286/0.353 (default: imagenet for RGB, unit for grey)', parseNormalization('--normalize'))
     .option('--seed <s>', 'random seed', parseWhole('--seed', 0), 1)
@@ -106,7 +115,7 @@ export function registerTrain(program: Command): void {
             model: { name: opts.model, input: opts.input, featureLayer: opts.featureLayer, freeze: opts.freeze, embeddingDim: opts.embeddingDim, classifierInit: opts.classifierInit, dropout: opts.dropout },
             epochs: opts.epochs, batchSize: opts.batch,
             optimizer: { type: opts.optimizer, lr: opts.lr, momentum: opts.momentum, weightDecay: opts.weightDecay, warmupEpochs: opts.warmup, schedule: opts.schedule },
-            labelSmoothing: opts.labelSmoothing, augment: opts.augment, normalization: opts.normalize, seed: opts.seed, signal, progress,
+            labelSmoothing: opts.labelSmoothing, loss: opts.loss, margin: opts.margin, sampler: opts.sampler, pk: opts.pk, augment: opts.augment, normalization: opts.normalize, seed: opts.seed, signal, progress,
           }).catch(async (err: unknown) => {
             throw await withBadImageHint(err, opts);
           }));
