@@ -113,7 +113,7 @@ export type { TrainOptions, TrainContext, EpochRecord, TrainerState, NamedTensor
 export { learningRateAt, lrScheduleOf, OPTIMIZER_TYPES, LR_SCHEDULE_TYPES } from './training/optimizer.js';
 export type { OptimizerOptions, LrSchedule } from './training/optimizer.js';
 export { datasetBatchSource } from './training/batch-source.js';
-export { Objective, LOSSES, LOSS_NAMES, parseLossSpec, formatLossSpec, resolveLossSpec, lossNeeds, lossBatchStructure, isObjectiveState } from './training/objective.js';
+export { Objective, LOSSES, LOSS_NAMES, parseLossSpec, formatLossSpec, resolveLossSpec, lossNeeds, lossBatchStructure, checkSamplerFeed, isObjectiveState } from './training/objective.js';
 export type { LossName, LossTerm, LossEntry, LossNeed, LossInputs, LossContext, BatchStructure, ObjectiveOptions, NamedState } from './training/objective.js';
 export type { BatchSource, TrainBatch, DatasetBatchOptions } from './training/batch-source.js';
 export { closedSetAccuracy } from './training/closed-set-accuracy.js';

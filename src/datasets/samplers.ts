@@ -21,10 +21,13 @@ export interface IdentitySamplerOptions {
 }
 
 /**
- * One epoch of P×K batches over `labels` (one label per sample; negative or null = unlabelled,
- * never drawn). Returns sample indices, P·K per batch, batches back to back; every identity
- * appears once per epoch, in random order; the last incomplete group of identities is dropped.
- * Feed the result as `order` to iterateBatches with batchSize = P·K.
+ * One epoch of P×K batches over `labels` (one label per sample; negative or null = unlabelled, never
+ * drawn), as torchreid's RandomIdentitySampler: each identity's images are shuffled and cut into
+ * chunks of K (an identity with fewer than K images gives one chunk drawn with replacement; a
+ * remainder smaller than K waits for another epoch), and each batch takes one chunk from each of P
+ * distinct identities, drawn in proportion to their remaining chunks, so an epoch visits about every
+ * image once. The number of batches depends on the labels only (see pkEpochBatches), not on the draw.
+ * Returns sample indices, P·K per batch, batches back to back; feed it as `order` to iterateBatches.
  *
  * @example
  * ```ts
@@ -35,6 +38,39 @@ export interface IdentitySamplerOptions {
 export function identitySampler(labels: ArrayLike<number | null>, opts: IdentitySamplerOptions, rng: Rng): number[] {
   if (!(Number.isInteger(opts.p) && opts.p >= 1)) throw new PulError('option.outOfRange', `P=${opts.p} must be a positive integer`, { option: 'p' });
   if (!(Number.isInteger(opts.k) && opts.k >= 1)) throw new PulError('option.outOfRange', `K=${opts.k} must be a positive integer`, { option: 'k' });
+  const members = byIdentity(labels);
+  if (members.length < opts.p) {
+    throw new PulError('selection.tooSmall', `P=${opts.p} identities per batch but only ${members.length} labelled identities`, { option: 'p' });
+  }
+  const batches = pkEpochBatches(members.map((m) => m.length), opts);
+  // each identity's chunks of K, at most `batches` of them (an identity cannot be in a batch twice)
+  const chunks = members.map((m) => {
+    if (m.length < opts.k) return [Array.from({ length: opts.k }, () => m[rng.int(m.length)]!)];
+    const shuffled = rng.shuffle([...m]);
+    return Array.from({ length: Math.min(batches, Math.floor(m.length / opts.k)) }, (_, c) => shuffled.slice(c * opts.k, (c + 1) * opts.k));
+  });
+  const order: number[] = [];
+  for (let left = batches; left > 0; left--) {
+    // identities with a chunk for every batch left must be in this one (that keeps the epoch at `batches`)
+    const open = chunks.flatMap((c, id) => (c.length > 0 ? [id] : []));
+    const forced = open.filter((id) => chunks[id]!.length >= left);
+    const picked = forced.length >= opts.p ? rng.shuffle(forced).slice(0, opts.p) : [...forced];
+    const rest = open.filter((id) => !picked.includes(id));
+    while (picked.length < opts.p) {
+      const total = rest.reduce((t, id) => t + chunks[id]!.length, 0);
+      let u = rng.next() * total;
+      const j = rest.findIndex((id) => (u -= chunks[id]!.length) < 0);
+      picked.push(...rest.splice(j < 0 ? rest.length - 1 : j, 1));
+    }
+    for (const id of picked) order.push(...chunks[id]!.pop()!);
+    // an identity left with more chunks than batches remain cannot use them all
+    for (const c of chunks) if (c.length > left - 1) c.length = left - 1;
+  }
+  return order;
+}
+
+/** Labelled sample indices by identity, identities in ascending label order. */
+function byIdentity(labels: ArrayLike<number | null>): number[][] {
   const byId = new Map<number, number[]>();
   for (let i = 0; i < labels.length; i++) {
     const label = labels[i];
@@ -43,22 +79,23 @@ export function identitySampler(labels: ArrayLike<number | null>, opts: Identity
     if (!list) byId.set(label, (list = []));
     list.push(i);
   }
-  if (byId.size < opts.p) {
-    throw new PulError('selection.tooSmall', `P=${opts.p} identities per batch but only ${byId.size} labelled identities`, { option: 'p' });
+  return [...byId.keys()].sort((a, b) => a - b).map((id) => byId.get(id)!);
+}
+
+/**
+ * Batches of a P×K epoch over identities of `sizes` images: the largest B with Σ min(chunks_i, B) ≥ B·P,
+ * chunks_i = max(1, ⌊size_i / K⌋) — the most batches of P distinct identities the chunks can fill.
+ */
+export function pkEpochBatches(sizes: readonly number[], opts: IdentitySamplerOptions): number {
+  const chunks = sizes.map((n) => Math.max(1, Math.floor(n / opts.k)));
+  let lo = 0;
+  let hi = Math.floor(chunks.reduce((a, b) => a + b, 0) / opts.p);
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (chunks.reduce((t, c) => t + Math.min(c, mid), 0) >= mid * opts.p) lo = mid;
+    else hi = mid - 1;
   }
-  const ids = rng.shuffle([...byId.keys()].sort((a, b) => a - b));
-  const order: number[] = [];
-  for (let start = 0; start + opts.p <= ids.length; start += opts.p) {
-    for (const id of ids.slice(start, start + opts.p)) {
-      const members = byId.get(id) ?? [];
-      if (members.length >= opts.k) {
-        order.push(...rng.shuffle([...members]).slice(0, opts.k));
-      } else {
-        for (let j = 0; j < opts.k; j++) order.push(members[rng.int(members.length)]!);
-      }
-    }
-  }
-  return order;
+  return lo;
 }
 
 /** The samplers `--sampler` names. `smart` is the mining module's (a nearest-neighbour miner over the whole set). */
@@ -102,16 +139,9 @@ export interface Sampler {
 
 /** Identities with at least two images (a P×K batch needs a positive for each anchor), as lists of sample indices, by ascending label. */
 export function identityGroups(labels: ArrayLike<number | null>): { groups: number[][]; identities: number; singletons: number[] } {
-  const byId = new Map<number, number[]>();
-  for (let i = 0; i < labels.length; i++) {
-    const label = labels[i];
-    if (label === null || label === undefined || label < 0) continue;
-    let list = byId.get(label);
-    if (!list) byId.set(label, (list = []));
-    list.push(i);
-  }
-  const ids = [...byId.keys()].sort((a, b) => a - b);
-  return { groups: ids.map((id) => byId.get(id)!).filter((m) => m.length >= 2), identities: ids.length, singletons: ids.filter((id) => byId.get(id)!.length < 2) };
+  const members = byIdentity(labels);
+  const ids = [...new Set(Array.from(labels).filter((l): l is number => l !== null && l >= 0))].sort((a, b) => a - b);
+  return { groups: members.filter((m) => m.length >= 2), identities: members.length, singletons: ids.filter((_, j) => members[j]!.length < 2) };
 }
 
 /** Whether the sampler draws P×K batches (pk itself, or a weighted sampler grouped as P×K). */
@@ -153,7 +183,7 @@ export function createSampler(name: SamplerName, labels: ArrayLike<number>, opts
     const lonely = singletons.length > 0 ? ` (${singletons.length} of the ${identities} have a single image)` : '';
     throw new PulError('dataset.tooFewImages', `P×K batches need P=${opts.p} identities with 2 images or more; the training set has ${groups.length}${lonely}; lower P (${option}) or choose a sampler and loss without P×K batches`, { option });
   }
-  const base = { name, batchSize: opts.p * opts.k, stepsPerEpoch: Math.floor(groups.length / opts.p) };
+  const base = { name, batchSize: opts.p * opts.k, stepsPerEpoch: pkEpochBatches(groups.map((m) => m.length), opts) };
   const groupLabels = new Int32Array(n).fill(-1);
   groups.forEach((m, g) => m.forEach((i) => (groupLabels[i] = g)));
   if (name === 'pk') return { ...base, order: (_epoch, rng) => identitySampler(groupLabels, opts, rng) };

@@ -17,7 +17,7 @@ import { modelSpecFor } from '../model/model-choice.js';
 import { readCheckpoint } from '../checkpoints/load-checkpoint.js';
 import { SKIPPED_IMAGES } from './skipped-images.js';
 import { createSampler, drawsIdentities, type SamplerName } from '../datasets/samplers.js';
-import { lossBatchStructure, resolveLossSpec, type LossTerm } from '../training/objective.js';
+import { checkSamplerFeed, lossBatchStructure, resolveLossSpec, type LossTerm } from '../training/objective.js';
 
 /** The samples a PUL run works on. */
 export interface PulData {
@@ -74,6 +74,7 @@ export async function checkPulConfig(c: PipelineConfig, syntheticTarget: { train
   const spec = pulModelSpec(c, 1);
   const loss = retrainingLoss(c);
   const sampler = retrainingSampler(c, loss);
+  checkSamplerFeed(loss, sampler, 'training.sampler');
   if (sampler === 'smart') createSampler(sampler, [], { structure: 'pk', batchSize: 2, p: 1, k: 1, seed: 0 }); // the refusal, before any work
   // a P×K batch draws P pseudo-identities: k clusters (+ the labelled identities in semi mode) must allow it
   if (drawsIdentities(sampler, lossBatchStructure(loss)) && c.data.labeled === undefined && c.training.pk.p > c.clustering.k) {

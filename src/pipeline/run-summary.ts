@@ -3,6 +3,8 @@
  * change of the selection, selection precision, mAP, rank-1, seconds per stage), the final and best
  * figures and the gain over the source model. Also the text table printed at the end of `pul run` and by `pul inspect`.
  */
+import { formatLossSpec } from '../training/objective.js';
+import { retrainingLoss, retrainingSampler } from './pul-session.js';
 import type { RunState } from './state.js';
 
 /** One PUL round: λ, clusters, selected samples, selection change and precision, test figures, stage seconds. */
@@ -39,6 +41,9 @@ export interface TestFigures {
 export interface PulRunSummary {
   readonly name: string;
   readonly mode: string;
+  /** The retraining's loss spec (training.loss, or ce+β*cluster from clusterLossWeight) and batch sampler. */
+  readonly loss: string;
+  readonly sampler: string;
   readonly finished: string | null;
   readonly baseline: TestFigures | null;
   readonly rounds: readonly RoundSummary[];
@@ -64,6 +69,8 @@ function figures(summary: Readonly<Record<string, unknown>> | undefined): TestFi
 export function summarizePulRun(state: RunState): PulRunSummary {
   const find = (round: number, stage: string) => state.completed.find((r) => r.round === round && r.stage === stage)?.summary;
   const baseline = figures(find(0, 'baseline'));
+  const loss = retrainingLoss(state.config);
+  const sampler = retrainingSampler(state.config, loss);
   const roundNumbers = [...new Set(state.completed.map((r) => r.round).filter((r) => r > 0))].sort((a, b) => a - b);
   const rounds: RoundSummary[] = roundNumbers.map((round) => {
     const select = find(round, 'select');
@@ -96,6 +103,8 @@ export function summarizePulRun(state: RunState): PulRunSummary {
   return {
     name: state.config.name,
     mode: state.config.mode,
+    loss: formatLossSpec(loss),
+    sampler: sampler === 'epoch' ? sampler : `${sampler} ${state.config.training.pk.p}×${state.config.training.pk.k}`,
     finished: state.finished?.reason ?? null,
     baseline,
     rounds,
@@ -142,6 +151,7 @@ export function formatPulSummary(s: PulRunSummary): string {
     const gain = s.gain ?? 0;
     out.push('', `final (round ${s.final.round}): mAP ${f4(s.final.mAP)}, rank-1 ${f4(s.final.rank1)}${s.final.nmi === undefined ? '' : `, NMI ${f4(s.final.nmi)}`} — PUL ${gain >= 0 ? 'gained' : 'lost'} ${Math.abs(gain * 100).toFixed(2)} mAP points over the source model (${f4(s.baseline.mAP)})`);
   }
+  out.push(`retraining loss: ${s.loss}, sampler ${s.sampler}`);
   if (s.finished) out.push(`stopped: ${s.finished}; ${s.totalSeconds.toFixed(0)} s of stages`);
   return `${out.join('\n')}\n`;
 }

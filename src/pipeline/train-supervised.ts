@@ -24,7 +24,7 @@ import { readCheckpoint } from '../checkpoints/load-checkpoint.js';
 import { checkResumeSettings } from '../config/load-config.js';
 import { trainResumable } from './resumable-training.js';
 import { createSampler, drawsIdentities, identityGroups, type SamplerName } from '../datasets/samplers.js';
-import { formatLossSpec, lossBatchStructure, lossNeeds, parseLossSpec } from '../training/objective.js';
+import { checkSamplerFeed, formatLossSpec, lossBatchStructure, lossNeeds, parseLossSpec } from '../training/objective.js';
 import { writeSkippedImages } from './skipped-images.js';
 
 /** Options of trainSupervised (the flags of `pul train`, by library name). */
@@ -102,6 +102,7 @@ export async function trainSupervised(o: SupervisedTrainingOptions): Promise<Sup
   if (lossNeeds(loss, 'centroids')) throw new PulError('option.invalid', `loss ${formatLossSpec(loss)}: cluster pulls embeddings to the k-means centroids of a PUL round; only pul run's retraining has them (training.loss)`, { option: 'loss' });
   const samplerName = o.sampler ?? (lossBatchStructure(loss) === 'pk' ? 'pk' : 'epoch');
   const pk = o.pk ?? { p: 16, k: 4 };
+  checkSamplerFeed(loss, samplerName, 'sampler');
   if (samplerName === 'smart') createSampler(samplerName, [], { structure: 'pk', batchSize: 2, p: 1, k: 1, seed: 0 }); // its refusal, before the data set is read
   const reader = new ImageReader();
   const dataset = await loadDataset(o.data, { reader, ...(o.format ? { format: o.format } : {}), ...(o.classes ? { classes: [...o.classes] } : {}), ...(o.allowOutside ? { allowOutside: true } : {}) });

@@ -200,6 +200,21 @@ export function lossNeeds(terms: readonly LossTerm[], need: LossNeed): boolean {
   return terms.some((t) => (LOSSES[t.name].needs as readonly LossNeed[]).includes(need));
 }
 
+/**
+ * Refuses a sampler the spec cannot feed: loss-guided learns from each row's own loss term, which
+ * only some losses give (LossEntry.perAnchor). `option` is named in the error.
+ */
+export function checkSamplerFeed(terms: readonly LossTerm[], sampler: string, option: string): void {
+  if (sampler === 'loss-guided' && !terms.some((t) => (LOSSES[t.name] as LossEntry).perAnchor === true)) {
+    const feeding = LOSS_NAMES.filter((n) => (LOSSES[n] as LossEntry).perAnchor === true);
+    throw new PulError(
+      'option.invalid',
+      `sampler loss-guided learns from each image's own loss term, which ${formatLossSpec(terms)} does not give; ${feeding.length > 0 ? `add a loss that does (${feeding.join(', ')})` : 'no registered loss gives one yet'}, or choose another sampler`,
+      { option },
+    );
+  }
+}
+
 /** The batch structure a spec wants: P×K when any term is of the pair/triplet family. */
 export function lossBatchStructure(terms: readonly LossTerm[]): BatchStructure {
   return terms.some((t) => LOSSES[t.name].sampler === 'pk') ? 'pk' : 'epoch';

@@ -35,6 +35,11 @@ describe('samplers', () => {
     assert.ok(!order.includes(18), 'the single-image identity was drawn');
     // every identity once per epoch
     assert.deepEqual([...new Set(order.map((i) => labels[i]!))].sort(), [0, 1, 2, 3, 4, 5]);
+    // 6 identities × 4 images in chunks of K=2: an epoch of 4 batches visits every image exactly once
+    const even = Int32Array.from({ length: 24 }, (_, i) => i % 6);
+    const all = createSampler('pk', even, { ...FLAT, structure: 'pk', p: 3, k: 2 });
+    assert.equal(all.stepsPerEpoch, 4);
+    for (const e of [0, 1, 2]) assert.deepEqual([...all.order(e, new Rng(e))].sort((a, b) => a - b), Array.from({ length: 24 }, (_, i) => i));
   });
 
   it('pk: fewer identities with 2 images than P is a named data error', () => {

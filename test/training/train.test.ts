@@ -58,6 +58,29 @@ for (const backend of TEST_BACKENDS) {
       disposeModel(model);
     });
 
+    it('metric losses and the centre state leak no tensors either (ce+center+triplet-hard, lifted)', async () => {
+      await useBackend(backend);
+      for (const spec of ['ce+0.01*center+triplet-hard', 'lifted']) {
+        const model = await buildModel(TOY_SPEC, new Rng(2));
+        const objective = new Objective(parseLossSpec(spec), { classes: 2, embeddingDim: TOY_SPEC.embeddingDim });
+        const trainer = new Trainer(model, { epochs: 3, optimizer: { type: 'adam', lr: 1e-3, weightDecay: 1e-4 }, objective });
+        const source = toySource();
+        const first = await trainer.runEpoch(source);
+        const before = tf.memory().numTensors;
+        await trainer.runEpoch(source);
+        const last = await trainer.runEpoch(source);
+        assert.equal(tf.memory().numTensors, before, spec);
+        assert.ok(Number.isFinite(first.loss) && Number.isFinite(last.loss), `${spec}: ${first.loss} → ${last.loss}`);
+        assert.equal(last.accuracy === null, spec === 'lifted', `${spec}: accuracy ${last.accuracy}`);
+        const state = await trainer.state();
+        assert.deepEqual(state.objective?.map((n) => n.name), spec === 'lifted' ? [] : ['objective/centres']);
+        tf.dispose([...state.optimizer.map((n) => n.tensor), ...(state.objective ?? []).map((n) => n.tensor)]);
+        trainer.dispose();
+        objective.dispose();
+        disposeModel(model);
+      }
+    });
+
     it('a non-finite loss stops with training.diverged naming epoch and step', async () => {
       await useBackend(backend);
       const model = await buildModel(TOY_SPEC, new Rng(3));
