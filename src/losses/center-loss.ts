@@ -51,7 +51,8 @@ function checkCentres(embeddings: tf.Tensor2D, labels: tf.Tensor1D, centres: tf.
 export function centerLoss(embeddings: tf.Tensor2D, labels: tf.Tensor1D, centres: tf.Tensor2D): LossValue {
   checkCentres(embeddings, labels, centres, 'centerLoss');
   return tf.tidy(() => {
-    const target = tf.gather(asConstant(centres), tf.cast(labels, 'int32'));
+    // a one-hot product, not gather: gather's gradient needs UnsortedSegmentSum, which the wasm backend lacks
+    const target = tf.matMul(tf.oneHot(tf.cast(labels, 'int32'), centres.shape[0]).toFloat(), asConstant(centres));
     return { loss: tf.mul<tf.Scalar>(tf.mean(tf.sum(tf.square(tf.sub(embeddings, target)), 1)), 0.5) };
   });
 }

@@ -40,8 +40,9 @@ export function liftedStructuredLoss(embeddings: tf.Tensor2D, labels: tf.Tensor1
     const exponents = tf.where(negative, tf.sub(margin, d), tf.fill(d.shape, -FAR));
     const rowMax = tf.max(exponents, 1);
     const rowSum = tf.sum(tf.mul(tf.exp(tf.sub(exponents, tf.expandDims(rowMax, 1))), tf.cast(negative, 'float32')), 1);
-    const mi = tf.expandDims(rowMax, 1);
-    const mj = tf.expandDims(rowMax, 0);
+    // N×N both, not broadcast: tfjs's Maximum gradient does not reduce a broadcast input back to its shape
+    const mi = tf.tile(tf.expandDims(rowMax, 1), [1, n]);
+    const mj = tf.transpose(mi);
     const pairMax = tf.maximum(mi, mj);
     const pairSum = tf.add(tf.mul(tf.exp(tf.sub(mi, pairMax)), tf.expandDims(rowSum, 1)), tf.mul(tf.exp(tf.sub(mj, pairMax)), tf.expandDims(rowSum, 0)));
     const upper = tf.cast(tf.linalg.bandPart(tf.ones([n, n], 'int32'), 0, -1), 'bool');

@@ -64,8 +64,9 @@ export function nPairLoss(embeddings: tf.Tensor2D, labels: tf.Tensor1D, opts: NP
     const { anchors, positives, pairLabels } = formPairs(labels.dataSync());
     // no pair: a zero still connected to the embeddings, so a trainer's gradient exists
     if (anchors.length === 0) return { loss: tf.mul<tf.Scalar>(tf.sum(x), 0) };
-    const a = tf.gather(x, tf.tensor1d(anchors, 'int32'));
-    const p = tf.gather(x, tf.tensor1d(positives, 'int32'));
+    // one-hot row selections, not gather: gather's gradient needs UnsortedSegmentSum, which the wasm backend lacks
+    const a = tf.matMul(tf.oneHot(tf.tensor1d(anchors, 'int32'), labels.shape[0]).toFloat(), x);
+    const p = tf.matMul(tf.oneHot(tf.tensor1d(positives, 'int32'), labels.shape[0]).toFloat(), x);
     const pl = tf.tensor1d(pairLabels, 'int32');
     const candidate = tf.logicalOr(tf.notEqual(tf.expandDims(pl, 1), tf.expandDims(pl, 0)), tf.cast(tf.eye(anchors.length), 'bool'));
     const logits = tf.where(candidate, tf.matMul(a, p, false, true), tf.fill([anchors.length, anchors.length], -FAR));

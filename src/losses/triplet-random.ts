@@ -53,7 +53,9 @@ function drawTriplets(labels: ArrayLike<number>, rng: Rng): { positive: Float32A
  *
  * @example
  * ```ts
- * const { loss, activeShare } = tripletRandom(embeddings, labels, { seed: deriveSeed(seed, epoch, step) });
+ * const embeddings = tf.tensor2d([[0], [1], [3], [5]]);
+ * const labels = tf.tensor1d([0, 0, 1, 1], 'int32');
+ * const { loss, activeShare } = tripletRandom(embeddings, labels, { seed: deriveSeed(1, 0, 0) }); // run seed 1, epoch 0, step 0
  * ```
  */
 export function tripletRandom(embeddings: tf.Tensor2D, labels: tf.Tensor1D, opts: TripletRandomOptions = {}): LossValue {

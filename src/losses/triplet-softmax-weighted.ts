@@ -31,7 +31,9 @@ function maskedSoftmax(x: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor2D {
  *
  * @example
  * ```ts
- * const { loss } = tripletSoftmaxWeighted(embeddings, labels, { margin: 'soft' });
+ * // 1-D points 0, 1 | 3, 5, m = 2: anchor 1 has d⁺ = 1, d⁻ = 2·σ(2) + 4·σ(−2) = 2.238406 → 0.761594;
+ * // anchor 3: d⁺ = 2, d⁻ = 2·σ(1) + 3·σ(−1) = 2.268941 → 1.731059; anchors 0 and 5 → 0; loss 0.623163
+ * tripletSoftmaxWeighted(tf.tensor2d([[0], [1], [3], [5]]), tf.tensor1d([0, 0, 1, 1], 'int32'), { margin: 2 });
  * ```
  */
 export function tripletSoftmaxWeighted(embeddings: tf.Tensor2D, labels: tf.Tensor1D, opts: TripletSoftmaxWeightedOptions = {}): LossValue {
