@@ -11,6 +11,7 @@ import { Rng } from '../../src/index.js';
 import { encodeIdx } from '../../src/datasets/idx-file.js';
 import { runCli } from '../helpers/run-cli.js';
 import { withTempDir } from '../helpers/temp-dir.js';
+import { assertClose } from '../helpers/assert-close.js';
 import { hashTree } from '../helpers/tree-hash.js';
 import { fixtureConfig, writePulFixture } from '../pipeline/pul-fixture.js';
 
@@ -53,6 +54,10 @@ describe('--loss (pul train)', () => {
       for (const l of lines) {
         assert.ok(Number.isFinite(l.loss) && l.loss > 0, `loss ${l.loss}`);
         assert.ok(l.accuracy !== null && l.accuracy >= 0 && l.accuracy <= 1, `accuracy ${l.accuracy}`);
+        // batch-hard mines: the share of anchors with a non-zero term, per batch and its mean
+        assert.equal(l.activeShares.length, 20);
+        assert.ok(l.activeShares.every((a) => a >= 0 && a <= 1));
+        assertClose([l.activeShare!], [l.activeShares.reduce((x, y) => x + y, 0) / 20], { atol: 1e-9 });
       }
       // the same tensors after each epoch: nothing leaks under the metric loss
       assert.equal(lines[1]!.tensors, lines[0]!.tensors);
@@ -90,13 +95,13 @@ describe('--loss (pul train)', () => {
       const out = path.join(root, 'out');
       const base = ['--backend', 'wasm', 'train', '--data', data, '--format', 'idx', '--model', 'fmnist', '--input', '12x12x1', '--out', out, '--epochs', '1', '--batch', '4'];
       const cases: [string[], number, RegExp][] = [
-        [['--loss', 'ce+tripplet'], 2, /--loss.*unknown loss "tripplet"; known losses: ce, cluster, center, triplet-hard, lifted, npair/],
+        [['--loss', 'ce+tripplet'], 2, /--loss.*unknown loss "tripplet"; known losses: ce, cluster, center, contrastive, triplet-hard, .*, global/],
         [['--loss', '0*ce'], 2, /--loss.*weight "0" of ce must be a positive number/],
         [['--loss', 'ce+0.5*cluster'], 2, /--loss.*only pul run's retraining has them/],
         [['--pk', '16'], 2, /--pk '16': not P,K/],
         [['--pk', '16,1'], 2, /--pk '16,1': not P,K/],
         [['--sampler', 'smart'], 2, /--sampler.*needs the mining module/],
-        [['--sampler', 'loss-guided'], 2, /--sampler.*loss-guided learns from each image's own loss term, which ce does not give/],
+        [['--sampler', 'loss-guided'], 2, /--sampler.*loss-guided learns from each image's own loss term, which ce does not give; add a loss that does \(triplet-hard, triplet-soft, triplet-all, triplet-weighted, triplet-random\)/],
         // a loss that needs P×K batches on identities of one image: how many, and the option
         [['--loss', 'triplet-hard', '--pk', '2,2'], 3, /--loss.*1 of the 4 identities of .* have a single training image \(pid 3\); the loss triplet-hard with sampler pk needs P×K batches/],
         [['--loss', 'ce', '--sampler', 'pk', '--pk', '2,2'], 3, /--sampler.*1 of the 4 identities/],
@@ -113,6 +118,35 @@ describe('--loss (pul train)', () => {
       assert.equal(big.code, 3, big.stderr);
       assert.match(big.stderr, /--pk.*P=4 identities with 2 images or more; the training set has 3/);
       await assert.rejects(readFile(path.join(out, 'metrics.jsonl')), 'a refused training wrote its output');
+    });
+  });
+});
+
+describe('stateful objectives and samplers resume exactly', () => {
+  it('loss-guided sampling with triplet-hard, and ce+center: 1 epoch + --resume gives the weights of 2 epochs in one go', async () => {
+    await withTempDir(async (root) => {
+      const data = path.join(root, 'data');
+      await mkdir(data);
+      await writePulFixture(data);
+      const common = ['--backend', 'wasm', 'train', '--data', data, '--format', 'idx', '--model', 'fmnist', '--input', '12x12x1', '--embedding-dim', '16', '--lr', '0.05', '--json'];
+      for (const [name, flags] of [
+        ['guided', ['--loss', 'triplet-hard', '--sampler', 'loss-guided', '--pk', '2,4']],
+        ['center', ['--loss', 'ce+0.05*center', '--batch', '16']],
+      ] as const) {
+        const whole = path.join(root, `${name}-whole`);
+        const split = path.join(root, `${name}-split`);
+        const a = await runCli([...common, ...flags, '--out', whole, '--epochs', '2']);
+        assert.equal(a.code, 0, a.stderr);
+        const b = await runCli([...common, ...flags, '--out', split, '--epochs', '1']);
+        assert.equal(b.code, 0, b.stderr);
+        const c = await runCli([...common, ...flags, '--out', split, '--epochs', '2', '--resume']);
+        assert.equal(c.code, 0, c.stderr);
+        const weights = (dir: string) => readFile(path.join(dir, 'epoch-002', 'weights.bin'));
+        assert.ok((await weights(whole)).equals(await weights(split)), `${name}: the resumed run's weights differ`);
+        const meta = JSON.parse(await readFile(path.join(split, 'epoch-001', 'meta.json'), 'utf8')) as { optimizer: { weights: { name: string }[] } };
+        const saved = meta.optimizer.weights.map((w) => w.name);
+        assert.ok(saved.includes(name === 'guided' ? 'sampler/state' : 'objective/centres'), `${name}: ${saved.join(', ')}`);
+      }
     });
   });
 });
