@@ -13,10 +13,11 @@ const ALLOWED = {
   clustering: ['features', 'backend'],
   selection: ['clustering', 'features'],
   training: ['selection', 'datasets', 'model', 'losses', 'backend', 'features'],
+  mining: ['training', 'features', 'clustering', 'datasets', 'model', 'backend'],
   checkpoints: ['model', 'backend'],
   evaluation: ['features', 'datasets', 'model', 'backend'],
   config: ['selection', 'clustering', 'training', 'datasets', 'model', 'evaluation', 'features'],
-  pipeline: ['config', 'datasets', 'features', 'clustering', 'selection', 'training', 'checkpoints', 'evaluation', 'model', 'losses', 'backend'],
+  pipeline: ['mining', 'config', 'datasets', 'features', 'clustering', 'selection', 'training', 'checkpoints', 'evaluation', 'model', 'losses', 'backend'],
 };
 const folders = Object.keys(ALLOWED);
 module.exports = {
