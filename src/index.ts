@@ -117,6 +117,17 @@ export { Objective, LOSSES, LOSS_NAMES, parseLossSpec, formatLossSpec, resolveLo
 export type { LossName, LossTerm, LossEntry, LossNeed, LossInputs, LossContext, BatchStructure, ObjectiveOptions, NamedState } from './training/objective.js';
 export type { BatchSource, TrainBatch, DatasetBatchOptions } from './training/batch-source.js';
 export { closedSetAccuracy } from './training/closed-set-accuracy.js';
+
+// smart mining (Harwood et al. 2017): neighbours over the whole training set, mined batches, adaptive controller
+export { findNeighbours, EXACT_MAX_ROWS } from './mining/find-neighbours.js';
+export type { NeighbourSearch } from './mining/find-neighbours.js';
+export type { Neighbours, NeighbourMethod, NeighbourOptions } from './mining/neighbours.js';
+export { mineTriplets } from './mining/mine-triplets.js';
+export type { MiningTable, MiningStats } from './mining/mine-triplets.js';
+export { defaultControllerOptions, updateController } from './mining/controller.js';
+export type { ControllerOptions, ControllerState } from './mining/controller.js';
+export { smartMiningBatchSource } from './mining/smart-mining-source.js';
+export type { SmartMiningOptions, SmartMiningSignal, SmartMiningSource, SmartMiningState, RefreshRecord } from './mining/smart-mining-source.js';
 export { trainSupervised } from './pipeline/train-supervised.js';
 export type { SupervisedTrainingOptions, SupervisedTrainingResult } from './pipeline/train-supervised.js';
 

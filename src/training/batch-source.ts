@@ -18,6 +18,8 @@ export interface TrainBatch {
   readonly labels: Int32Array;
   /** Which sample each row is (for samplers that learn from the loss). */
   readonly indices?: Int32Array;
+  /** Margin the source asks of the margin losses for this batch (the smart miner's controller); default: the loss's own. */
+  readonly margin?: number;
 }
 
 /** Training batches per epoch, repeatable from (seed, epoch). */
