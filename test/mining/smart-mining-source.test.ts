@@ -42,7 +42,7 @@ describe('smart-mining batch source', () => {
       const { samples, labels } = await writeSet(dir, 48);
       const model = await buildModel(SPEC, new Rng(1));
       const reader = new ImageReader();
-      const opts = { ...SPEC.input, batchSize: 16, seed: 3, reader, neighbours: 8 };
+      const opts = { ...SPEC.input, batchSize: 16, seed: 3, reader, neighbours: 8, signal: 'trainer' as const };
       try {
         const source = smartMiningBatchSource(model, samples, labels, opts);
         assert.equal(source.stepsPerEpoch, 3);
@@ -94,6 +94,11 @@ describe('smart-mining batch source', () => {
           assert.deepEqual(again[i]!.pixels, epoch1[i]!.pixels);
           assert.equal(again[i]!.margin, epoch1[i]!.margin);
         }
+        // the default signal is the table's share: what the trainer reports does not steer
+        const byTable = smartMiningBatchSource(model, samples, labels, { ...opts, signal: 'table', resume: saved });
+        await collect(byTable.batches(1));
+        assert.equal(byTable.refreshes[0]!.shareFrom, 'table');
+        assert.equal(byTable.refreshes[0]!.share, byTable.refreshes[0]!.stats.activeShare);
         // a fixed controller keeps its parameters whatever it observes
         const fixed = smartMiningBatchSource(model, samples, labels, { ...opts, controller: false, margin: 0.2 });
         await collect(fixed.batches(0));
