@@ -12,12 +12,15 @@
  * refresh. Its input (`signal`) is by default the share of the fresh table's mined triplets with non-zero
  * loss, d(a,p) − d(a,n) + m > 0, on the embeddings just computed: the share of informative triplets
  * among those about to be trained on, whatever the batch loss. `signal: 'trainer'` uses instead the mean
- * active share the trainer reported since the last refresh (observe; the table's share while none came).
+ * share of rows with a non-zero loss term the trainer reported since the last refresh (feedback's perAnchor;
+ * every row of a mined batch is a valid anchor, so this is the triplet loss's activeShare; the table's
+ * share while none came).
  * Measured on Fashion-MNIST (600 images, batch-hard loss on the mined batches) the trainer's share stays
  * at 0.95–1.0 whatever is mined — batch-hard takes the hardest pair of the whole batch — so fed with it
  * the controller only walks to its easy bounds (k 16 → 4, then 430 of 600 negatives random). The refresh at each
  * epoch start makes an epoch depend only on the model at its start and the controller's state, which
- * checkpointState() returns for the epoch checkpoint: resuming with it repeats the uninterrupted run.
+ * state() returns for the epoch checkpoint (float64 values kept exact in float32 words): restore() with
+ * it repeats the uninterrupted run.
  */
 import { silentProgress, type ProgressSink } from '../core/progress.js';
 import { PulError } from '../core/errors.js';
@@ -28,7 +31,7 @@ import type { ImageReader, ImageSpec } from '../datasets/images.js';
 import type { Sample } from '../datasets/sample.js';
 import { extractFeatures } from '../features/extract-features.js';
 import type { ReidModel } from '../model/build-model.js';
-import type { BatchSource, StepFeedback, TrainBatch } from '../training/batch-source.js';
+import type { BatchSource, TrainBatch } from '../training/batch-source.js';
 import { defaultControllerOptions, updateController, validateController, type ControllerOptions, type ControllerState } from './controller.js';
 import { mineTriplets, type MiningStats, type MiningTable } from './mine-triplets.js';
 import { findNeighbours } from './find-neighbours.js';
@@ -37,7 +40,7 @@ import type { NeighbourOptions } from './neighbours.js';
 /** Images per mined group: anchor, positive, negative, the negative's positive. */
 export const GROUP_SIZE = 4;
 
-/** What the adaptive controller reads: the mined table's active share or the trainer's (observe). */
+/** What the adaptive controller reads: the mined table's active share or the trainer's (feedback). */
 export type SmartMiningSignal = 'table' | 'trainer';
 
 /** Options of smartMiningBatchSource. */
@@ -60,8 +63,6 @@ export interface SmartMiningOptions extends ImageSpec {
   readonly index?: NeighbourOptions;
   /** Images per forward pass of the embedding pass; default 256. */
   readonly embedBatchSize?: number;
-  /** The state checkpointState() returned, to resume after that epoch. */
-  readonly resume?: unknown;
   /** Progress of the embedding passes and one log line per refresh. */
   readonly progress?: ProgressSink;
 }
@@ -81,7 +82,7 @@ export interface RefreshRecord {
   readonly seconds: number;
 }
 
-/** The controller's state between refreshes: parameters and the shares observed since the last refresh. */
+/** The controller's state between refreshes: parameters and the trainer's shares summed since the last refresh. */
 export interface SmartMiningState {
   readonly version: 1;
   readonly controller: ControllerState;
@@ -89,21 +90,49 @@ export interface SmartMiningState {
   readonly shareCount: number;
 }
 
-/** A BatchSource that mines its batches; observe() feeds the controller. */
+/** A BatchSource that mines its batches; feedback() feeds the controller, state()/restore() carry it over a resume. */
 export interface SmartMiningSource extends BatchSource {
-  observe(feedback: StepFeedback): void;
-  checkpointState(): SmartMiningState;
+  feedback(batch: TrainBatch, perAnchor: Float32Array): void;
+  state(): Float32Array;
+  restore(saved: Float32Array): void;
+  /** The controller's parameters and pending input now. */
+  readonly controllerState: SmartMiningState;
   /** The refreshes so far (this process). */
   readonly refreshes: readonly RefreshRecord[];
 }
 
-function parseState(value: unknown): SmartMiningState {
-  const v = value as Partial<SmartMiningState> | null;
-  const c = v?.controller;
-  if (v?.version !== 1 || c === undefined || typeof c.neighbours !== 'number' || typeof c.margin !== 'number' || typeof c.interval !== 'number' || typeof v.shareSum !== 'number' || typeof v.shareCount !== 'number') {
-    throw new PulError('state.invalid', `the smart-mining state saved with the checkpoint is malformed: ${JSON.stringify(value)}`);
+/** A float64 as four 16-bit words, each exact in a float32 (the checkpoint stores float32 tensors). */
+function packFloat64(value: number, out: Float32Array, at: number): void {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, value);
+  for (let w = 0; w < 4; w++) out[at + w] = view.getUint16(w * 2);
+}
+
+function unpackFloat64(words: Float32Array, at: number): number {
+  const view = new DataView(new ArrayBuffer(8));
+  for (let w = 0; w < 4; w++) view.setUint16(w * 2, words[at + w]!);
+  return view.getFloat64(0);
+}
+
+/** Layout of state(): version, k, interval, count, then margin and share sum as packed float64s. */
+const STATE_WORDS = 12;
+
+function encodeState(s: SmartMiningState): Float32Array {
+  const out = new Float32Array(STATE_WORDS);
+  out[0] = s.version;
+  out[1] = s.controller.neighbours;
+  out[2] = s.controller.interval;
+  out[3] = s.shareCount;
+  packFloat64(s.controller.margin, out, 4);
+  packFloat64(s.shareSum, out, 8);
+  return out;
+}
+
+function decodeState(words: Float32Array): SmartMiningState {
+  if (words.length !== STATE_WORDS || words[0] !== 1) {
+    throw new PulError('checkpoint.mismatch', `the checkpoint's sampler state (${words.length} values, version ${words[0]}) is not a smart-mining state (${STATE_WORDS} values, version 1)`);
   }
-  return { version: 1, controller: { neighbours: c.neighbours, margin: c.margin, interval: c.interval }, shareSum: v.shareSum, shareCount: v.shareCount };
+  return { version: 1, controller: { neighbours: words[1]!, interval: words[2]!, margin: unpackFloat64(words, 4) }, shareCount: words[3]!, shareSum: unpackFloat64(words, 8) };
 }
 
 /**
@@ -112,7 +141,7 @@ function parseState(value: unknown): SmartMiningState {
  * @example
  * ```ts
  * const source = smartMiningBatchSource(model, samples, labels, { ...model.spec.input, batchSize: 64, seed: 0 });
- * await trainer.fit(source); // the trainer calls source.observe after each step
+ * await trainer.fit(source); // the trainer passes each step's per-row loss terms to source.feedback
  * ```
  */
 export function smartMiningBatchSource(model: ReidModel, samples: readonly Sample[], labels: Int32Array, opts: SmartMiningOptions): SmartMiningSource {
@@ -126,22 +155,23 @@ export function smartMiningBatchSource(model: ReidModel, samples: readonly Sampl
   const groupsPerBatch = batchSize / GROUP_SIZE;
   const adaptive = opts.controller !== false;
   const copts: ControllerOptions = { ...defaultControllerOptions(stepsPerEpoch), ...(opts.controller === false ? {} : opts.controller) };
-  let state: SmartMiningState = opts.resume === undefined || opts.resume === null
-    ? {
-        version: 1,
-        controller: {
-          neighbours: opts.neighbours ?? Math.min(32, copts.maxNeighbours),
-          margin: opts.margin ?? 0.3,
-          interval: opts.interval ?? copts.maxInterval,
-        },
-        shareSum: 0,
-        shareCount: 0,
-      }
-    : parseState(opts.resume);
-  if (adaptive) validateController(copts, state.controller);
-  else if (!(Number.isInteger(state.controller.interval) && state.controller.interval >= 1)) {
-    throw new PulError('option.outOfRange', `refresh interval ${state.controller.interval} must be a positive integer`, { option: 'mining.interval' });
-  }
+  let state: SmartMiningState = {
+    version: 1,
+    controller: {
+      neighbours: opts.neighbours ?? Math.min(32, copts.maxNeighbours),
+      margin: opts.margin ?? 0.3,
+      interval: opts.interval ?? copts.maxInterval,
+    },
+    shareSum: 0,
+    shareCount: 0,
+  };
+  const check = (c: ControllerState): void => {
+    if (adaptive) validateController(copts, c);
+    else if (!(Number.isInteger(c.interval) && c.interval >= 1)) {
+      throw new PulError('option.outOfRange', `refresh interval ${c.interval} must be a positive integer`, { option: 'mining.interval' });
+    }
+  };
+  check(state.controller);
   const signalKind = opts.signal ?? 'table';
   const progress = opts.progress ?? silentProgress;
   const refreshes: RefreshRecord[] = [];
@@ -188,12 +218,26 @@ export function smartMiningBatchSource(model: ReidModel, samples: readonly Sampl
   return {
     stepsPerEpoch,
     refreshes,
-    observe(feedback: StepFeedback): void {
-      if (feedback.activeShare === null || !Number.isFinite(feedback.activeShare)) return;
-      state = { ...state, shareSum: state.shareSum + feedback.activeShare, shareCount: state.shareCount + 1 };
-    },
-    checkpointState(): SmartMiningState {
+    get controllerState(): SmartMiningState {
       return state;
+    },
+    feedback(_batch: TrainBatch, perAnchor: Float32Array): void {
+      if (perAnchor.length === 0) return;
+      let active = 0;
+      for (const v of perAnchor) if (v > 0) active++;
+      state = { ...state, shareSum: state.shareSum + active / perAnchor.length, shareCount: state.shareCount + 1 };
+    },
+    state(): Float32Array {
+      return encodeState(state);
+    },
+    restore(saved: Float32Array): void {
+      const restored = decodeState(saved);
+      try {
+        check(restored.controller);
+      } catch (err) {
+        throw new PulError('checkpoint.mismatch', `the checkpoint's smart-mining state does not fit these mining options: ${(err as Error).message}`, {}, { cause: err });
+      }
+      state = restored;
     },
     async *batches(epoch: number, signal?: AbortSignal): AsyncIterable<TrainBatch> {
       const rng = new Rng(deriveSeed(opts.seed, 'smart-batches', epoch));

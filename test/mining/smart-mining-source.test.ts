@@ -72,21 +72,28 @@ describe('smart-mining batch source', () => {
 
         // the trainer reports that every triplet gave zero loss: the controller mines harder at the next refresh
         const refreshes0 = source.refreshes.length;
-        for (let step = 0; step < 3; step++) source.observe({ epoch: 0, step, loss: 0, activeShare: 0 });
-        source.observe({ epoch: 0, step: 3, loss: 0, activeShare: null }); // a loss without a share: ignored
-        const saved = source.checkpointState();
-        assert.deepEqual({ sum: saved.shareSum, count: saved.shareCount }, { sum: 0, count: 3 });
+        // (per-row loss terms: 0 = inactive row; a share of 0 on each of 3 steps)
+        for (const b of epoch0) source.feedback(b, new Float32Array(16));
+        source.feedback(epoch0[0]!, new Float32Array(0)); // a loss without per-row terms: ignored
+        const pending = source.controllerState;
+        assert.deepEqual({ sum: pending.shareSum, count: pending.shareCount }, { sum: 0, count: 3 });
+        const saved = source.state();
+        // what the checkpoint keeps: float32 words that give back the float64 margin exactly
+        const roundTrip = smartMiningBatchSource(model, samples, labels, opts);
+        roundTrip.restore(Float32Array.from(saved));
+        assert.deepEqual(roundTrip.controllerState, pending);
         const epoch1 = await collect(source.batches(1));
         const second = source.refreshes[refreshes0]!;
         assert.equal(second.shareFrom, 'trainer');
         assert.equal(second.share, 0);
-        const harder = updateController(saved.controller, 0, copts);
+        const harder = updateController(pending.controller, 0, copts);
         assert.deepEqual([second.neighbours, second.margin, second.interval], [Math.min(harder.neighbours, 47), harder.margin, harder.interval]);
-        assert.ok(harder.margin > saved.controller.margin && harder.interval <= saved.controller.interval);
+        assert.ok(harder.margin > pending.controller.margin && harder.interval <= pending.controller.interval);
         assert.ok(epoch1.every((b) => b.margin === harder.margin || source.refreshes.slice(refreshes0 + 1).some((r) => r.margin === b.margin)));
 
         // a new source resumed from the state saved after epoch 0 repeats epoch 1 exactly
-        const resumed = smartMiningBatchSource(model, samples, labels, { ...opts, resume: JSON.parse(JSON.stringify(saved)) as unknown });
+        const resumed = smartMiningBatchSource(model, samples, labels, opts);
+        resumed.restore(saved);
         const again = await collect(resumed.batches(1));
         assert.equal(again.length, epoch1.length);
         for (let i = 0; i < again.length; i++) {
@@ -95,14 +102,15 @@ describe('smart-mining batch source', () => {
           assert.equal(again[i]!.margin, epoch1[i]!.margin);
         }
         // the default signal is the table's share: what the trainer reports does not steer
-        const byTable = smartMiningBatchSource(model, samples, labels, { ...opts, signal: 'table', resume: saved });
+        const byTable = smartMiningBatchSource(model, samples, labels, { ...opts, signal: 'table' });
+        byTable.restore(saved);
         await collect(byTable.batches(1));
         assert.equal(byTable.refreshes[0]!.shareFrom, 'table');
         assert.equal(byTable.refreshes[0]!.share, byTable.refreshes[0]!.stats.activeShare);
         // a fixed controller keeps its parameters whatever it observes
         const fixed = smartMiningBatchSource(model, samples, labels, { ...opts, controller: false, margin: 0.2 });
         await collect(fixed.batches(0));
-        fixed.observe({ epoch: 0, step: 0, loss: 0, activeShare: 0 });
+        fixed.feedback(epoch0[0]!, new Float32Array(16));
         await collect(fixed.batches(1));
         assert.deepEqual(fixed.refreshes.map((r) => [r.neighbours, r.margin, r.interval]), [[8, 0.2, 3], [8, 0.2, 3]]);
       } finally {
@@ -146,7 +154,10 @@ describe('smart-mining batch source', () => {
         const base = { ...SPEC.input, batchSize: 8, seed: 0 };
         assert.throws(() => smartMiningBatchSource(model, samples, labels, { ...base, batchSize: 6 }), (e: unknown) => isPulError(e) && /multiple of 4/.test(e.message) && e.where?.option === 'training.batchSize');
         assert.throws(() => smartMiningBatchSource(model, samples, labels, { ...base, batchSize: 32 }), (e: unknown) => isPulError(e) && e.code === 'dataset.empty');
-        assert.throws(() => smartMiningBatchSource(model, samples, labels, { ...base, resume: { version: 2 } }), (e: unknown) => isPulError(e) && e.code === 'state.invalid');
+        const ok = smartMiningBatchSource(model, samples, labels, base);
+        assert.throws(() => ok.restore(new Float32Array(3)), (e: unknown) => isPulError(e) && e.code === 'checkpoint.mismatch' && /not a smart-mining state/.test(e.message));
+        const tooBig = smartMiningBatchSource(model, samples, labels, { ...base, controller: false, neighbours: 1000 }).state();
+        assert.throws(() => ok.restore(tooBig), (e: unknown) => isPulError(e) && e.code === 'checkpoint.mismatch' && /k=1000/.test(e.message));
         assert.throws(() => smartMiningBatchSource(model, samples, labels, { ...base, neighbours: 1000 }), (e: unknown) => isPulError(e) && /k=1000/.test(e.message));
         assert.throws(() => smartMiningBatchSource(model, samples, labels.subarray(1), base), (e: unknown) => isPulError(e) && /15 labels for 16 samples/.test(e.message));
       } finally {
