@@ -16,7 +16,7 @@ export type NeighbourMethod = 'auto' | 'exact' | 'hnsw';
 /** Options of findNeighbours. */
 export interface NeighbourOptions {
   readonly method?: NeighbourMethod;
-  /** Largest set searched exactly under 'auto'; default 4096. */
+  /** Largest set searched exactly under 'auto'; default EXACT_MAX_ROWS (10 000). */
   readonly exactMaxRows?: number;
   /** HNSW graph degree (usearch connectivity); default 16. */
   readonly connectivity?: number;
