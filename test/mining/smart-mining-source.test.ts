@@ -126,13 +126,14 @@ describe('smart-mining batch source', () => {
       const model = await buildModel(SPEC, new Rng(2));
       const trainer = new Trainer(model, { epochs: 2, optimizer: { type: 'sgd', lr: 0.01, momentum: 0.9 }, seed: 1 });
       try {
-        const source = smartMiningBatchSource(model, samples, labels, { ...SPEC.input, batchSize: 8, seed: 1, reader: new ImageReader(), interval: 2 });
+        const source = smartMiningBatchSource(model, samples, labels, { ...SPEC.input, batchSize: 8, seed: 1, reader: new ImageReader(), interval: 2, index: { exactMaxRows: 16 } });
         await trainer.runEpoch(source);
         const tensors = tf.memory().numTensors;
         const record = await trainer.runEpoch(source);
         assert.equal(tf.memory().numTensors, tensors);
         assert.equal(record.steps, 4);
         assert.ok(Number.isFinite(record.loss));
+        assert.ok(source.refreshes.every((r) => r.method === 'hnsw')); // 32 rows > exactMaxRows 16
         // refreshes at every epoch start, then every `interval` steps as the controller set it
         for (const e of [0, 1]) {
           const inEpoch = source.refreshes.filter((r) => r.epoch === e);
