@@ -126,7 +126,7 @@ export { mineTriplets } from './mining/mine-triplets.js';
 export type { MiningTable, MiningStats } from './mining/mine-triplets.js';
 export { defaultControllerOptions, updateController } from './mining/controller.js';
 export type { ControllerOptions, ControllerState } from './mining/controller.js';
-export { smartMiningBatchSource } from './mining/smart-mining-source.js';
+export { smartMiningBatchSource, smartMiningSteps } from './mining/smart-mining-source.js';
 export type { SmartMiningOptions, SmartMiningSignal, SmartMiningSource, SmartMiningState, RefreshRecord } from './mining/smart-mining-source.js';
 export { trainSupervised } from './pipeline/train-supervised.js';
 export type { SupervisedTrainingOptions, SupervisedTrainingResult } from './pipeline/train-supervised.js';

@@ -129,7 +129,7 @@ export const PipelineConfigSchema = z
         sampler: z
           .enum(SAMPLER_NAMES)
           .optional()
-          .describe("batch order: pk (P identities × K images), epoch (every image once), inverse-frequency, loss-guided; default pk when the loss has a pair/triplet term, else epoch"),
+          .describe("batch order: pk (P identities × K images), epoch (every image once), inverse-frequency, loss-guided, smart (triplets mined over the whole set with the model being trained; batchSize a multiple of 4); default pk when the loss has a pair/triplet term, else epoch"),
         pk: z
           .strictObject({ p: z.number().int().min(2).describe('identities per batch'), k: z.number().int().min(2).describe('images per identity') })
           .default({ p: 16, k: 4 })

@@ -98,7 +98,7 @@ export function pkEpochBatches(sizes: readonly number[], opts: IdentitySamplerOp
   return lo;
 }
 
-/** The samplers `--sampler` names. `smart` is the mining module's (a nearest-neighbour miner over the whole set). */
+/** The samplers `--sampler` names. `smart` is the mining module's (a nearest-neighbour miner over the whole set, built from the model being trained: smartMiningBatchSource, not createSampler). */
 export const SAMPLER_NAMES = ['pk', 'epoch', 'inverse-frequency', 'loss-guided', 'smart'] as const;
 export type SamplerName = (typeof SAMPLER_NAMES)[number];
 
@@ -164,7 +164,7 @@ export function createSampler(name: SamplerName, labels: ArrayLike<number>, opts
   const n = labels.length;
   const pk = drawsIdentities(name, opts.structure);
   if (name === 'smart') {
-    throw new PulError('option.invalid', 'sampler smart needs the mining module (a nearest-neighbour miner over the whole training set), which this build does not have; choose pk, epoch, inverse-frequency or loss-guided', { option: '--sampler' });
+    throw new PulError('option.invalid', 'sampler smart mines with the model being trained: build it with smartMiningBatchSource (src/mining), not createSampler', { option: '--sampler' });
   }
   if (!pk) {
     if (!(opts.batchSize >= 2 && Number.isInteger(opts.batchSize))) throw new PulError('option.outOfRange', `batch size ${opts.batchSize} must be an integer ≥ 2`, { option: 'training.batchSize' });

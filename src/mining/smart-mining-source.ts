@@ -136,6 +136,26 @@ function decodeState(words: Float32Array): SmartMiningState {
 }
 
 /**
+ * Checks smart mining's batch size (a multiple of 4, named `option`) and, given the labels, that they
+ * fill a batch and have 2 classes of ≥ 2 samples; returns the steps per epoch (⌊n / batch⌋).
+ */
+export function smartMiningSteps(batchSize: number, labels: Int32Array | null, option = 'training.batchSize'): number {
+  if (!(Number.isInteger(batchSize) && batchSize >= GROUP_SIZE && batchSize % GROUP_SIZE === 0)) {
+    throw new PulError('option.outOfRange', `smart mining needs a batch size that is a multiple of ${GROUP_SIZE} (anchor, positive, negative, negative's positive); got ${batchSize}`, { option });
+  }
+  if (labels === null) return 0;
+  const steps = Math.floor(labels.length / batchSize);
+  if (steps === 0) throw new PulError('dataset.empty', `${labels.length} training samples are fewer than one batch of ${batchSize}`, { option });
+  const counts = new Map<number, number>();
+  for (const y of labels) counts.set(y, (counts.get(y) ?? 0) + 1);
+  const usable = [...counts.values()].filter((c) => c >= 2).length;
+  if (usable < 2) {
+    throw new PulError('dataset.tooFewImages', `smart mining needs 2 classes with 2 images or more (an anchor needs a positive and a negative); the training set has ${usable} of ${counts.size}`, { option: 'sampler' });
+  }
+  return steps;
+}
+
+/**
  * Smart-mined batches of `samples` (class `labels[i]` for sample i) for training `model`.
  *
  * @example
@@ -147,11 +167,7 @@ function decodeState(words: Float32Array): SmartMiningState {
 export function smartMiningBatchSource(model: ReidModel, samples: readonly Sample[], labels: Int32Array, opts: SmartMiningOptions): SmartMiningSource {
   if (labels.length !== samples.length) throw new PulError('option.invalid', `${labels.length} labels for ${samples.length} samples`, { option: 'labels' });
   const batchSize = opts.batchSize;
-  if (!(Number.isInteger(batchSize) && batchSize >= GROUP_SIZE && batchSize % GROUP_SIZE === 0)) {
-    throw new PulError('option.outOfRange', `smart mining needs a batch size that is a multiple of ${GROUP_SIZE} (anchor, positive, negative, negative's positive); got ${batchSize}`, { option: 'training.batchSize' });
-  }
-  const stepsPerEpoch = Math.floor(samples.length / batchSize);
-  if (stepsPerEpoch === 0) throw new PulError('dataset.empty', `${samples.length} training samples are fewer than one batch of ${batchSize}`, { option: 'training.batchSize' });
+  const stepsPerEpoch = smartMiningSteps(batchSize, labels);
   const groupsPerBatch = batchSize / GROUP_SIZE;
   const adaptive = opts.controller !== false;
   const copts: ControllerOptions = { ...defaultControllerOptions(stepsPerEpoch), ...(opts.controller === false ? {} : opts.controller) };

@@ -16,7 +16,8 @@ import type { ModelSpec } from '../model/build-model.js';
 import { modelSpecFor } from '../model/model-choice.js';
 import { readCheckpoint } from '../checkpoints/load-checkpoint.js';
 import { SKIPPED_IMAGES } from './skipped-images.js';
-import { createSampler, drawsIdentities, type SamplerName } from '../datasets/samplers.js';
+import { drawsIdentities, type SamplerName } from '../datasets/samplers.js';
+import { smartMiningSteps } from '../mining/smart-mining-source.js';
 import { checkSamplerFeed, lossBatchStructure, resolveLossSpec, type LossTerm } from '../training/objective.js';
 
 /** The samples a PUL run works on. */
@@ -75,7 +76,7 @@ export async function checkPulConfig(c: PipelineConfig, syntheticTarget: { train
   const loss = retrainingLoss(c);
   const sampler = retrainingSampler(c, loss);
   checkSamplerFeed(loss, sampler, 'training.sampler');
-  if (sampler === 'smart') createSampler(sampler, [], { structure: 'pk', batchSize: 2, p: 1, k: 1, seed: 0 }); // the refusal, before any work
+  if (sampler === 'smart') smartMiningSteps(c.training.batchSize, null); // a batch of whole groups of 4, before any work
   // a P×K batch draws P pseudo-identities: k clusters (+ the labelled identities in semi mode) must allow it
   if (drawsIdentities(sampler, lossBatchStructure(loss)) && c.data.labeled === undefined && c.training.pk.p > c.clustering.k) {
     throw new PulError('config.invalid', `training.pk P=${c.training.pk.p} identities per batch, but clustering.k=${c.clustering.k} pseudo-identities; lower P or raise k`, { option: 'training.pk' });

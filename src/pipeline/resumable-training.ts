@@ -13,7 +13,8 @@ import type { ImageReader, Normalization } from '../datasets/images.js';
 import type { Sample } from '../datasets/sample.js';
 import { disposeModel, type ReidModel } from '../model/build-model.js';
 import type { Sampler } from '../datasets/samplers.js';
-import { datasetBatchSource } from '../training/batch-source.js';
+import { smartMiningBatchSource } from '../mining/smart-mining-source.js';
+import { datasetBatchSource, type BatchSource } from '../training/batch-source.js';
 import { Objective, isObjectiveState, type LossTerm, type ObjectiveOptions } from '../training/objective.js';
 import type { OptimizerOptions } from '../training/optimizer.js';
 import { Trainer, type EpochRecord } from '../training/train.js';
@@ -44,8 +45,8 @@ export interface ResumableTraining {
   readonly loss?: readonly LossTerm[];
   /** Label smoothing, margin, the round's centroids (the cluster term), centre rate. */
   readonly objective?: Omit<ObjectiveOptions, 'classes' | 'embeddingDim'>;
-  /** The batch order (see createSampler); default every image once per epoch in batches of batchSize. */
-  readonly sampler?: Sampler;
+  /** The batch order (see createSampler), or 'smart': batches mined with the model being trained (src/mining); default every image once per epoch in batches of batchSize. */
+  readonly sampler?: Sampler | 'smart';
   /** Keep every epoch's checkpoint (`pul train`); by default only the newest, enough to resume. */
   readonly keepEpochs?: 'all' | 'latest';
   /** Checked against a checkpoint found in the work folder (a folder of another model is refused by name). */
@@ -83,15 +84,18 @@ export async function trainResumable(t: ResumableTraining): Promise<{ model: Rei
   }
   const trainer = new Trainer(model, { epochs: t.epochs, optimizer: t.optimizer, seed: t.seed, objective, metricsLog: path.join(t.workDir, 'metrics.jsonl') });
   try {
-    const source = datasetBatchSource(t.samples, t.labels, {
+    const common = {
       ...model.spec.input,
       normalize: t.normalization,
       batchSize: t.batchSize,
       seed: t.seed,
       ...(t.augment ? { augment: t.augment } : {}),
       ...(t.reader ? { reader: t.reader } : {}),
-      ...(t.sampler ? { sampler: t.sampler } : {}),
-    });
+    };
+    // smart mining embeds the training set with the model being trained: it is built here, beside it
+    const source: BatchSource = t.sampler === 'smart'
+      ? smartMiningBatchSource(model, t.samples, t.labels, { ...common, ...(t.objective?.margin === undefined ? {} : { margin: t.objective.margin }), ...(t.progress ? { progress: t.progress } : {}) })
+      : datasetBatchSource(t.samples, t.labels, { ...common, ...(t.sampler ? { sampler: t.sampler } : {}) });
     if (optimizerState !== null || resumedAt > 0) {
       // the checkpoint's optimiser file also holds the objective's state (objective/…) and the sampler's (sampler/state)
       const saved = optimizerState ?? [];

@@ -177,7 +177,7 @@ export function trainStage(session: PulSession): Stage {
       const sampler = retrainingSampler(config, loss);
       const training = {
         epochs: t.epochsPerRound, batchSize: t.batchSize, optimizer: t.optimizer, augment: t.augment, clusterLossWeight: t.clusterLossWeight, loss: formatLossSpec(loss), sampler,
-        ...(sampler === 'epoch' ? {} : { pk: t.pk }), ...(t.margin === undefined ? {} : { margin: t.margin }), retrainFrom: t.retrainFrom, startedFrom: session.checkpointName(from),
+        ...(sampler === 'epoch' || sampler === 'smart' ? {} : { pk: t.pk }), ...(t.margin === undefined ? {} : { margin: t.margin }), retrainFrom: t.retrainFrom, startedFrom: session.checkpointName(from),
       };
       const seed = deriveSeed(config.seed, round, 'train');
       progress.log(`  training on ${samples.length} images (${classes} classes) from ${from === 0 ? 'the source model' : `round ${from}`}, ${t.epochsPerRound} epochs`);
@@ -196,7 +196,7 @@ export function trainStage(session: PulSession): Stage {
         reader: session.reader,
         loss,
         objective: { centroids, ...(t.margin === undefined ? {} : { margin: t.margin }) },
-        sampler: createSampler(sampler, labels, { structure: lossBatchStructure(loss), batchSize: t.batchSize, p: t.pk.p, k: t.pk.k, seed, option: 'training.pk' }),
+        sampler: sampler === 'smart' ? 'smart' : createSampler(sampler, labels, { structure: lossBatchStructure(loss), batchSize: t.batchSize, p: t.pk.p, k: t.pk.k, seed, option: 'training.pk' }),
         meta: { training, state },
         tag: `round-${round}`,
         signal,

@@ -104,7 +104,7 @@ export function summarizePulRun(state: RunState): PulRunSummary {
     name: state.config.name,
     mode: state.config.mode,
     loss: formatLossSpec(loss),
-    sampler: sampler === 'epoch' ? sampler : `${sampler} ${state.config.training.pk.p}×${state.config.training.pk.k}`,
+    sampler: sampler === 'epoch' || sampler === 'smart' ? sampler : `${sampler} ${state.config.training.pk.p}×${state.config.training.pk.k}`,
     finished: state.finished?.reason ?? null,
     baseline,
     rounds,

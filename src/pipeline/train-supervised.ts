@@ -26,6 +26,7 @@ import { trainResumable } from './resumable-training.js';
 import { createSampler, drawsIdentities, identityGroups, type SamplerName } from '../datasets/samplers.js';
 import { checkSamplerFeed, formatLossSpec, lossBatchStructure, lossNeeds, parseLossSpec } from '../training/objective.js';
 import { writeSkippedImages } from './skipped-images.js';
+import { smartMiningSteps } from '../mining/smart-mining-source.js';
 
 /** Options of trainSupervised (the flags of `pul train`, by library name). */
 export interface SupervisedTrainingOptions {
@@ -103,7 +104,7 @@ export async function trainSupervised(o: SupervisedTrainingOptions): Promise<Sup
   const samplerName = o.sampler ?? (lossBatchStructure(loss) === 'pk' ? 'pk' : 'epoch');
   const pk = o.pk ?? { p: 16, k: 4 };
   checkSamplerFeed(loss, samplerName, 'sampler');
-  if (samplerName === 'smart') createSampler(samplerName, [], { structure: 'pk', batchSize: 2, p: 1, k: 1, seed: 0 }); // its refusal, before the data set is read
+  if (samplerName === 'smart') smartMiningSteps(o.batchSize, null); // a batch of whole groups of 4, before the data set is read
   const reader = new ImageReader();
   const dataset = await loadDataset(o.data, { reader, ...(o.format ? { format: o.format } : {}), ...(o.classes ? { classes: [...o.classes] } : {}), ...(o.allowOutside ? { allowOutside: true } : {}) });
   // every image this training reads (training and test) decoded before any training
@@ -128,7 +129,8 @@ export async function trainSupervised(o: SupervisedTrainingOptions): Promise<Sup
       );
     }
   }
-  const sampler = createSampler(samplerName, labels, { structure: lossBatchStructure(loss), batchSize: o.batchSize, p: pk.p, k: pk.k, seed: o.seed, option: 'pk' });
+  const sampler = samplerName === 'smart' ? 'smart' : createSampler(samplerName, labels, { structure: lossBatchStructure(loss), batchSize: o.batchSize, p: pk.p, k: pk.k, seed: o.seed, option: 'pk' });
+  const batches = sampler === 'smart' ? { stepsPerEpoch: smartMiningSteps(o.batchSize, labels), batchSize: o.batchSize } : sampler;
   if (o.model.dropout !== undefined && !(o.model.dropout >= 0 && o.model.dropout < 1)) {
     throw new PulError('option.outOfRange', `model.dropout ${o.model.dropout} is not in [0, 1)`, { option: 'model.dropout' });
   }
@@ -159,7 +161,7 @@ export async function trainSupervised(o: SupervisedTrainingOptions): Promise<Sup
   if (o.output) await claimOutputDir(o.output);
   if (skipped.length > 0) o.progress?.log(`skipping ${skipped.length} image(s) that cannot be decoded (first: ${skipped[0]!.path}), listed in ${await writeSkippedImages(o.out, skipped)}`);
   const meta = { training, state: { classes: [...classes.keys()] } };
-  o.progress?.log(`train: ${train.length} images, ${classes.size} classes, model ${o.model.name} (${spec.input.height}×${spec.input.width}×${spec.input.channels}), ${o.epochs} epochs of ${sampler.stepsPerEpoch} batches of ${sampler.batchSize}, loss ${formatLossSpec(loss)}, sampler ${samplerName}`);
+  o.progress?.log(`train: ${train.length} images, ${classes.size} classes, model ${o.model.name} (${spec.input.height}×${spec.input.width}×${spec.input.channels}), ${o.epochs} epochs of ${batches.stepsPerEpoch} batches of ${batches.batchSize}, loss ${formatLossSpec(loss)}, sampler ${samplerName}`);
   const started = performance.now();
   const { model, records } = await trainResumable({
     workDir: o.out,

@@ -35,6 +35,8 @@ export interface LossInputs {
   readonly labels: tf.Tensor1D;
   /** The step's own seed (random mining draws from it: a resumed run repeats them). Default 0. */
   readonly seed?: number;
+  /** This batch's margin (TrainBatch.margin: the smart miner's controller), over the objective's. */
+  readonly margin?: number;
 }
 
 /** Settings and state a loss may read. */
@@ -306,7 +308,7 @@ export class Objective {
 
   /** Σ weight · term; activeShare = mean of the terms' shares, perAnchor = Σ weight · perAnchor of the terms that have one. */
   compute(x: LossInputs): LossValue {
-    const ctx: LossContext = { labelSmoothing: this.labelSmoothing, margin: this.margin, centroids: this.centroids, centres: this.centres };
+    const ctx: LossContext = { labelSmoothing: this.labelSmoothing, margin: x.margin ?? this.margin, centroids: this.centroids, centres: this.centres };
     // a tidy returning an object keeps exactly the tensors in it
     return tf.tidy(() => {
       const values = this.terms.map((t) => ({ weight: t.weight, value: (LOSSES[t.name] as LossEntry).run(x, ctx) }));

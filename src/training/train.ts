@@ -185,7 +185,7 @@ export class Trainer {
         if (objective.usesLogits) hits = keep(tf.sum<tf.Scalar>(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'int32')));
         // the centre update after the step reads this batch's embeddings
         if (objective.stateful) embeddings = keep(emb);
-        const v = objective.compute({ embeddings: emb, logits, labels: y, seed });
+        const v = objective.compute({ embeddings: emb, logits, labels: y, seed, ...(batch.margin === undefined ? {} : { margin: batch.margin }) });
         if (v.activeShare) activeShare = keep(v.activeShare);
         if (v.perAnchor && source.feedback) perAnchor = keep(v.perAnchor);
         return v.loss;

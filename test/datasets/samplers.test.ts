@@ -48,7 +48,7 @@ describe('samplers', () => {
       () => createSampler('pk', labels, { ...FLAT, structure: 'pk', p: 2, k: 2, option: '--pk' }),
       (e) => isPulError(e) && e.code === 'dataset.tooFewImages' && e.where?.option === '--pk' && /P=2 identities with 2 images or more; the training set has 1 \(3 of the 4 have a single image\)/.test(e.message),
     );
-    assert.throws(() => createSampler('smart', labels, FLAT), (e) => isPulError(e) && e.where?.option === '--sampler' && /needs the mining module/.test(e.message));
+    assert.throws(() => createSampler('smart', labels, FLAT), (e) => isPulError(e) && e.where?.option === '--sampler' && /smartMiningBatchSource/.test(e.message));
   });
 
   it('inverse-frequency: one draw has P(i) = (T − c_i)/((n − 1)·T), within ±0.005 over 200 000 draws', () => {

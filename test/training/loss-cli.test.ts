@@ -100,7 +100,7 @@ describe('--loss (pul train)', () => {
         [['--loss', 'ce+0.5*cluster'], 2, /--loss.*only pul run's retraining has them/],
         [['--pk', '16'], 2, /--pk '16': not P,K/],
         [['--pk', '16,1'], 2, /--pk '16,1': not P,K/],
-        [['--sampler', 'smart'], 2, /--sampler.*needs the mining module/],
+        [['--sampler', 'smart', '--batch', '6'], 2, /--batch.*smart mining needs a batch size that is a multiple of 4/],
         [['--sampler', 'loss-guided'], 2, /--sampler.*loss-guided learns from each image's own loss term, which ce does not give; add a loss that does \(triplet-hard, triplet-soft, triplet-all, triplet-weighted, triplet-random\)/],
         // a loss that needs P×K batches on identities of one image: how many, and the option
         [['--loss', 'triplet-hard', '--pk', '2,2'], 3, /--loss.*1 of the 4 identities of .* have a single training image \(pid 3\); the loss triplet-hard with sampler pk needs P×K batches/],

@@ -87,7 +87,7 @@ export function registerTrain(program: Command): void {
     .option('--label-smoothing <e>', 'cross-entropy label smoothing ε', parseAtLeast('--label-smoothing', 0), 0)
     .option('--loss <spec>', `what training minimises: terms [weight*]name joined by + (e.g. ce+triplet-hard, lifted, ce+0.5*center); names: ${LOSS_NAMES.join(', ')}`, parseLoss('--loss'), 'ce')
     .option('--margin <m>', "margin of the margin losses (default each loss's own: triplet-hard 0.3, lifted 1)", parseAtLeast('--margin', 0))
-    .option('--sampler <kind>', 'batch order: pk (P identities × K images), epoch (every image once), inverse-frequency, loss-guided (default: pk when the loss has a pair/triplet term, else epoch)', parseChoice('--sampler', SAMPLER_NAMES))
+    .option('--sampler <kind>', 'batch order: pk (P identities × K images), epoch (every image once), inverse-frequency, loss-guided, smart (triplets mined over the whole set with the model being trained, --batch a multiple of 4; README "Smart mining") (default: pk when the loss has a pair/triplet term, else epoch)', parseChoice('--sampler', SAMPLER_NAMES))
     .option('--pk <P,K>', 'P identities × K images per P×K batch (the batch size is then P·K, --batch applies to the other samplers); default 16,4', parsePk('--pk'))
     .option('--augment <kind>', 'none | reid (flip, pad-crop, erasing) | pul (rotation/shift, the authors\' Keras setting)', parseChoice('--augment', AUGMENT_NAMES), 'none')
     .option('--normalize <how>', 'pixel normalisation of x/255: unit | imagenet | MEAN/STD per channel, e.g. 0.286/0.353 (default: imagenet for RGB, unit for grey)', parseNormalization('--normalize'))
