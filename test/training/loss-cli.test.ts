@@ -106,6 +106,8 @@ describe('--loss (pul train)', () => {
         [['--loss', 'triplet-hard', '--pk', '2,2'], 3, /--loss.*1 of the 4 identities of .* have a single training image \(pid 3\); the loss triplet-hard with sampler pk needs P×K batches/],
         [['--loss', 'ce', '--sampler', 'pk', '--pk', '2,2'], 3, /--sampler.*1 of the 4 identities/],
       ];
+      const help = await runCli(['train', '--help']);
+      assert.match(help.stdout, /Losses \(--loss[\s\S]*\n {2}triplet-hard {5}triplet loss, batch-hard mining .*\[P×K\]\n/);
       for (const [flags, code, message] of cases) {
         const r = await runCli([...base, ...flags]);
         assert.equal(r.code, code, `${flags.join(' ')}: ${r.stderr}`);

@@ -6,7 +6,7 @@
 import { mkdir, rmdir } from 'node:fs/promises';
 import type { Command } from 'commander';
 import {
-  AUGMENT_NAMES, CLASSIFIER_INITS, LOSS_NAMES, SAMPLER_NAMES, LR_SCHEDULE_TYPES, OPTIMIZER_TYPES, PulError, isPulError, lockDir, resolveLatest, parseClassList, parseDatasetFormat, prepareOutput, streamProgress, trainSupervised, type OutputKind,
+  AUGMENT_NAMES, CLASSIFIER_INITS, LOSSES, LOSS_NAMES, SAMPLER_NAMES, LR_SCHEDULE_TYPES, OPTIMIZER_TYPES, PulError, isPulError, lockDir, resolveLatest, parseClassList, parseDatasetFormat, prepareOutput, streamProgress, trainSupervised, type OutputKind,
   type AugmentName, type ClassifierInit, type DatasetFormat, type Normalization, type SamplerName,
 } from '../../index.js';
 import { withCtrlC } from '../ctrl-c.js';
@@ -100,6 +100,7 @@ export function registerTrain(program: Command): void {
     .option('--resume', 'continue from OUT/latest.json (with the settings the run was started with)')
     .option('--force', 'with --resume: continue although the data set or settings differ from the run\'s')
     .option('--json', 'print a JSON summary')
+    .addHelpText('after', `\nLosses (--loss, terms [weight*]name joined by +; P×K = the default batches are P identities × K images):\n${LOSS_NAMES.map((n) => `  ${n.padEnd(17)}${LOSSES[n].about}${LOSSES[n].sampler === 'pk' ? ' [P×K]' : ''}`).join('\n')}\n`)
     .action(
       runAction(async (opts: TrainCliOptions) => {
         // before any work: --out is new, empty or a training run of pul's, apart from --data, and writable
