@@ -41,6 +41,17 @@ describe('messages name what the user typed', () => {
     assert.doesNotMatch(r.stderr, /demo\.json/);
   });
 
+  it('pul run --loss / --sampler: an unknown name blames the flag and lists the known ones', async () => {
+    const loss = await runCli(['run', '--loss', 'ce+tripplet']);
+    assert.equal(loss.code, 2);
+    assert.equal(errorOf(loss.stderr).where, '--loss');
+    assert.match(loss.stderr, /unknown loss "tripplet".*triplet-hard/s);
+    const sampler = await runCli(['run', '--sampler', 'nope']);
+    assert.equal(sampler.code, 2);
+    assert.equal(errorOf(sampler.stderr).where, '--sampler');
+    assert.match(sampler.stderr, /loss-guided/);
+  });
+
   it('a bad value in a config file names the file, the line of a JSON error, and the key', () =>
     withTempDir(async (dir) => {
       const file = path.join(dir, 'p.json');

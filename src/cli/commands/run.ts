@@ -28,6 +28,8 @@ interface RunCliOptions {
   lambda?: number;
   rounds?: number;
   epochs?: number;
+  loss?: string;
+  sampler?: string;
   seed?: number;
   out?: string;
   name?: string;
@@ -55,6 +57,8 @@ const FLAGS: Readonly<Record<string, { flag: string; attr: keyof RunCliOptions }
   'selection.lambda': { flag: '--lambda', attr: 'lambda' },
   'stop.maxRounds': { flag: '--rounds', attr: 'rounds' },
   'training.epochsPerRound': { flag: '--epochs', attr: 'epochs' },
+  'training.loss': { flag: '--loss', attr: 'loss' },
+  'training.sampler': { flag: '--sampler', attr: 'sampler' },
   seed: { flag: '--seed', attr: 'seed' },
   out: { flag: '--out', attr: 'out' },
   name: { flag: '--name', attr: 'name' },
@@ -89,7 +93,11 @@ function applyFlags(base: Plain, o: RunCliOptions): Plain {
     ...(o.k === undefined ? {} : { clustering: { k: o.k } }),
     ...(o.lambda === undefined ? {} : { selection: { lambda: { schedule: 'constant', value: o.lambda } } }),
     ...(o.rounds === undefined ? {} : { stop: { maxRounds: o.rounds } }),
-    ...(o.epochs === undefined ? {} : { training: { epochsPerRound: o.epochs } }),
+    training: {
+      ...(o.epochs === undefined ? {} : { epochsPerRound: o.epochs }),
+      ...(o.loss === undefined ? {} : { loss: o.loss }),
+      ...(o.sampler === undefined ? {} : { sampler: o.sampler }),
+    },
   };
   return mergeConfig(base, overrides) as Plain;
 }
@@ -142,6 +150,8 @@ export function registerRun(program: Command): void {
     .option('--lambda <λ>', 'constant selection threshold λ in [-1, 1]', parseNumber('--lambda'))
     .option('--rounds <N>', 'rounds at most (stop.maxRounds)', parseWhole('--rounds', 1))
     .option('--epochs <N>', 'fine-tuning epochs per round (training.epochsPerRound)', parseWhole('--epochs', 1))
+    .option('--loss <spec>', "retraining loss (training.loss), e.g. ce+triplet-hard; names: see pul train --help")
+    .option('--sampler <name>', 'retraining batch order (training.sampler): pk | epoch | inverse-frequency | loss-guided | smart')
     .option('--seed <S>', 'random seed', parseWhole('--seed', 0))
     .option('--out <dir>', 'folder for runs (default checkpoints)')
     .option('--name <name>', 'run name: outputs go to <out>/<name> (or <name>-2, … when taken)')
