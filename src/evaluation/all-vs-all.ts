@@ -11,7 +11,7 @@
  */
 import { PulError } from '../core/errors.js';
 import { l2Normalize, type FeatureMatrix } from '../features/feature-matrix.js';
-import { distanceBlocks, type DistanceMetric } from './distance.js';
+import { distanceBlocks, type DistanceBlock, type DistanceMetric } from './distance.js';
 import { RankAccumulator, type ApDefinition } from './rank.js';
 
 /** Options of evaluateAllVsAll. */
@@ -51,6 +51,13 @@ export const RECALL_KS: readonly number[] = Object.freeze([1, 2, 4, 8]);
  */
 export function evaluateAllVsAll(features: FeatureMatrix, labels: Int32Array, options: AllVsAllOptions = {}, source = 'features'): AllVsAllReport {
   if (labels.length !== features.rows) throw new PulError('features.mismatch', `${source}: ${features.rows} feature rows for ${labels.length} labels`, { file: source });
+  const metric = options.metric ?? 'cosine';
+  const x = metric === 'cosine' ? l2Normalize(features) : features;
+  return rankAllVsAll(labels, options, source, () => distanceBlocks(x, x, { metric, ...(options.budgetFloats ? { budgetFloats: options.budgetFloats } : {}) }));
+}
+
+/** Leave-one-out Recall@K and mAP from the set × set distance blocks (query rows in order); `blocks` runs after the checks. */
+function rankAllVsAll(labels: Int32Array, options: Pick<AllVsAllOptions, 'ks' | 'ap'>, source: string, blocks: () => Iterable<DistanceBlock>): AllVsAllReport {
   const ks = options.ks ?? RECALL_KS;
   for (const k of ks) {
     if (!Number.isInteger(k) || k < 1) throw new PulError('option.invalid', `Recall@K: K=${k} is not a whole number ≥ 1`, { option: 'evaluation.ranks' });
@@ -58,12 +65,10 @@ export function evaluateAllVsAll(features: FeatureMatrix, labels: Int32Array, op
   labels.forEach((label, i) => {
     if (!(label >= 0)) throw new PulError('features.malformed', `${source}: row ${i} has class ${label}; the all-vs-all protocol needs a class ≥ 0 for every image`, { file: source, row: i });
   });
-  const metric = options.metric ?? 'cosine';
-  const x = metric === 'cosine' ? l2Normalize(features) : features;
-  const self = Int32Array.from({ length: features.rows }, (_, i) => i); // each image its own camera
+  const n = labels.length;
+  const self = Int32Array.from({ length: n }, (_, i) => i); // each image its own camera
   const accumulator = new RankAccumulator({ pids: labels, camids: self }, { ranks: ks, ap: options.ap ?? 'standard', removeSameCamera: true });
-  const n = x.rows;
-  for (const block of distanceBlocks(x, x, { metric, ...(options.budgetFloats ? { budgetFloats: options.budgetFloats } : {}) })) {
+  for (const block of blocks()) {
     for (let i = 0; i < block.rows; i++) {
       const q = block.first + i;
       accumulator.addQuery(q, block.data.subarray(i * n, (i + 1) * n), labels[q]!, q);
