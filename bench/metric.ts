@@ -30,12 +30,14 @@ const KS = [1, 2, 4, 8];
 const SOURCE_CLASSES = '0-4';
 const TARGET_CLASSES = [5, 6, 7, 8, 9];
 /**
- * Default epochs: the whole list in ≤ ~30 min alone on the 2-core VM. Measured here: `ce` trains at
- * ~1 000 img/s (30 000 images: ~30 s an epoch) and one unseen-class evaluation takes ~5 s; 14 trained
- * configurations × 3 epochs ≈ 14 × (3 × 35 + 3 × 5 + ~10 start-up) s ≈ 30 min (smart mining's
- * training-set passes come on top).
+ * Default epochs: the whole list in ≤ ~30 min alone on the 2-core VM. The fmnist net trains at
+ * ~600–1 200 img/s there (README: 660 img/s for the bare train step), so an epoch of the 30 000 images
+ * takes 25–50 s; the smoke run (on a machine 5× oversubscribed) added 13 % of an epoch's time per
+ * unseen-class evaluation and 8 % per configuration for start-up and the closed-set check. At 600 img/s:
+ * 14 trained configurations × (2 × 56 s + 8 s) ≈ 28 min; 3 epochs would be ≈ 41 min (≈ 25 min at
+ * 1 000 img/s). Smart mining's training-set passes come on top.
  */
-const DEFAULT_EPOCHS = 3;
+const DEFAULT_EPOCHS = 2;
 
 /** One row of the results: a loss spec (+ sampler / hash bits) given to `pul train`, or raw pixels. */
 interface Config {
@@ -223,7 +225,11 @@ async function runConfig(c: Config, a: Args, work: string, flags: Set<string>, s
   const base = { name: c.name, note: c.note ?? null, trainCommand: command(trainArgs.map((s) => (s === run ? `runs/${path.basename(run)}` : s))), evalCommand: evalCommand(`runs/${path.basename(run)}/epoch-NNN`) };
   const missing = c.train.filter((f) => f.startsWith('--') && !flags.has(f));
   if (missing.length > 0) return { ...base, status: 'skipped', reason: `this build of pul train has no ${missing.join(', ')}`, wallSeconds: null, epochs: [] };
-  rmSync(run, { recursive: true, force: true });
+  // a re-run replaces only a training run of its own (--work may be a folder the user keeps)
+  if (existsSync(run)) {
+    if (!existsSync(path.join(run, '.pul-output.json'))) throw new Error(`${run} exists and is not a pul training run; choose another --work`);
+    rmSync(run, { recursive: true, force: true });
+  }
   const r = await runTrain(trainArgs, path.join(work, `${path.basename(run)}.log`));
   const trained = existsSync(run) && readdirSync(run).some((e) => /^epoch-\d+$/.test(e));
   if (r.code !== 0 && !trained) {
@@ -284,7 +290,18 @@ function markdown(results: readonly ConfigResult[], info: Record<string, unknown
     if (r.status !== 'ok' || r.trainCommand === null) continue;
     lines.push(`- ${r.name}: ${r.epochs.map((e) => `${e.cumulativeSeconds.toFixed(0)} s → ${pct(e.recall[0]!)}`).join(', ')}`);
   }
-  lines.push('', 'The curve as a picture: metric-curve.svg.', '', '## Commands', '');
+  lines.push('', 'The curve as a picture: metric-curve.svg.', '');
+  const withShares = results.filter((r) => r.epochs.some((e) => e.activeShares !== null && e.activeShares.length > 0));
+  if (withShares.length > 0) {
+    lines.push('## Active share per batch (share of mined pairs/triplets with non-zero loss; every batch of every epoch in metric.json)', '');
+    for (const r of withShares) {
+      const all = r.epochs.flatMap((e) => e.activeShares ?? []);
+      const at = [...new Set([0, ...Array.from({ length: 10 }, (_, i) => Math.round(((i + 1) * (all.length - 1)) / 10))])];
+      lines.push(`- ${r.name}: ${at.map((b) => `batch ${b + 1}: ${all[b]!.toFixed(3)}`).join(', ')}`);
+    }
+    lines.push('');
+  }
+  lines.push('## Commands', '');
   for (const r of results) {
     lines.push(`- ${r.name}: ${r.trainCommand === null ? '' : `\`${r.trainCommand}\`, then per epoch `}\`${r.evalCommand}\``);
   }
