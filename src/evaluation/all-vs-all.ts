@@ -12,7 +12,7 @@
 import { PulError } from '../core/errors.js';
 import { l2Normalize, type FeatureMatrix } from '../features/feature-matrix.js';
 import { distanceBlocks, type DistanceBlock, type DistanceMetric } from './distance.js';
-import { RankAccumulator, type ApDefinition } from './rank.js';
+import { RankAccumulator, type ApDefinition, type RankReport } from './rank.js';
 
 /** Options of evaluateAllVsAll. */
 export interface AllVsAllOptions {
@@ -26,17 +26,16 @@ export interface AllVsAllOptions {
   readonly budgetFloats?: number;
 }
 
-/** Recall@K and mAP of a leave-one-out retrieval. */
-export interface AllVsAllReport {
+/**
+ * Recall@K and mAP of a leave-one-out retrieval, and the queries counted (an image alone in its class
+ * has nothing to retrieve and is skipped).
+ */
+export interface AllVsAllReport extends Pick<RankReport, 'mAP' | 'validQueries' | 'skippedQueries'> {
   readonly images: number;
   readonly classes: number;
   readonly ks: readonly number[];
   /** Recall@K for each of `ks`, same order, in [0, 1]. */
   readonly recall: readonly number[];
-  readonly mAP: number;
-  /** Queries counted (an image alone in its class has nothing to retrieve and is skipped). */
-  readonly validQueries: number;
-  readonly skippedQueries: number;
 }
 
 /** The default Recall@K ranks of the metric-learning literature. */
