@@ -68,7 +68,8 @@ const CONFIGS: readonly Config[] = [
   { name: 'npair', train: ['--loss', 'npair', ...PK] },
   { name: 'ce+center', train: ['--loss', 'ce+center'] },
   { name: 'triplet-hard+global', train: ['--loss', 'triplet-hard+global', ...PK] },
-  { name: 'smart', train: ['--loss', 'triplet-hard+global', '--sampler', 'smart', ...PK], note: 'smart mining (Harwood et al. 2017)' },
+  // smart mining builds its own batches of --batch (default 64) images: groups of anchor, positive, negative, negative's positive
+  { name: 'smart', train: ['--loss', 'triplet-hard+global', '--sampler', 'smart'], note: 'smart mining (Harwood et al. 2017), batch 64' },
   { name: 'hash-64', train: ['--loss', 'hash', '--hash-bits', '64', ...PK], note: 'float eval of the 64-unit tanh head' },
 ];
 
