@@ -26,7 +26,7 @@ export type { BackendName, BackendChoice, BackendInfo, BackendAttempt } from './
 export { describeBackend } from './backend/describe-backend.js';
 
 // data sets
-export { SPLITS, DATASET_FORMATS, samplesOf } from './datasets/sample.js';
+export { SPLITS, DATASET_FORMATS, samplesOf, heldOutSamples } from './datasets/sample.js';
 export type { Sample, Split, Dataset, DatasetFormat } from './datasets/sample.js';
 export { loadDataset, detectFormat, parseDatasetFormat, parseClassList } from './datasets/load-dataset.js';
 export type { LoadDatasetOptions } from './datasets/load-dataset.js';
@@ -60,6 +60,7 @@ export { extractFeatures } from './features/extract-features.js';
 export type { ExtractOptions } from './features/extract-features.js';
 export { extractFeatureFolder } from './features/extract-folder.js';
 export { fitPca, projectPca } from './features/pca.js';
+export { pixelFeatures } from './features/pixel-features.js';
 export type { Pca, PcaOptions } from './features/pca.js';
 
 // clustering
@@ -143,14 +144,16 @@ export { describeCheckpoint, formatCheckpointDescription } from './checkpoints/d
 export type { CheckpointDescription } from './checkpoints/describe-checkpoint.js';
 
 // evaluation
-export { evaluateFeatures } from './evaluation/evaluate.js';
+export { evaluateFeatures, labelsOf } from './evaluation/evaluate.js';
 export type { EvaluateOptions, LabelledFeatures } from './evaluation/evaluate.js';
 export type { RankOptions, RankReport, ApDefinition } from './evaluation/rank.js';
 export type { DistanceMetric } from './evaluation/distance.js';
 export type { RerankOptions } from './evaluation/rerank.js';
 export { normalizedMutualInformation, adjustedMutualInformation, clusterAccuracy } from './evaluation/cluster-metrics.js';
-export { evaluateModel, rankModel } from './pipeline/evaluate-model.js';
-export type { TestMetrics, EvaluateModelOptions, RankModelOptions } from './pipeline/evaluate-model.js';
+export { evaluateAllVsAll, RECALL_KS } from './evaluation/all-vs-all.js';
+export type { AllVsAllOptions, AllVsAllReport } from './evaluation/all-vs-all.js';
+export { evaluateModel, rankModel, allVsAllMetrics, modelAllVsAll, classLabels } from './pipeline/evaluate-model.js';
+export type { TestMetrics, EvaluateModelOptions, RankModelOptions, AllVsAllMetrics, AllVsAllMetricsOptions } from './pipeline/evaluate-model.js';
 
 // configuration (pipelines/*.json)
 export { PipelineConfigSchema } from './config/schema.js';

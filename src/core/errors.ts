@@ -17,6 +17,7 @@ export type PulErrorCode =
   | 'dataset.unreadable'
   | 'dataset.outsideRoot'
   | 'dataset.tooFewImages'
+  | 'dataset.unlabelled'
   | 'image.corrupt'
   | 'csv.malformedLine'
   | 'csv.missingColumn'

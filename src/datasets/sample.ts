@@ -45,6 +45,14 @@ export function samplesOf(dataset: Dataset, split: Split): Sample[] {
   return dataset.samples.filter((s) => s.split === split);
 }
 
+/**
+ * The labelled images outside the training split (query + gallery, in dataset order): the held-out
+ * set of the all-vs-all retrieval protocol (Fashion-MNIST: the t10k images of the classes kept).
+ */
+export function heldOutSamples(dataset: Dataset): Sample[] {
+  return dataset.samples.filter((s) => s.split !== 'train' && s.pid !== null);
+}
+
 /** Splits an IDX sample path `file#index` into its parts; `undefined` for an ordinary image file. */
 export function parseIdxRef(path: string): { readonly file: string; readonly index: number } | undefined {
   const hash = path.lastIndexOf('#');

@@ -2,17 +2,20 @@
  * A model's figures on the target test split (Market-1501 protocol, cosine distance): mAP, CMC,
  * mINP, and optionally NMI of k-means on the test embeddings (K = the number of test identities).
  */
+import { PulError } from '../core/errors.js';
 import type { ProgressSink } from '../core/progress.js';
 import { Rng } from '../core/random.js';
 import type { Normalization, ImageReader } from '../datasets/images.js';
 import type { Sample } from '../datasets/sample.js';
 import { extractFeatureFolder } from '../features/extract-folder.js';
 import type { FeatureFolder } from '../features/features-npy.js';
-import { featureMatrix } from '../features/feature-matrix.js';
+import { featureMatrix, l2Normalize, type FeatureMatrix } from '../features/feature-matrix.js';
+import { extractFeatures } from '../features/extract-features.js';
 import { kmeans } from '../clustering/kmeans.js';
 import { evaluateFeatures, type EvaluateOptions } from '../evaluation/evaluate.js';
 import type { RankReport } from '../evaluation/rank.js';
 import { normalizedMutualInformation } from '../evaluation/cluster-metrics.js';
+import { evaluateAllVsAll, type AllVsAllOptions, type AllVsAllReport } from '../evaluation/all-vs-all.js';
 import type { ReidModel } from '../model/build-model.js';
 
 /** A model's test figures as runs record them. */
@@ -78,7 +81,64 @@ export async function evaluateModel(model: ReidModel, query: readonly Sample[], 
   all.data.set(q.features.data, 0);
   all.data.set(g.features.data, q.features.data.length);
   const truth = Int32Array.from([...query, ...gallery], (s) => s.pid ?? -1);
-  const k = new Set(truth).size;
-  const clustering = kmeans(all, { k, restarts: 1 }, new Rng(opts.seed ?? 0));
-  return { ...metrics, nmi: normalizedMutualInformation(truth, clustering.assignment) };
+  return { ...metrics, nmi: kmeansNmi(all, truth, opts.seed ?? 0) };
+}
+
+/** NMI of k-means (K = the number of distinct labels, k-means++ seeded by `seed`) of `x` against `truth`. */
+function kmeansNmi(x: FeatureMatrix, truth: Int32Array, seed: number): number {
+  const clustering = kmeans(x, { k: new Set(truth).size, restarts: 1 }, new Rng(seed));
+  return normalizedMutualInformation(truth, clustering.assignment);
+}
+
+/** The all-vs-all figures: Recall@K and mAP, and NMI of k-means (null when not asked for). */
+export interface AllVsAllMetrics extends AllVsAllReport {
+  readonly nmi: number | null;
+}
+
+/** Options of allVsAllMetrics: the retrieval's, plus the k-means seed and whether to cluster at all. */
+export interface AllVsAllMetricsOptions extends AllVsAllOptions {
+  /** k-means++ seed of the NMI clustering (default 0). */
+  readonly seed?: number;
+  /** Cluster for NMI (default true). */
+  readonly nmi?: boolean;
+}
+
+/**
+ * The metric-learning protocol on a labelled set of unseen classes: leave-one-out Recall@K and mAP
+ * (evaluateAllVsAll), and NMI of k-means with K = the number of classes on the same features
+ * (L2-normalised under the cosine metric, as they are ranked). `source` names the set in errors.
+ * @example
+ * const m = allVsAllMetrics(features, labels, { ks: [1, 2, 4, 8], seed: 0 });
+ * console.log(m.recall[0], m.mAP, m.nmi);
+ */
+export function allVsAllMetrics(features: FeatureMatrix, labels: Int32Array, opts: AllVsAllMetricsOptions = {}, source = 'features'): AllVsAllMetrics {
+  const report = evaluateAllVsAll(features, labels, opts, source);
+  if (opts.nmi === false) return { ...report, nmi: null };
+  const x = (opts.metric ?? 'cosine') === 'cosine' ? l2Normalize(features) : features;
+  return { ...report, nmi: kmeansNmi(x, labels, opts.seed ?? 0) };
+}
+
+/** The class (pid) of every sample; `source` names the set when one has none. */
+export function classLabels(samples: readonly Pick<Sample, 'path' | 'pid'>[], source: string): Int32Array {
+  return Int32Array.from(samples, (s, i) => {
+    if (s.pid === null) throw new PulError('dataset.unlabelled', `${source}: image ${i} (${s.path}) has no label; the all-vs-all protocol needs the class of every image`, { file: source });
+    return s.pid;
+  });
+}
+
+/**
+ * The all-vs-all figures of a model's embeddings of `samples` (e.g. heldOutSamples of a data set
+ * restricted to classes unseen in training), and the embeddings.
+ * @example const { metrics } = await modelAllVsAll(model, heldOutSamples(ds), { normalization: 'unit' });
+ */
+export async function modelAllVsAll(
+  model: ReidModel,
+  samples: readonly Sample[],
+  opts: AllVsAllMetricsOptions & { readonly normalization: Normalization; readonly reader?: ImageReader; readonly source?: string; readonly signal?: AbortSignal; readonly progress?: ProgressSink },
+): Promise<{ metrics: AllVsAllMetrics; features: FeatureMatrix }> {
+  const { normalization, reader, source, signal, progress, ...metricOptions } = opts;
+  const labels = classLabels(samples, source ?? 'samples');
+  const ctx = { ...(signal ? { signal } : {}), ...(progress ? { progress } : {}) };
+  const features = await extractFeatures(model, samples, { batchSize: 256, normalize: normalization, ...(reader ? { reader } : {}) }, ctx);
+  return { metrics: allVsAllMetrics(features, labels, metricOptions, source), features };
 }

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { featureMatrix, writeFeatureFolder, type IndexRow } from '../../src/index.js';
+import { MODEL_PRESETS, Rng, buildModel, disposeModel, featureMatrix, heldOutSamples, loadDataset, modelAllVsAll, saveCheckpoint, selectBackend, writeFeatureFolder, writeLatest, type IndexRow } from '../../src/index.js';
+import { encodeIdx } from '../../src/datasets/idx-file.js';
 import { runCli } from '../helpers/run-cli.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 
@@ -74,4 +76,85 @@ test('pul eval --rerank runs k-reciprocal re-ranking and says so', () =>
     assert.equal(out.rerank, true);
     assert.equal(out.validQueries, 2);
     assert.ok(out.mAP > 0 && out.mAP <= 1);
+  }));
+
+/** An IDX set: `n` train images and `n` t10k images of classes 5 and 6 (bright left half vs bright right half, with noise). */
+async function writeHalvesIdx(dir: string, n: number): Promise<string> {
+  const rng = new Rng(9);
+  const data = path.join(dir, 'idx');
+  await mkdir(data);
+  for (const set of ['train', 't10k']) {
+    const labels = Uint8Array.from({ length: n }, (_, i) => 5 + (i % 2));
+    const px = Uint8Array.from({ length: n * 784 }, (_, k) => {
+      const left = k % 28 < 14;
+      return (labels[Math.floor(k / 784)] === 5) === left ? 150 + rng.int(100) : rng.int(60);
+    });
+    await writeFile(path.join(data, `${set}-images-idx3-ubyte`), encodeIdx([n, 28, 28], px));
+    await writeFile(path.join(data, `${set}-labels-idx1-ubyte`), encodeIdx([n], labels));
+  }
+  return data;
+}
+
+test('pul eval --all-vs-all: Recall@K, mAP and NMI of a feature folder (hand-computed) and of raw pixels', () =>
+  withTempDir(async (dir) => {
+    // five points on a line (test/evaluation/all-vs-all.test.ts): Recall@1,2,4 = 0.4, 0.8, 1; mAP 37/60
+    const folder = path.join(dir, 'line');
+    await writeFeatureFolder(folder, { features: featureMatrix(5, 1, Float32Array.of(0, 1, 3, 10, 11)), index: [0, 1, 0, 1, 1].map((pid, i) => ({ path: `${i}.png`, pid, camid: 0 })) });
+    const r = await runCli(['eval', '--all-vs-all', '--features', folder, '--metric', 'euclidean', '--ranks', '1,2,4', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { protocol: string; recall: number[]; mAP: number; nmi: number; images: number; classes: number };
+    assert.deepEqual([out.protocol, out.images, out.classes, out.recall], ['all-vs-all', 5, 2, [0.4, 0.8, 1]]);
+    assert.ok(Math.abs(out.mAP - 37 / 60) < 1e-9);
+    assert.ok(out.nmi >= 0 && out.nmi <= 1);
+    const text = await runCli(['eval', '--all-vs-all', '--features', folder, '--metric', 'euclidean']);
+    assert.match(text.stdout, /^Recall@1 +40\.00 %$/m);
+    assert.match(text.stdout, /^Recall@8 +100\.00 %$/m); // K beyond the 4 others: every query has a hit
+    assert.match(text.stdout, /^mAP +61\.67 %$/m);
+    assert.match(text.stdout, /^NMI +\d\.\d{4} \(k-means, K=2, seed 0\)$/m);
+
+    // raw pixels of the held-out (t10k) images: the two classes are separable by their bright half
+    const data = await writeHalvesIdx(dir, 20);
+    const px = await runCli(['eval', '--all-vs-all', '--pixels', '--data', data, '--format', 'idx', '--json']);
+    assert.equal(px.code, 0, px.stderr);
+    const p = JSON.parse(px.stdout) as { recall: number[]; mAP: number; nmi: number; images: number; dim: number };
+    assert.deepEqual([p.images, p.dim, p.recall, p.mAP, p.nmi], [20, 784, [1, 1, 1, 1], 1, 1]);
+  }));
+
+test('pul eval --all-vs-all --checkpoint ranks the embeddings of the held-out images, as the library does', () =>
+  withTempDir(async (dir) => {
+    await selectBackend('wasm');
+    const data = await writeHalvesIdx(dir, 24);
+    const model = await buildModel(MODEL_PRESETS.fmnist, new Rng(3));
+    const run = path.join(dir, 'run');
+    await saveCheckpoint(path.join(run, 'epoch-001'), { model, normalization: 'unit', epoch: 1 });
+    await writeLatest(run, 'epoch-001');
+    const samples = heldOutSamples(await loadDataset(data, { format: 'idx', classes: [5, 6] }));
+    const { metrics } = await modelAllVsAll(model, samples, { normalization: 'unit', seed: 3 });
+    disposeModel(model);
+    const r = await runCli(['--backend', 'wasm', 'eval', '--all-vs-all', '--checkpoint', run, '--data', data, '--classes', '5,6', '--seed', '3', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { recall: number[]; mAP: number; nmi: number; images: number; dim: number };
+    assert.deepEqual([out.images, out.dim], [24, 128]);
+    assert.deepEqual(out.recall, metrics.recall);
+    assert.ok(Math.abs(out.mAP - metrics.mAP) < 1e-9 && Math.abs(out.nmi - metrics.nmi!) < 1e-9, `${out.mAP} ${metrics.mAP} ${out.nmi} ${metrics.nmi}`);
+  }));
+
+test('pul eval --all-vs-all: a missing or doubled source and flags of the other mode are usage errors', () =>
+  withTempDir(async (dir) => {
+    const { query, gallery } = await writeCase(dir);
+    const cases: [string[], RegExp][] = [
+      [['--all-vs-all'], /needs exactly one of --features DIR, --checkpoint CK --data PATH, --pixels --data PATH/],
+      [['--all-vs-all', '--features', query, '--pixels'], /needs exactly one of/],
+      [['--all-vs-all', '--pixels'], /--pixels needs --data/],
+      [['--all-vs-all', '--features', query, '--gallery', gallery], /not --query\/--gallery/],
+      [['--all-vs-all', '--features', query, '--rerank'], /--rerank is not available with --all-vs-all/],
+      [['--all-vs-all', '--features', query, '--input', '28x28x1'], /--input and --normalize go with --pixels/],
+      [['--query', query, '--gallery', gallery, '--pixels'], /--pixels goes with --all-vs-all/],
+      [['--query', query, '--gallery', gallery, '--features', query], /--features goes with --all-vs-all/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runCli(['eval', ...args]);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+    }
   }));

@@ -1,13 +1,18 @@
-/** `pul eval --query DIR --gallery DIR`: Market-1501 mAP / CMC / mINP of two feature folders. */
+/**
+ * `pul eval --query DIR --gallery DIR`: Market-1501 mAP / CMC / mINP of two feature folders (or a
+ * checkpoint's embeddings of a data set); `pul eval --all-vs-all`: the metric-learning protocol on one set.
+ */
 import type { Command } from 'commander';
 import { PulError, disposeModel, evaluateFeatures, loadDataset, parseClassList, parseDatasetFormat, rankModel, readFeatureFolder, samplesOf, streamProgress, type DatasetFormat, type EvaluateOptions, type FeatureFolder, type ApDefinition, type DistanceMetric, type RankReport } from '../../index.js';
-import { parseChoice, parseRanks, parseWith } from '../parse-options.js';
+import { parseChoice, parseInputSize, parseNormalization, parseRanks, parseWhole, parseWith } from '../parse-options.js';
 import { runAction } from '../run-action.js';
 import { activateBackend } from '../global-options.js';
 import { loadCheckpointOption } from '../checkpoint-option.js';
 import { allowOutsideOption, datasetLoadOptions } from '../data-options.js';
+import { evalAllVsAll, type AllVsAllCliOptions } from './eval-all-vs-all.js';
 
-interface EvalOptions {
+interface EvalOptions extends AllVsAllCliOptions {
+  allVsAll?: boolean;
   query?: string;
   gallery?: string;
   checkpoint?: string;
@@ -16,12 +21,15 @@ interface EvalOptions {
   classes?: number[];
   allowOutside?: boolean;
   metric: DistanceMetric;
-  ranks: number[];
+  ranks?: number[];
   ap: ApDefinition;
   cameraFilter: boolean;
   rerank?: boolean;
   json?: boolean;
 }
+
+/** Flags of the all-vs-all mode alone. */
+const ALL_VS_ALL_ONLY = { features: '--features', pixels: '--pixels', input: '--input', normalize: '--normalize' } as const;
 
 const percent = (v: number) => `${(100 * v).toFixed(2)} %`;
 
@@ -37,7 +45,7 @@ export function formatRankReport(r: RankReport, header: readonly string[] = []):
 export function registerEval(program: Command): void {
   program
     .command('eval')
-    .description('evaluate retrieval of query features against gallery features (Market-1501 protocol: mAP, CMC, mINP)')
+    .description('evaluate retrieval of query features against gallery features (Market-1501 protocol: mAP, CMC, mINP), or with --all-vs-all every image of one labelled set against the others (Recall@K, mAP, NMI)')
     .option('--query <dir>', 'query feature folder (features.npy + index.csv)')
     .option('--gallery <dir>', 'gallery feature folder (features.npy + index.csv)')
     .option('--checkpoint <dir>', "instead: a checkpoint (or run folder) whose embeddings of --data's query and gallery are evaluated")
@@ -46,16 +54,27 @@ export function registerEval(program: Command): void {
     .option('--classes <list>', 'with --data (IDX): keep these labels, e.g. 5-9', parseWith('--classes', parseClassList))
     .addOption(allowOutsideOption())
     .option('--metric <metric>', 'cosine (on L2-normalised features) or euclidean', parseChoice('--metric', ['cosine', 'euclidean'] as const), 'cosine')
-    .option('--ranks <list>', 'CMC ranks to report', parseRanks('--ranks'), [1, 5, 10, 20])
+    .option('--ranks <list>', 'CMC ranks to report (default 1,5,10,20); with --all-vs-all the K of Recall@K (default 1,2,4,8)', parseRanks('--ranks'))
     .option('--ap <definition>', "standard (torchreid) or trapezoid (the original Market-1501 / PUL code)", parseChoice('--ap', ['standard', 'trapezoid'] as const), 'standard')
     .option('--rerank', 'k-reciprocal re-ranking (Zhong et al. 2017; k1 20, k2 6, λ 0.3)')
     .option('--no-camera-filter', 'keep same-camera matches (plain retrieval: CMC becomes Recall@K)')
+    .option('--all-vs-all', 'the metric-learning protocol: every image of one labelled set a query against all the others (leave-one-out Recall@K, mAP, NMI of k-means with K = the classes); features from --features, --checkpoint + --data (the held-out images) or --pixels + --data')
+    .option('--features <dir>', 'with --all-vs-all: one feature folder (every row labelled)')
+    .option('--pixels', "with --all-vs-all and --data: rank the held-out images' raw pixels (normalised, flattened): the baseline")
+    .option('--input <HxWxC>', "with --pixels: image size (default: the first image's own)", parseInputSize('--input'))
+    .option('--normalize <how>', 'with --pixels: unit | imagenet | MEAN/STD (default: unit for grey, imagenet for RGB)', parseNormalization('--normalize'))
+    .option('--seed <s>', 'with --all-vs-all: seed of the NMI k-means', parseWhole('--seed', 0), 0)
+    .option('--no-nmi', 'with --all-vs-all: skip the NMI k-means')
     .option('--json', 'print one JSON object')
     .action(
       runAction(async (opts: EvalOptions) => {
+        if (opts.allVsAll) return evalAllVsAll(program, opts);
+        for (const [key, flag] of Object.entries(ALL_VS_ALL_ONLY)) {
+          if (opts[key as keyof typeof ALL_VS_ALL_ONLY] !== undefined) throw new PulError('option.invalid', `${flag} goes with --all-vs-all`, { option: flag });
+        }
         await activateBackend(program);
         const started = performance.now();
-        const { report, query, gallery, sources } = await rankRequested(opts, { metric: opts.metric, ranks: opts.ranks, ap: opts.ap, removeSameCamera: opts.cameraFilter, ...(opts.rerank ? { rerank: {} } : {}) });
+        const { report, query, gallery, sources } = await rankRequested(opts, { metric: opts.metric, ranks: opts.ranks ?? [1, 5, 10, 20], ap: opts.ap, removeSameCamera: opts.cameraFilter, ...(opts.rerank ? { rerank: {} } : {}) });
         const seconds = (performance.now() - started) / 1000;
         if (opts.json) {
           process.stdout.write(`${JSON.stringify({ ...report, metric: opts.metric, rerank: opts.rerank ?? false, ap: opts.ap, queries: query.features.rows, gallery: gallery.features.rows, seconds })}\n`);
