@@ -31,6 +31,12 @@ export interface NativeKernels {
   ): number;
   /** k-means: moves the rows whose label changed between the per-centre float64 sums and counts; updates `previous`. */
   kmeansAccumulate(x: Float32Array, d: number, labels: Int32Array, previous: Int32Array, sums: Float64Array, counts: Float64Array): void;
+  /** out[i·G + j] = popcount(q_i XOR g_j), `words` 64-bit words per row; path −1 auto, 0 portable, 1 POPCNT, 2 AVX-512 VPOPCNTDQ (native/src/hamming.h). */
+  hamming(q: BigUint64Array, g: BigUint64Array, words: number, out: Float32Array, path: number): void;
+  /** Bit p set when Hamming path p runs on this CPU. */
+  hammingPaths(): number;
+  /** The Hamming path `auto` takes here. */
+  hammingBest(): number;
   threads(set?: number): number;
   avx2(): boolean;
 }
