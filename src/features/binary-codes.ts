@@ -10,12 +10,16 @@
  *   then rows × B/8 bytes, row after row; bit j of a row is bit (j mod 8) of its byte ⌊j/8⌋, least
  *   significant bit first (numpy: `np.packbits(x > 0, axis=1, bitorder='little')`); the bit is 1 when
  *   the embedding's value j is > 0.
+ * (The bytes are read in place as 64-bit words: pul assumes a little-endian host, as Node's platforms are.)
  * In memory the codes are 64-bit words (rows × ⌈B/64⌉, zero-padded), so that Hamming distances are
  * XOR + popcount of whole words; bit j of a row is bit j mod 64 of word ⌊j/64⌋.
  */
 import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import { PulError } from '../core/errors.js';
+import { hashBitsProblem } from '../model/hash-bits.js';
 import type { FeatureMatrix } from './feature-matrix.js';
+import { assertFolder, readFolderIndex, type IndexRow } from './features-npy.js';
 
 /** The codes file of a feature folder. */
 export const CODES_FILE = 'codes.bin';
@@ -23,10 +27,6 @@ export const CODES_FILE = 'codes.bin';
 export const CODES_FORMAT_VERSION = 1;
 const MAGIC = Buffer.from('PULCODES', 'ascii');
 const HEADER_BYTES = 20;
-/** Code lengths pul accepts (the hash head's B): multiples of 8 in [8, 1024]. */
-export const MIN_HASH_BITS = 8;
-export const MAX_HASH_BITS = 1024;
-
 /** rows binary codes of `bits` bits, packed into `words` 64-bit words per row (zero-padded). */
 export interface PackedCodes {
   readonly rows: number;
@@ -35,13 +35,6 @@ export interface PackedCodes {
   readonly words: number;
   /** rows × words words, row-major. */
   readonly data: BigUint64Array;
-}
-
-/** Why `bits` is not a valid code length, or null when it is. */
-export function hashBitsProblem(bits: number): string | null {
-  if (!Number.isInteger(bits) || bits < MIN_HASH_BITS || bits > MAX_HASH_BITS) return `${bits} bits is outside ${MIN_HASH_BITS}–${MAX_HASH_BITS}`;
-  if (bits % 8 !== 0) return `${bits} bits is not a multiple of 8 (codes are stored in whole bytes)`;
-  return null;
 }
 
 /** Zeroed codes of that shape. */
@@ -129,4 +122,16 @@ export async function readCodes(file: string): Promise<PackedCodes> {
 /** Writes codes.bin to `file` (inside a folder being written; the caller makes it atomic). */
 export async function writeCodes(file: string, codes: PackedCodes): Promise<void> {
   await fs.writeFile(file, encodeCodes(codes));
+}
+
+/**
+ * The codes.bin and index.csv of a feature folder (written by pul extract --binary), rows checked.
+ * @example
+ * const { codes, index } = await readCodeFolder('out/query');
+ */
+export async function readCodeFolder(dir: string): Promise<{ codes: PackedCodes; index: IndexRow[] }> {
+  await assertFolder(dir, CODES_FILE);
+  const file = path.join(dir, CODES_FILE);
+  const codes = await readCodes(file);
+  return { codes, index: await readFolderIndex(dir, codes.rows, file) };
 }

@@ -1,6 +1,9 @@
-/** `pul eval --query DIR --gallery DIR`: Market-1501 mAP / CMC / mINP of two feature folders. */
+/**
+ * `pul eval --query DIR --gallery DIR`: Market-1501 mAP / CMC / mINP of two feature folders; with --binary,
+ * of their codes.bin (pul extract --binary) by Hamming distance, ties to the lower gallery index.
+ */
 import type { Command } from 'commander';
-import { PulError, disposeModel, evaluateFeatures, loadDataset, parseClassList, parseDatasetFormat, rankModel, readFeatureFolder, samplesOf, streamProgress, type DatasetFormat, type EvaluateOptions, type FeatureFolder, type ApDefinition, type DistanceMetric, type RankReport } from '../../index.js';
+import { PulError, disposeModel, evaluateCodes, evaluateFeatures, readCodeFolder, resolveHammingPath, loadDataset, parseClassList, parseDatasetFormat, rankModel, readFeatureFolder, samplesOf, streamProgress, type DatasetFormat, type EvaluateOptions, type FeatureFolder, type ApDefinition, type DistanceMetric, type RankReport } from '../../index.js';
 import { parseChoice, parseRanks, parseWith } from '../parse-options.js';
 import { runAction } from '../run-action.js';
 import { activateBackend } from '../global-options.js';
@@ -20,6 +23,7 @@ interface EvalOptions {
   ap: ApDefinition;
   cameraFilter: boolean;
   rerank?: boolean;
+  binary?: boolean;
   json?: boolean;
 }
 
@@ -49,11 +53,16 @@ export function registerEval(program: Command): void {
     .option('--ranks <list>', 'CMC ranks to report', parseRanks('--ranks'), [1, 5, 10, 20])
     .option('--ap <definition>', "standard (torchreid) or trapezoid (the original Market-1501 / PUL code)", parseChoice('--ap', ['standard', 'trapezoid'] as const), 'standard')
     .option('--rerank', 'k-reciprocal re-ranking (Zhong et al. 2017; k1 20, k2 6, λ 0.3)')
+    .option('--binary', 'rank the folders\' binary codes (codes.bin, from pul extract --binary) by Hamming distance (XOR + popcount) instead of the float features')
     .option('--no-camera-filter', 'keep same-camera matches (plain retrieval: CMC becomes Recall@K)')
     .option('--json', 'print one JSON object')
     .action(
       runAction(async (opts: EvalOptions) => {
         await activateBackend(program);
+        if (opts.binary) {
+          await evalCodes(opts);
+          return;
+        }
         const started = performance.now();
         const { report, query, gallery, sources } = await rankRequested(opts, { metric: opts.metric, ranks: opts.ranks, ap: opts.ap, removeSameCamera: opts.cameraFilter, ...(opts.rerank ? { rerank: {} } : {}) });
         const seconds = (performance.now() - started) / 1000;
@@ -93,4 +102,28 @@ async function rankRequested(opts: EvalOptions, evaluate: EvaluateOptions): Prom
   const [query, gallery] = await Promise.all([readFeatureFolder(opts.query), readFeatureFolder(opts.gallery)]);
   const sources = { query: opts.query, gallery: opts.gallery };
   return { report: evaluateFeatures(query, gallery, evaluate, sources), query, gallery, sources };
+}
+
+/** --binary: Hamming ranking of two folders' codes.bin. */
+async function evalCodes(opts: EvalOptions): Promise<void> {
+  if (opts.checkpoint !== undefined || opts.data !== undefined || opts.query === undefined || opts.gallery === undefined) {
+    throw new PulError('option.invalid', '--binary ranks feature folders: give --query and --gallery written by pul extract --binary (not --checkpoint/--data)', { option: '--binary' });
+  }
+  if (opts.rerank) throw new PulError('option.invalid', '--rerank works on float features, not with --binary', { option: '--rerank' });
+  const started = performance.now();
+  const [query, gallery] = await Promise.all([readCodeFolder(opts.query), readCodeFolder(opts.gallery)]);
+  const sources = { query: opts.query, gallery: opts.gallery };
+  const report = evaluateCodes(query, gallery, { ranks: opts.ranks, ap: opts.ap, removeSameCamera: opts.cameraFilter }, sources);
+  const seconds = (performance.now() - started) / 1000;
+  const kernel = resolveHammingPath();
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ ...report, metric: 'hamming', bits: query.codes.bits, kernel, ap: opts.ap, queries: query.codes.rows, gallery: gallery.codes.rows, seconds })}\n`);
+  } else {
+    process.stdout.write(
+      formatRankReport(report, [
+        `query: ${opts.query} (${query.codes.rows} × ${query.codes.bits} bits), gallery: ${opts.gallery} (${gallery.codes.rows})`,
+        `metric: hamming (popcount: ${kernel}), AP: ${opts.ap}${opts.cameraFilter ? '' : ', no camera filter'}, ${seconds.toFixed(2)} s`,
+      ]),
+    );
+  }
 }
