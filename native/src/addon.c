@@ -339,6 +339,37 @@ static napi_value hamming(napi_env env, napi_callback_info info) {
   return 0;
 }
 
+/* hammingRank(q, g, words, gPids, gCams, qPids, qCams, removeSameCamera, counts, offsets, matchDist, equalBefore, path): see hamming.h */
+static napi_value hamming_rank(napi_env env, napi_callback_info info) {
+  napi_value args[13];
+  size_t argc = 13, lq, lg, lgp, lgc, lqp, lqc, lcount, loff, lmd, leb;
+  uint64_t *q, *g;
+  int32_t *gpids, *gcams, *qpids, *qcams, *counts, *offsets, *match_dist, *equal_before;
+  int64_t words, remove, path;
+  CHECK(napi_get_cb_info(env, info, &argc, args, 0, 0));
+  int ok = argc == 13 && typed_array(env, args[0], napi_biguint64_array, (void **)&q, &lq) && typed_array(env, args[1], napi_biguint64_array, (void **)&g, &lg) &&
+           int_at(env, args[2], &words) && words >= 1 && typed_array(env, args[3], napi_int32_array, (void **)&gpids, &lgp) &&
+           typed_array(env, args[4], napi_int32_array, (void **)&gcams, &lgc) && typed_array(env, args[5], napi_int32_array, (void **)&qpids, &lqp) &&
+           typed_array(env, args[6], napi_int32_array, (void **)&qcams, &lqc) && int_at(env, args[7], &remove) &&
+           typed_array(env, args[8], napi_int32_array, (void **)&counts, &lcount) && typed_array(env, args[9], napi_int32_array, (void **)&offsets, &loff) &&
+           typed_array(env, args[10], napi_int32_array, (void **)&match_dist, &lmd) && typed_array(env, args[11], napi_int32_array, (void **)&equal_before, &leb) &&
+           int_at(env, args[12], &path);
+  size_t nq = ok ? lq / (size_t)words : 0, ng = ok ? lg / (size_t)words : 0, bins = ok && nq > 0 ? lcount / nq : 0;
+  ok = ok && nq >= 1 && lq == nq * (size_t)words && lg == ng * (size_t)words && lgp == ng && lgc == ng && lqp == nq && lqc == nq && lcount == nq * bins &&
+       bins >= (size_t)words * 64 + 1 && loff == nq + 1 && lmd == leb && nq < (1u << 31) && ng < (1u << 31) && offsets[0] == 0 && (size_t)offsets[nq] == lmd;
+  for (size_t i = 0; ok && i < nq; i++) ok = offsets[i] <= offsets[i + 1];
+  if (!ok) {
+    napi_throw_type_error(env, 0, "pul_native.hammingRank(q, g, words, gPids, gCams, qPids, qCams, removeSameCamera, counts, offsets, matchDist, equalBefore, path): bad arguments");
+    return 0;
+  }
+  pul_hamming_rank_t r = {q, g, (int)nq, (int)ng, (int)words, (int)bins, gpids, gcams, qpids, qcams, (int)remove, counts, offsets, match_dist, equal_before};
+  if (pul_hamming_rank(&r, (int)path) != 0) {
+    napi_throw_error(env, 0, "pul_native.hammingRank: this CPU does not have that path");
+    return 0;
+  }
+  return 0;
+}
+
 /* hammingPaths() → bit p set when path p runs here; hammingBest() → the path auto takes */
 static napi_value hamming_paths(napi_env env, napi_callback_info info) {
   (void)info;
@@ -378,7 +409,7 @@ NAPI_MODULE_INIT() {
       {"conv2d", conv2d}, {"conv2dBackpropInput", backprop_input}, {"conv2dBackpropFilter", backprop_filter},
       {"sgemm", sgemm}, {"threads", threads}, {"avx2", simd}, {"channelSum", channel_sum}, {"broadcastChannels", broadcast_channels}, {"channelAffine", channel_affine},
       {"batchNormGrad", batch_norm_grad}, {"maxPoolGrad", max_pool_grad}, {"batchMatMul", batch_mat_mul}, {"kmeansStep", kmeans_step}, {"kmeansAccumulate", kmeans_accumulate},
-      {"hamming", hamming}, {"hammingPaths", hamming_paths}, {"hammingBest", hamming_best},
+      {"hamming", hamming}, {"hammingRank", hamming_rank}, {"hammingPaths", hamming_paths}, {"hammingBest", hamming_best},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

@@ -96,15 +96,70 @@ static void hamming_task(void *arg, int task, int worker) {
   for (int i = task * ROWS_PER_TASK; i < end; i++) c->row(c->q + (size_t)i * c->words, c->g, c->ng, c->words, c->out + (size_t)i * c->ng);
 }
 
-int pul_hamming(const uint64_t *q, int nq, const uint64_t *g, int ng, int words, float *out, int path) {
+/* The row kernel of a path, or 0 when it does not run here. */
+static row_fn row_for(int path) {
   if (path == PUL_HAMMING_AUTO) path = pul_hamming_best();
-  if (path < 0 || path > PUL_HAMMING_AVX512 || !(pul_hamming_paths() & (1 << path))) return -1;
-  row_fn row = row_portable;
+  if (path < 0 || path > PUL_HAMMING_AVX512 || !(pul_hamming_paths() & (1 << path))) return 0;
 #ifdef PUL_X86
-  if (path == PUL_HAMMING_POPCNT) row = row_popcnt;
-  if (path == PUL_HAMMING_AVX512) row = row_avx512;
+  if (path == PUL_HAMMING_POPCNT) return row_popcnt;
+  if (path == PUL_HAMMING_AVX512) return row_avx512;
 #endif
+  return row_portable;
+}
+
+int pul_hamming(const uint64_t *q, int nq, const uint64_t *g, int ng, int words, float *out, int path) {
+  row_fn row = row_for(path);
+  if (row == 0) return -1;
   hamming_ctx ctx = {q, g, nq, ng, words, out, row};
   pul_parallel_for((nq + ROWS_PER_TASK - 1) / ROWS_PER_TASK, hamming_task, &ctx);
+  return 0;
+}
+
+/* Gallery rows per chunk of the fused ranking: their distances stay in L1. */
+#define RANK_CHUNK 512
+
+typedef struct {
+  const pul_hamming_rank_t *r;
+  row_fn row;
+} rank_ctx;
+
+static void rank_task(void *arg, int task, int worker) {
+  (void)worker;
+  const rank_ctx *c = arg;
+  const pul_hamming_rank_t *r = c->r;
+  float dist[RANK_CHUNK];
+  int end = (task + 1) * ROWS_PER_TASK < r->nq ? (task + 1) * ROWS_PER_TASK : r->nq;
+  for (int i = task * ROWS_PER_TASK; i < end; i++) {
+    int32_t *count = r->counts + (size_t)i * r->bins;
+    for (int d = 0; d < r->bins; d++) count[d] = 0;
+    const int32_t qp = r->qpids[i], qc = r->qcams[i];
+    int m = r->offsets[i];
+    const int last = r->offsets[i + 1];
+    if (qp < 0 || m == last) continue;
+    const uint64_t *q = r->q + (size_t)i * r->words;
+    for (int j0 = 0; j0 < r->ng; j0 += RANK_CHUNK) {
+      int n = r->ng - j0 < RANK_CHUNK ? r->ng - j0 : RANK_CHUNK;
+      c->row(q, r->g + (size_t)j0 * r->words, n, r->words, dist);
+      for (int k = 0; k < n; k++) {
+        const int j = j0 + k, d = (int)dist[k];
+        const int32_t gp = r->gpids[j];
+        if (gp == qp) {
+          if ((!r->remove_same_camera || r->gcams[j] != qc) && m < last) {
+            r->match_dist[m] = d;
+            r->equal_before[m++] = count[d];
+          }
+        } else if (gp != -1) {
+          count[d]++;
+        }
+      }
+    }
+  }
+}
+
+int pul_hamming_rank(const pul_hamming_rank_t *r, int path) {
+  row_fn row = row_for(path);
+  if (row == 0) return -1;
+  rank_ctx ctx = {r, row};
+  pul_parallel_for((r->nq + ROWS_PER_TASK - 1) / ROWS_PER_TASK, rank_task, &ctx);
   return 0;
 }

@@ -12,4 +12,24 @@ int pul_hamming_paths(void);
 int pul_hamming_best(void);
 /* out[i·ng + j] = popcount(q_i XOR g_j) over `words` 64-bit words per row, on every core; 0, or −1 when `path` does not run here. */
 int pul_hamming(const uint64_t *q, int nq, const uint64_t *g, int ng, int words, float *out, int path);
+
+/*
+ * Ranking by counting, fused with the distances (src/evaluation/rank.ts addCountedQuery): for each query i
+ * with qpids[i] ≥ 0, counts[i·bins + d] = valid non-matches (gallery pid ≠ qpids[i] and ≠ −1) at distance
+ * d, and for each true match (gallery pid = qpids[i], camera ≠ qcams[i] when remove_same_camera), in
+ * gallery order, match_dist[offsets[i] + k] = its distance and equal_before[…] = the valid non-matches at
+ * that distance met before it. offsets[i + 1] − offsets[i] = query i's true matches (the caller counts them).
+ */
+typedef struct {
+  const uint64_t *q, *g;
+  int nq, ng, words, bins;
+  const int32_t *gpids, *gcams, *qpids, *qcams;
+  int remove_same_camera;
+  int32_t *counts;
+  const int32_t *offsets;
+  int32_t *match_dist, *equal_before;
+} pul_hamming_rank_t;
+
+/* 0, or −1 when `path` does not run here. */
+int pul_hamming_rank(const pul_hamming_rank_t *r, int path);
 #endif

@@ -9,6 +9,7 @@ import { loadedNativeKernels } from '../backend/native.js';
 import { PulError } from '../core/errors.js';
 import type { PackedCodes } from '../features/binary-codes.js';
 import type { DistanceBlock } from './distance.js';
+import type { Labels, RankAccumulator } from './rank.js';
 
 /** Who computes the distances: `auto` = the native addon's best path if loaded, else JS. */
 export type HammingPath = 'auto' | 'js' | 'portable' | 'popcnt' | 'avx512';
@@ -84,5 +85,49 @@ export function* hammingDistanceBlocks(query: PackedCodes, gallery: PackedCodes,
     if (native !== null) native.hamming(q, gallery.data, W, data, NATIVE_PATH[path as keyof typeof NATIVE_PATH]);
     else hammingJs(new Uint32Array(q.buffer, q.byteOffset, q.length * 2), g32, W * 2, data);
     yield { first, rows, data };
+  }
+}
+
+/** Queries per native ranking call: bounds the per-query counts and match lists held at once. */
+const RANK_BLOCK = 1024;
+
+/**
+ * Ranks every query code against the gallery codes into `accumulator` (built on the gallery's labels):
+ * native, the distances and the counting pass fused per query (no distance matrix); in JS, distance
+ * blocks then RankAccumulator.addQueryCounts. Same ranks either way (ties: lower gallery index first).
+ */
+export function rankCodes(query: PackedCodes, gallery: PackedCodes, queryLabels: Labels, galleryLabels: Labels, accumulator: RankAccumulator, options: HammingOptions = {}): void {
+  if (query.bits !== gallery.bits) throw new PulError('features.mismatch', `query codes have ${query.bits} bits, gallery codes ${gallery.bits}`);
+  const path = resolveHammingPath(options.path);
+  const native = path === 'js' ? null : loadedNativeKernels();
+  const G = gallery.rows;
+  if (native === null) {
+    for (const block of hammingDistanceBlocks(query, gallery, options)) {
+      for (let i = 0; i < block.rows; i++) {
+        const qi = block.first + i;
+        accumulator.addQueryCounts(qi, block.data.subarray(i * G, (i + 1) * G), query.bits, queryLabels.pids[qi]!, queryLabels.camids[qi]!);
+      }
+    }
+    return;
+  }
+  const W = query.words;
+  const bins = W * 64 + 1; // padding bits are 0 in both codes, so d ≤ bits ≤ 64·W
+  for (let first = 0; first < query.rows; first += RANK_BLOCK) {
+    const rows = Math.min(RANK_BLOCK, query.rows - first);
+    const qPids = queryLabels.pids.subarray(first, first + rows);
+    const qCams = queryLabels.camids.subarray(first, first + rows);
+    const offsets = new Int32Array(rows + 1);
+    for (let i = 0; i < rows; i++) offsets[i + 1] = offsets[i]! + accumulator.matchCount(qPids[i]!, qCams[i]!);
+    const counts = new Int32Array(rows * bins);
+    const matchDist = new Int32Array(offsets[rows]!);
+    const equalBefore = new Int32Array(offsets[rows]!);
+    native.hammingRank(
+      query.data.subarray(first * W, (first + rows) * W), gallery.data, W, galleryLabels.pids, galleryLabels.camids, qPids, qCams, accumulator.removeSameCamera ? 1 : 0,
+      counts, offsets, matchDist, equalBefore, NATIVE_PATH[path as keyof typeof NATIVE_PATH],
+    );
+    for (let i = 0; i < rows; i++) {
+      const [a, b] = [offsets[i]!, offsets[i + 1]!];
+      accumulator.addCountedQuery(first + i, counts.subarray(i * bins, (i + 1) * bins), matchDist.subarray(a, b), equalBefore.subarray(a, b));
+    }
   }
 }

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { RankAccumulator } from '../../src/evaluation/rank.js';
 import { PulError, Rng, evaluateCodes, hammingDistanceBlocks, nativeHammingPaths, packSigns, featureMatrix, selectBackend, type HammingPath, type PackedCodes } from '../../src/index.js';
 import { assertClose } from '../helpers/assert-close.js';
 
@@ -68,4 +69,47 @@ test('mAP and CMC by Hamming distance on a hand-computed case; ties go to the lo
   }
   const other = packSigns(featureMatrix(2, 16));
   assert.throws(() => evaluateCodes({ codes: other, index: qIndex }, { codes: gallery, index: gIndex }), (e) => e instanceof PulError && e.code === 'features.mismatch' && /16-bit codes/.test(e.message));
+});
+
+test('ranking by counting (addQueryCounts) equals the search (addQuery) on tied whole-number distances, with junk, distractors and same-camera items', () => {
+  const rng = new Rng(23);
+  const G = 300;
+  const gallery = { pids: Int32Array.from({ length: G }, () => rng.int(12) - 1), camids: Int32Array.from({ length: G }, () => rng.int(3)) };
+  for (const ap of ['standard', 'trapezoid'] as const) {
+    for (const removeSameCamera of [true, false]) {
+      const search = new RankAccumulator(gallery, { ranks: [1, 3, 10], ap, removeSameCamera });
+      const counting = new RankAccumulator(gallery, { ranks: [1, 3, 10], ap, removeSameCamera });
+      for (let q = 0; q < 60; q++) {
+        const maxDistance = [8, 64, 3][q % 3]!;
+        const distances = Float32Array.from({ length: G }, () => rng.int(maxDistance + 1));
+        const pid = rng.int(13) - 1;
+        const camid = rng.int(3);
+        search.addQuery(q, distances, pid, camid);
+        counting.addQueryCounts(q, distances, maxDistance, pid, camid);
+      }
+      const [a, b] = [search.report(), counting.report()];
+      assert.ok(a.validQueries > 30 && a.skippedQueries > 0, `${a.validQueries} valid, ${a.skippedQueries} skipped`);
+      assert.deepEqual({ ...b, mAP: 0, mINP: 0 }, { ...a, mAP: 0, mINP: 0 });
+      assertClose([b.mAP, b.mINP], [a.mAP, a.mINP], { atol: 1e-12, rtol: 0, label: `${ap}, removeSameCamera ${removeSameCamera}` });
+    }
+  }
+});
+
+test('native fused ranking (distances + counting per query) equals the JS ranking on every path', async () => {
+  await selectBackend('wasm');
+  const rng = new Rng(29);
+  for (const bits of [8, 64, 72]) {
+    const nq = 40;
+    const ng = 150;
+    const label = (n: number) => Array.from({ length: n }, (_, i) => ({ path: `${i}`, pid: rng.int(10) - 1, camid: rng.int(3) }));
+    const query = { codes: randomCodes(rng, nq, bits), index: label(nq) };
+    const gallery = { codes: randomCodes(rng, ng, bits), index: label(ng) };
+    for (const removeSameCamera of [true, false]) {
+      const want = evaluateCodes(query, gallery, { ranks: [1, 5], removeSameCamera, path: 'js' });
+      assert.ok(want.validQueries > 10 && want.skippedQueries > 0);
+      for (const path of nativeHammingPaths()) {
+        assert.deepEqual(evaluateCodes(query, gallery, { ranks: [1, 5], removeSameCamera, path }), want, `${bits} bits, path ${path}, removeSameCamera ${removeSameCamera}`);
+      }
+    }
+  }
 });
