@@ -6,8 +6,9 @@
  * most information; as in the bit-balance terms of later hashing work).
  */
 import { tf } from '../backend/tf.js';
-import { PulError } from '../core/errors.js';
 import type { LossValue } from './loss-value.js';
+import { checkNumber, pairMasks, prepareBatch } from './pair-masks.js';
+import { pairwiseSquaredDistances } from './pairwise-distances.js';
 
 /** Weights and margin of hashingLoss. */
 export interface HashingLossOptions {
@@ -35,25 +36,21 @@ export interface HashingLossOptions {
  */
 export function hashingLoss(codes: tf.Tensor2D, labels: tf.Tensor1D, opts: HashingLossOptions = {}): LossValue {
   const [n, bits] = codes.shape;
-  if (labels.shape[0] !== n) throw new PulError('option.invalid', `hashingLoss: ${n} codes but ${labels.shape[0]} labels`, { option: 'training.loss' });
   const margin = opts.margin ?? 2 * bits;
   const alpha = opts.alpha ?? 0.01;
   const beta = opts.beta ?? 0.01;
-  for (const [name, v] of [['margin', margin], ['alpha', alpha], ['beta', beta]] as const) {
-    if (!(Number.isFinite(v) && v >= 0)) throw new PulError('option.outOfRange', `hashingLoss: ${name}=${v} must be a finite number ≥ 0`, { option: `training.hash.${name}` });
-  }
+  checkNumber(margin, 'margin', 'hashingLoss');
+  checkNumber(alpha, 'alpha', 'hashingLoss');
+  checkNumber(beta, 'beta', 'hashingLoss');
   const pairs = n * (n - 1);
   const [loss, activeShare] = tf.tidy(() => {
-    const sq = tf.sum(tf.square(codes), 1);
-    const d = tf.relu(tf.sub(tf.add(tf.reshape(sq, [n, 1]), tf.reshape(sq, [1, n])), tf.mul(tf.matMul(codes, codes, false, true), 2)));
-    const y = tf.reshape(labels, [n]);
-    const same = tf.cast(tf.equal(tf.reshape(y, [n, 1]), tf.reshape(y, [1, n])), 'float32');
-    const offDiagonal = tf.sub(1, tf.eye(n));
-    const push = tf.relu(tf.sub(margin, d));
-    const perPair = tf.mul(offDiagonal, tf.add(tf.mul(same, d), tf.mul(tf.sub(1, same), push)));
+    const b = prepareBatch(codes, labels, false, 'hashingLoss');
+    const d = pairwiseSquaredDistances(b);
+    const { positive, negative } = pairMasks(labels);
+    const perPair = tf.add(tf.mul(tf.cast(positive, 'float32'), d), tf.mul(tf.cast(negative, 'float32'), tf.relu(tf.sub(margin, d))));
     const pairTerm = pairs === 0 ? tf.scalar(0) : tf.div(tf.mul(tf.sum(perPair), 0.5), pairs);
-    const quantise = tf.mul(tf.mean(tf.sum(tf.abs(tf.sub(tf.abs(codes), 1)), 1)), alpha);
-    const balance = tf.mul(tf.sum(tf.square(tf.mean(codes, 0))), beta);
+    const quantise = tf.mul(tf.mean(tf.sum(tf.abs(tf.sub(tf.abs(b), 1)), 1)), alpha);
+    const balance = tf.mul(tf.sum(tf.square(tf.mean(b, 0))), beta);
     const active = pairs === 0 ? tf.scalar(0) : tf.div(tf.sum(tf.cast(tf.greater(perPair, 0), 'float32')), pairs);
     return [tf.addN([pairTerm, quantise, balance]) as tf.Scalar, active as tf.Scalar];
   });
