@@ -370,18 +370,11 @@ static napi_value hamming_rank(napi_env env, napi_callback_info info) {
   return 0;
 }
 
-/* hammingPaths() → bit p set when path p runs here; hammingBest() → the path auto takes */
+/* hammingPaths() → bit p set when Hamming path p runs here (auto takes the highest) */
 static napi_value hamming_paths(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value result;
   CHECK(napi_create_int32(env, pul_hamming_paths(), &result));
-  return result;
-}
-
-static napi_value hamming_best(napi_env env, napi_callback_info info) {
-  (void)info;
-  napi_value result;
-  CHECK(napi_create_int32(env, pul_hamming_best(), &result));
   return result;
 }
 
@@ -409,7 +402,7 @@ NAPI_MODULE_INIT() {
       {"conv2d", conv2d}, {"conv2dBackpropInput", backprop_input}, {"conv2dBackpropFilter", backprop_filter},
       {"sgemm", sgemm}, {"threads", threads}, {"avx2", simd}, {"channelSum", channel_sum}, {"broadcastChannels", broadcast_channels}, {"channelAffine", channel_affine},
       {"batchNormGrad", batch_norm_grad}, {"maxPoolGrad", max_pool_grad}, {"batchMatMul", batch_mat_mul}, {"kmeansStep", kmeans_step}, {"kmeansAccumulate", kmeans_accumulate},
-      {"hamming", hamming}, {"hammingRank", hamming_rank}, {"hammingPaths", hamming_paths}, {"hammingBest", hamming_best},
+      {"hamming", hamming}, {"hammingRank", hamming_rank}, {"hammingPaths", hamming_paths},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

@@ -8,7 +8,7 @@ enum { PUL_HAMMING_AUTO = -1, PUL_HAMMING_PORTABLE = 0, PUL_HAMMING_POPCNT = 1, 
 
 /* Bit p set when path p runs on this CPU (the portable path always does). */
 int pul_hamming_paths(void);
-/* The path PUL_HAMMING_AUTO takes here. */
+/* The path PUL_HAMMING_AUTO takes here: the highest that runs. */
 int pul_hamming_best(void);
 /* out[i·ng + j] = popcount(q_i XOR g_j) over `words` 64-bit words per row, on every core; 0, or −1 when `path` does not run here. */
 int pul_hamming(const uint64_t *q, int nq, const uint64_t *g, int ng, int words, float *out, int path);

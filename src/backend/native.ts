@@ -38,10 +38,8 @@ export interface NativeKernels {
     q: BigUint64Array, g: BigUint64Array, words: number, gPids: Int32Array, gCams: Int32Array, qPids: Int32Array, qCams: Int32Array, removeSameCamera: number,
     counts: Int32Array, offsets: Int32Array, matchDist: Int32Array, equalBefore: Int32Array, path: number,
   ): void;
-  /** Bit p set when Hamming path p runs on this CPU. */
+  /** Bit p set when Hamming path p runs on this CPU; `auto` takes the highest. */
   hammingPaths(): number;
-  /** The Hamming path `auto` takes here. */
-  hammingBest(): number;
   threads(set?: number): number;
   avx2(): boolean;
 }

@@ -56,7 +56,7 @@ export function nativeHammingPaths(): Exclude<HammingPath, 'auto' | 'js'>[] {
 export function resolveHammingPath(path: HammingPath = 'auto'): Exclude<HammingPath, 'auto'> {
   if (path === 'js') return path;
   const native = loadedNativeKernels();
-  if (path === 'auto') return native === null ? 'js' : (['portable', 'popcnt', 'avx512'] as const)[native.hammingBest()]!;
+  if (path === 'auto') return nativeHammingPaths().at(-1) ?? 'js'; // the native addon's auto: its highest path
   if (!nativeHammingPaths().includes(path)) {
     throw new PulError('backend.unavailable', `Hamming path "${path}" does not run here (native: ${native === null ? 'not loaded' : nativeHammingPaths().join(', ')})`, { option: 'hammingPath' });
   }

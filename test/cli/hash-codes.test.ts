@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import sharp from 'sharp';
 import { CODES_FILE, MODEL_PRESETS, Rng, buildModel, disposeModel, evaluateCodes, packSigns, readCodeFolder, readCodes, readFeatureFolder, saveCheckpoint, selectBackend, writeLatest } from '../../src/index.js';
 import { encodeIdx } from '../../src/datasets/idx-file.js';
 import { runCli } from '../helpers/run-cli.js';
 import { hashTree } from '../helpers/tree-hash.js';
+import { writeReidImages } from '../helpers/reid-images.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 
 /** An IDX training set: 4 labels, each bright in its own quadrant. */
@@ -27,19 +27,6 @@ async function writeIdxSet(dir: string, set: string, n: number, rng: Rng): Promi
   await writeFile(path.join(dir, `${set}-labels-idx1-ubyte`), encodeIdx([n], labels));
 }
 
-/** Query (camera 1) and gallery (camera 2) images of 3 identities, 2 each: grey squares of different brightness. */
-async function writeReidSet(root: string): Promise<void> {
-  for (const [split, cam] of [['query', 1], ['gallery', 2]] as const) {
-    for (const pid of [1, 2, 3]) {
-      const dir = path.join(root, split, String(pid));
-      await mkdir(dir, { recursive: true });
-      for (const k of [0, 1]) {
-        const level = 40 + pid * 60 + k * 5 + cam;
-        await sharp({ create: { width: 28, height: 28, channels: 3, background: { r: level, g: level, b: level } } }).png().toFile(path.join(dir, `${pid}_c${cam}_${k}.png`));
-      }
-    }
-  }
-}
 
 test('pul train --hash-bits 64 → inspect → extract --binary → eval --binary', () =>
   withTempDir(async (root) => {
@@ -49,7 +36,7 @@ test('pul train --hash-bits 64 → inspect → extract --binary → eval --binar
     await writeIdxSet(idx, 'train', 32, rng);
     await writeIdxSet(idx, 't10k', 8, rng);
     const reid = path.join(root, 'reid');
-    await writeReidSet(reid);
+    await writeReidImages(reid);
     const run = path.join(root, 'run');
     const train = ['--backend', 'wasm', 'train', '--data', idx, '--model', 'fmnist', '--batch', '8', '--epochs', '1', '--json'];
     const trained = await runCli([...train, '--out', run, '--hash-bits', '64']);
@@ -101,7 +88,7 @@ test('pul eval --binary without or with a damaged codes.bin, extract --binary of
   withTempDir(async (root) => {
     await selectBackend('wasm');
     const reid = path.join(root, 'reid');
-    await writeReidSet(reid);
+    await writeReidImages(reid);
     const model = await buildModel({ ...MODEL_PRESETS.fmnist, embeddingDim: 12 }, new Rng(3));
     const run = path.join(root, 'run');
     await saveCheckpoint(path.join(run, 'epoch-001'), { model, normalization: 'unit', epoch: 1 });
