@@ -28,7 +28,7 @@ async function writeIdxSet(dir: string, set: string, n: number, rng: Rng): Promi
 }
 
 
-test('pul train --hash-bits 64 → inspect → extract --binary → eval --binary', () =>
+test('pul train --hash-bits 64 --loss hash → inspect → extract --binary → eval --binary', () =>
   withTempDir(async (root) => {
     const rng = new Rng(2);
     const idx = path.join(root, 'idx');
@@ -38,12 +38,21 @@ test('pul train --hash-bits 64 → inspect → extract --binary → eval --binar
     const reid = path.join(root, 'reid');
     await writeReidImages(reid);
     const run = path.join(root, 'run');
-    const train = ['--backend', 'wasm', 'train', '--data', idx, '--model', 'fmnist', '--batch', '8', '--epochs', '1', '--json'];
-    const trained = await runCli([...train, '--out', run, '--hash-bits', '64']);
+    const train = ['--backend', 'wasm', 'train', '--data', idx, '--model', 'fmnist', '--epochs', '2', '--lr', '0.05', '--json'];
+    // the DSH loss alone on P×K batches (4 identities × 4 images)
+    const trained = await runCli([...train, '--out', run, '--hash-bits', '64', '--loss', 'hash', '--pk', '4,4']);
     assert.equal(trained.code, 0, trained.stderr);
-    const meta = JSON.parse(await readFile(path.join(run, 'epoch-001', 'meta.json'), 'utf8')) as { model: { hashBits: number; embeddingDim: number } };
-    assert.deepEqual([meta.model.hashBits, meta.model.embeddingDim], [64, 64]);
-    const inspect = await runCli(['inspect', path.join(run, 'epoch-001')]);
+    assert.match(trained.stderr, /loss hash, sampler pk/);
+    const meta = JSON.parse(await readFile(path.join(run, 'epoch-002', 'meta.json'), 'utf8')) as { model: { hashBits: number; embeddingDim: number }; training: { loss: string; hashBits: number } };
+    assert.deepEqual([meta.model.hashBits, meta.model.embeddingDim, meta.training.loss, meta.training.hashBits], [64, 64, 'hash', 64]);
+    const epochs = (await readFile(path.join(run, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { loss: number; accuracy: number | null; activeShare: number | null });
+    assert.equal(epochs.length, 2);
+    for (const e of epochs) {
+      assert.ok(Number.isFinite(e.loss) && e.loss > 0 && e.accuracy === null, JSON.stringify(e));
+      assert.ok(e.activeShare !== null && e.activeShare > 0 && e.activeShare <= 1, `active pairs ${e.activeShare}`);
+    }
+    assert.ok(epochs[1]!.loss < epochs[0]!.loss, `hash loss ${epochs[0]!.loss} → ${epochs[1]!.loss}`);
+    const inspect = await runCli(['inspect', path.join(run, 'epoch-002')]);
     assert.equal(inspect.code, 0, inspect.stderr);
     assert.match(inspect.stdout, /network: fmnist, input 28×28×1, hash head 64 bits \(tanh\), 4 classes/);
 
