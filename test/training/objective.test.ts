@@ -15,7 +15,7 @@ describe('loss spec', () => {
     assert.deepEqual(parseLossSpec(' ce + 2 * triplet-hard '), [{ name: 'ce', weight: 1 }, { name: 'triplet-hard', weight: 2 }]);
     assert.deepEqual(parseLossSpec('1e-1*lifted+.5*npair'), [{ name: 'lifted', weight: 0.1 }, { name: 'npair', weight: 0.5 }]);
     assert.equal(formatLossSpec(parseLossSpec('1*ce+ 0.50*center')), 'ce+0.5*center');
-    assert.deepEqual(LOSS_NAMES, ['ce', 'cluster', 'center', 'contrastive', 'triplet-hard', 'triplet-soft', 'triplet-all', 'triplet-weighted', 'triplet-random', 'lifted', 'npair', 'global']);
+    assert.deepEqual(LOSS_NAMES, ['ce', 'cluster', 'center', 'contrastive', 'triplet-hard', 'triplet-soft', 'triplet-all', 'triplet-weighted', 'triplet-random', 'lifted', 'npair', 'global', 'hash']);
   });
 
   it('names the option and the rule for an unknown name, a bad weight, an empty term, a repeated name', () => {
