@@ -56,6 +56,9 @@ export { featureMatrix, l2Normalize } from './features/feature-matrix.js';
 export type { FeatureMatrix } from './features/feature-matrix.js';
 export { readNpy, writeNpy, readFeatureFolder, writeFeatureFolder, writeFeatureFiles, FEATURES_FILE, INDEX_FILE } from './features/features-npy.js';
 export type { IndexRow, IndexSplit, FeatureFolder } from './features/features-npy.js';
+export { CODES_FILE, CODES_FORMAT_VERSION, codeBit, decodeCodes, emptyCodes, encodeCodes, packSigns, readCodeFolder, readCodes, writeCodes } from './features/binary-codes.js';
+export { MAX_HASH_BITS, MIN_HASH_BITS, hashBitsProblem } from './model/hash-bits.js';
+export type { PackedCodes } from './features/binary-codes.js';
 export { extractFeatures } from './features/extract-features.js';
 export type { ExtractOptions } from './features/extract-features.js';
 export { extractFeatureFolder } from './features/extract-folder.js';
@@ -107,6 +110,8 @@ export { centerLoss, updateCentres } from './losses/center-loss.js';
 export type { CentreUpdateOptions } from './losses/center-loss.js';
 export { globalLoss } from './losses/global-loss.js';
 export type { GlobalLossOptions } from './losses/global-loss.js';
+export { hashingLoss } from './losses/hashing.js';
+export type { HashingLossOptions } from './losses/hashing.js';
 
 // training
 export { Trainer } from './training/train.js';
@@ -144,8 +149,10 @@ export { describeCheckpoint, formatCheckpointDescription } from './checkpoints/d
 export type { CheckpointDescription } from './checkpoints/describe-checkpoint.js';
 
 // evaluation
-export { evaluateFeatures, labelsOf } from './evaluation/evaluate.js';
-export type { EvaluateOptions, LabelledFeatures } from './evaluation/evaluate.js';
+export { evaluateCodes, evaluateFeatures, labelsOf } from './evaluation/evaluate.js';
+export type { EvaluateOptions, LabelledFeatures, LabelledCodes } from './evaluation/evaluate.js';
+export { hammingDistanceBlocks, nativeHammingPaths, resolveHammingPath } from './evaluation/hamming.js';
+export type { HammingOptions, HammingPath } from './evaluation/hamming.js';
 export type { RankOptions, RankReport, ApDefinition } from './evaluation/rank.js';
 export type { DistanceMetric } from './evaluation/distance.js';
 export type { RerankOptions } from './evaluation/rerank.js';

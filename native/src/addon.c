@@ -9,6 +9,7 @@
 #include "parallel.h"
 #include "channels.h"
 #include "kmeans.h"
+#include "hamming.h"
 
 #define CHECK(call)                                                   \
   do {                                                                \
@@ -315,6 +316,68 @@ static napi_value kmeans_accumulate(napi_env env, napi_callback_info info) {
   return 0;
 }
 
+/* hamming(q BigUint64Array, g BigUint64Array, words, out Float32Array, path): out[i·G + j] = popcount(q_i XOR g_j); path −1 auto, 0 portable, 1 popcnt, 2 avx512 */
+static napi_value hamming(napi_env env, napi_callback_info info) {
+  napi_value args[5];
+  size_t argc = 5, lq, lg, lo;
+  uint64_t *q, *g;
+  float *out;
+  int64_t words, path;
+  CHECK(napi_get_cb_info(env, info, &argc, args, 0, 0));
+  int ok = argc == 5 && typed_array(env, args[0], napi_biguint64_array, (void **)&q, &lq) && typed_array(env, args[1], napi_biguint64_array, (void **)&g, &lg) &&
+           int_at(env, args[2], &words) && words >= 1 && float_array(env, args[3], &out, &lo) && int_at(env, args[4], &path);
+  size_t nq = ok ? lq / (size_t)words : 0, ng = ok ? lg / (size_t)words : 0;
+  ok = ok && lq == nq * (size_t)words && lg == ng * (size_t)words && lo == nq * ng && nq < (1u << 31) && ng < (1u << 31);
+  if (!ok) {
+    napi_throw_type_error(env, 0, "pul_native.hamming(q, g, words, out, path): bad arguments");
+    return 0;
+  }
+  if (nq > 0 && ng > 0 && pul_hamming(q, (int)nq, g, (int)ng, (int)words, out, (int)path) != 0) {
+    napi_throw_error(env, 0, "pul_native.hamming: this CPU does not have that path");
+    return 0;
+  }
+  return 0;
+}
+
+/* hammingRank(q, g, words, gPids, gCams, qPids, qCams, removeSameCamera, counts, offsets, matchDist, equalBefore, path): see hamming.h */
+static napi_value hamming_rank(napi_env env, napi_callback_info info) {
+  napi_value args[13];
+  size_t argc = 13, lq, lg, lgp, lgc, lqp, lqc, lcount, loff, lmd, leb;
+  uint64_t *q, *g;
+  int32_t *gpids, *gcams, *qpids, *qcams, *counts, *offsets, *match_dist, *equal_before;
+  int64_t words, remove, path;
+  CHECK(napi_get_cb_info(env, info, &argc, args, 0, 0));
+  int ok = argc == 13 && typed_array(env, args[0], napi_biguint64_array, (void **)&q, &lq) && typed_array(env, args[1], napi_biguint64_array, (void **)&g, &lg) &&
+           int_at(env, args[2], &words) && words >= 1 && typed_array(env, args[3], napi_int32_array, (void **)&gpids, &lgp) &&
+           typed_array(env, args[4], napi_int32_array, (void **)&gcams, &lgc) && typed_array(env, args[5], napi_int32_array, (void **)&qpids, &lqp) &&
+           typed_array(env, args[6], napi_int32_array, (void **)&qcams, &lqc) && int_at(env, args[7], &remove) &&
+           typed_array(env, args[8], napi_int32_array, (void **)&counts, &lcount) && typed_array(env, args[9], napi_int32_array, (void **)&offsets, &loff) &&
+           typed_array(env, args[10], napi_int32_array, (void **)&match_dist, &lmd) && typed_array(env, args[11], napi_int32_array, (void **)&equal_before, &leb) &&
+           int_at(env, args[12], &path);
+  size_t nq = ok ? lq / (size_t)words : 0, ng = ok ? lg / (size_t)words : 0, bins = ok && nq > 0 ? lcount / nq : 0;
+  ok = ok && nq >= 1 && lq == nq * (size_t)words && lg == ng * (size_t)words && lgp == ng && lgc == ng && lqp == nq && lqc == nq && lcount == nq * bins &&
+       bins >= (size_t)words * 64 + 1 && loff == nq + 1 && lmd == leb && nq < (1u << 31) && ng < (1u << 31) && offsets[0] == 0 && (size_t)offsets[nq] == lmd;
+  for (size_t i = 0; ok && i < nq; i++) ok = offsets[i] <= offsets[i + 1];
+  if (!ok) {
+    napi_throw_type_error(env, 0, "pul_native.hammingRank(q, g, words, gPids, gCams, qPids, qCams, removeSameCamera, counts, offsets, matchDist, equalBefore, path): bad arguments");
+    return 0;
+  }
+  pul_hamming_rank_t r = {q, g, (int)nq, (int)ng, (int)words, (int)bins, gpids, gcams, qpids, qcams, (int)remove, counts, offsets, match_dist, equal_before};
+  if (pul_hamming_rank(&r, (int)path) != 0) {
+    napi_throw_error(env, 0, "pul_native.hammingRank: this CPU does not have that path");
+    return 0;
+  }
+  return 0;
+}
+
+/* hammingPaths() → bit p set when Hamming path p runs here (auto takes the highest) */
+static napi_value hamming_paths(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+  CHECK(napi_create_int32(env, pul_hamming_paths(), &result));
+  return result;
+}
+
 static napi_value threads(napi_env env, napi_callback_info info) {
   napi_value args[1], result;
   size_t argc = 1;
@@ -339,6 +402,7 @@ NAPI_MODULE_INIT() {
       {"conv2d", conv2d}, {"conv2dBackpropInput", backprop_input}, {"conv2dBackpropFilter", backprop_filter},
       {"sgemm", sgemm}, {"threads", threads}, {"avx2", simd}, {"channelSum", channel_sum}, {"broadcastChannels", broadcast_channels}, {"channelAffine", channel_affine},
       {"batchNormGrad", batch_norm_grad}, {"maxPoolGrad", max_pool_grad}, {"batchMatMul", batch_mat_mul}, {"kmeansStep", kmeans_step}, {"kmeansAccumulate", kmeans_accumulate},
+      {"hamming", hamming}, {"hammingRank", hamming_rank}, {"hammingPaths", hamming_paths},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

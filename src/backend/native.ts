@@ -31,6 +31,15 @@ export interface NativeKernels {
   ): number;
   /** k-means: moves the rows whose label changed between the per-centre float64 sums and counts; updates `previous`. */
   kmeansAccumulate(x: Float32Array, d: number, labels: Int32Array, previous: Int32Array, sums: Float64Array, counts: Float64Array): void;
+  /** out[i·G + j] = popcount(q_i XOR g_j), `words` 64-bit words per row; path −1 auto, 0 portable, 1 POPCNT, 2 AVX-512 VPOPCNTDQ (native/src/hamming.h). */
+  hamming(q: BigUint64Array, g: BigUint64Array, words: number, out: Float32Array, path: number): void;
+  /** Hamming ranking by counting, fused with the distances (native/src/hamming.h, pul_hamming_rank). */
+  hammingRank(
+    q: BigUint64Array, g: BigUint64Array, words: number, gPids: Int32Array, gCams: Int32Array, qPids: Int32Array, qCams: Int32Array, removeSameCamera: number,
+    counts: Int32Array, offsets: Int32Array, matchDist: Int32Array, equalBefore: Int32Array, path: number,
+  ): void;
+  /** Bit p set when Hamming path p runs on this CPU; `auto` takes the highest. */
+  hammingPaths(): number;
   threads(set?: number): number;
   avx2(): boolean;
 }

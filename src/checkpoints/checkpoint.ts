@@ -5,6 +5,7 @@
  */
 import { z } from '../core/zod.js';
 import { ARCHITECTURES } from '../model/build-model.js';
+import { hashBitsProblem } from '../model/hash-bits.js';
 import { INIT_KINDS } from '../model/initializers.js';
 
 /** The meta.json format this version writes and reads. */
@@ -25,6 +26,7 @@ const ModelSpecSchema = z.object({
   width: z.number().positive().optional(),
   lastStride: z.union([z.literal(1), z.literal(2)]).optional(),
   pretrained: z.object({ path: z.string(), featureLayer: z.string(), freeze: z.boolean() }).optional(),
+  hashBits: z.number().int().refine((b) => hashBitsProblem(b) === null, 'hash bits must be a multiple of 8 in [8, 1024]').optional(),
 });
 
 /** meta.json, validated on load. `training` and `state` are free-form (the pipeline versions its own). */

@@ -99,7 +99,7 @@ export function formatCheckpointDescription(d: CheckpointDescription): string {
   const m = d.manifest;
   if (m) {
     const i = m.model.input;
-    out.push(`  network: ${m.model.architecture}, input ${i.height}×${i.width}×${i.channels}, embedding ${m.model.embeddingDim}, ${m.model.classes} classes, dropout ${m.model.dropout}`);
+    out.push(`  network: ${m.model.architecture}, input ${i.height}×${i.width}×${i.channels}, ${m.model.hashBits === undefined ? `embedding ${m.model.embeddingDim}` : `hash head ${m.model.hashBits} bits (tanh)`}, ${m.model.classes} classes, dropout ${m.model.dropout}`);
     if (d.network) out.push(`  layers ${d.network.layers}, parameters ${d.network.trainableParams.toLocaleString('en')} trainable / ${d.network.totalParams.toLocaleString('en')} total`);
     out.push(`  normalisation: ${compact(m.normalization)}; epoch ${m.epoch}; pul ${m.packageVersion}, format ${m.formatVersion}, created ${m.created}`);
     if (m.training !== null && m.training !== undefined) out.push(`  training: ${JSON.stringify(m.training)}`);

@@ -6,6 +6,7 @@
 import { z } from '../core/zod.js';
 import { DATASET_FORMATS, type DatasetFormat } from '../datasets/sample.js';
 import { AUGMENT_NAMES } from '../datasets/augment.js';
+import { hashBitsProblem } from '../model/hash-bits.js';
 import { CLASSIFIER_INITS } from '../model/initializers.js';
 import { OPTIMIZER_TYPES } from '../training/optimizer.js';
 import { LOSS_NAMES, resolveLossSpec } from '../training/objective.js';
@@ -76,6 +77,7 @@ export const PipelineConfigSchema = z
       name: z.string().default('reid').describe("backbone: 'fmnist' or 'reid' (the peer SmallCNNs), 'resnet18', 'resnet34', or 'layers:<folder or model.json>' for any tfjs LayersModel"),
       sourceCheckpoint: z.string().optional().describe('start from this checkpoint instead of training on data.source'),
       embeddingDim: z.number().int().positive().default(128).describe('embedding (retrieval feature) size; default 128 (paper: 2048-d ResNet-50 pool features)'),
+      hashBits: z.number().int().refine((b) => hashBitsProblem(b) === null, 'must be a multiple of 8 in [8, 1024]').optional().describe('a hash head: the embedding becomes this many tanh units (replacing embeddingDim), sign() of it the binary code; a multiple of 8 in [8, 1024] (DSH, Liu et al. 2016)'),
       dropout: z.number().min(0).max(1).default(0.5).describe('dropout before the classifier; default 0.5 (code)'),
       classifierInit: z.enum(CLASSIFIER_INITS).default('normal-0.001').describe('classifier initialiser; default N(0, 0.001) (code)'),
       input: z

@@ -50,7 +50,8 @@ export interface Labels {
 export class RankAccumulator {
   private readonly ranks: readonly number[];
   private readonly ap: ApDefinition;
-  private readonly removeSameCamera: boolean;
+  /** Whether gallery items of the query's pid and camera are removed (the Market-1501 filter). */
+  readonly removeSameCamera: boolean;
   private readonly galleryByPid = new Map<number, number[]>();
   private readonly cmcHits: Float64Array;
   private apSum = 0;
@@ -71,16 +72,30 @@ export class RankAccumulator {
     });
   }
 
+  /** The query's true matches (gallery indices): its pid, minus its own camera's under the camera filter. */
+  private matchesOf(pid: number, camid: number): number[] {
+    const sameId = pid < 0 ? [] : (this.galleryByPid.get(pid) ?? []);
+    return this.removeSameCamera ? sameId.filter((g) => this.gallery.camids[g] !== camid) : sameId.slice();
+  }
+
+  /** How many true matches a query of this pid and camera has (0: it will be skipped). */
+  matchCount(pid: number, camid: number): number {
+    return this.matchesOf(pid, camid).length;
+  }
+
+  private skip(queryIndex: number): void {
+    this.skipped++;
+    if (this.skippedExamples.length < 20) this.skippedExamples.push(queryIndex);
+  }
+
   /** One query: `distances` holds its distance to every gallery item, in gallery order. */
   addQuery(queryIndex: number, distances: Float32Array, pid: number, camid: number): void {
-    const { pids: gPids, camids: gCams } = this.gallery;
-    const sameId = pid < 0 ? [] : (this.galleryByPid.get(pid) ?? []);
-    const matches = this.removeSameCamera ? sameId.filter((g) => gCams[g] !== camid) : sameId.slice();
+    const matches = this.matchesOf(pid, camid);
     if (matches.length === 0) {
-      this.skipped++;
-      if (this.skippedExamples.length < 20) this.skippedExamples.push(queryIndex);
+      this.skip(queryIndex);
       return;
     }
+    const gPids = this.gallery.pids;
     matches.sort((a, b) => distances[a]! - distances[b]! || a - b);
     const R = matches.length;
     const matchDist = Float64Array.from(matches, (g) => distances[g]!);
@@ -104,15 +119,66 @@ export class RankAccumulator {
       }
       ahead[lo]!++;
     }
-    let before = 0;
-    let ap = 0;
-    let firstRank = 0;
-    let lastRank = 0;
-    for (let j = 0; j < R; j++) {
+    const positions = new Int32Array(R);
+    for (let j = 0, before = 0; j < R; j++) {
       before += ahead[j]!;
-      const rank = before + j; // 0-based position of match j among valid items
-      if (j === 0) firstRank = rank;
-      lastRank = rank;
+      positions[j] = before + j;
+    }
+    this.score(positions);
+  }
+
+  /**
+   * addQuery for whole-number distances in [0, maxDistance] (Hamming distances): one counting pass over
+   * the gallery instead of a search, for the same ranks and the same tie rule (equal distance: lower
+   * gallery index first). Short codes tie often, which makes addQuery's search visit most of the gallery.
+   */
+  addQueryCounts(queryIndex: number, distances: Float32Array, maxDistance: number, pid: number, camid: number): void {
+    const R = this.matchCount(pid, camid);
+    const { pids: gPids, camids: gCams } = this.gallery;
+    const count = new Int32Array(maxDistance + 1);
+    const matchDist = new Int32Array(R);
+    const equalBefore = new Int32Array(R);
+    let m = 0;
+    for (let g = 0; R > 0 && g < distances.length; g++) {
+      const gp = gPids[g]!;
+      const d = distances[g]! | 0;
+      if (gp === pid) {
+        if (!this.removeSameCamera || gCams[g] !== camid) {
+          matchDist[m] = d;
+          equalBefore[m++] = count[d]!;
+        }
+      } else if (gp !== -1) count[d]!++;
+    }
+    this.addCountedQuery(queryIndex, count, matchDist, equalBefore);
+  }
+
+  /**
+   * One query from a counting pass over the gallery (whole-number distances, e.g. native Hamming ranking):
+   * `count[d]` = valid non-matches at distance d; per true match in gallery order, its distance and the
+   * valid non-matches at that distance met before it. No match: the query is skipped. `count` is overwritten.
+   */
+  addCountedQuery(queryIndex: number, count: Int32Array, matchDist: Int32Array, equalBefore: Int32Array): void {
+    const R = matchDist.length;
+    if (R === 0) {
+      this.skip(queryIndex);
+      return;
+    }
+    // count → valid non-matches strictly nearer than each distance
+    for (let d = 0, nearer = 0; d < count.length; d++) {
+      const c = count[d]!;
+      count[d] = nearer;
+      nearer += c;
+    }
+    const order = Array.from({ length: R }, (_, j) => j).sort((a, b) => matchDist[a]! - matchDist[b]! || a - b);
+    this.score(Int32Array.from(order, (j, k) => count[matchDist[j]!]! + equalBefore[j]! + k));
+  }
+
+  /** AP, INP and CMC hits of one query from its matches' 0-based positions among the valid items, ascending. */
+  private score(positions: Int32Array): void {
+    const R = positions.length;
+    let ap = 0;
+    for (let j = 0; j < R; j++) {
+      const rank = positions[j]!;
       const precision = (j + 1) / (rank + 1);
       if (this.ap === 'standard') {
         ap += precision;
@@ -122,8 +188,9 @@ export class RankAccumulator {
         ap += (old + precision) / 2;
       }
     }
+    const firstRank = positions[0]!;
     this.apSum += ap / R;
-    this.inpSum += R / (lastRank + 1);
+    this.inpSum += R / (positions[R - 1]! + 1);
     this.ranks.forEach((k, i) => {
       if (firstRank < k) this.cmcHits[i]!++;
     });

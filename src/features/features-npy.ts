@@ -144,14 +144,26 @@ export function formatIndexCsv(rows: readonly IndexRow[]): string {
  */
 export async function readFeatureFolder(dir: string): Promise<FeatureFolder> {
   const npyFile = path.join(dir, FEATURES_FILE);
-  const csvFile = path.join(dir, INDEX_FILE);
+  await assertFolder(dir, FEATURES_FILE);
+  const features = await readNpy(npyFile);
+  const index = await readFolderIndex(dir, features.rows, npyFile);
+  assertFinite(features, npyFile);
+  return { features, index };
+}
+
+/** Throws dataset.notFound unless `dir` is a folder (`holds` names what it should contain). */
+export async function assertFolder(dir: string, holds: string): Promise<void> {
   try {
     const stat = await fs.stat(dir);
     if (!stat.isDirectory()) throw new Error('not a directory');
   } catch {
-    throw new PulError('dataset.notFound', `feature folder ${dir} does not exist (expected ${FEATURES_FILE} and ${INDEX_FILE} in it)`, { file: dir });
+    throw new PulError('dataset.notFound', `feature folder ${dir} does not exist (expected ${holds} and ${INDEX_FILE} in it)`, { file: dir });
   }
-  const features = await readNpy(npyFile);
+}
+
+/** The index.csv of a feature folder, which must have `rows` rows like its data file `dataFile`. */
+export async function readFolderIndex(dir: string, rows: number, dataFile: string): Promise<IndexRow[]> {
+  const csvFile = path.join(dir, INDEX_FILE);
   let text: string;
   try {
     text = await fs.readFile(csvFile, 'utf8');
@@ -159,11 +171,10 @@ export async function readFeatureFolder(dir: string): Promise<FeatureFolder> {
     throw new PulError('features.malformed', `cannot read ${csvFile}: ${(err as Error).message}`, { file: csvFile }, { cause: err });
   }
   const index = parseIndexCsv(text, csvFile);
-  if (index.length !== features.rows) {
-    throw new PulError('features.mismatch', `${csvFile} has ${index.length} rows but ${npyFile} has ${features.rows}: they must describe the same samples in the same order`, { file: csvFile });
+  if (index.length !== rows) {
+    throw new PulError('features.mismatch', `${csvFile} has ${index.length} rows but ${dataFile} has ${rows}: they must describe the same samples in the same order`, { file: csvFile });
   }
-  assertFinite(features, npyFile);
-  return { features, index };
+  return index;
 }
 
 /**

@@ -7,6 +7,7 @@
 import { tf } from '../backend/tf.js';
 import { PulError } from '../core/errors.js';
 import type { Rng } from '../core/random.js';
+import { hashBitsProblem } from './hash-bits.js';
 import { makeInitializer, type InitKind } from './initializers.js';
 import { batchNorm, type Sym } from './layers.js';
 import { loadLayersModelFromDir } from './model-io.js';
@@ -33,6 +34,8 @@ export interface ModelSpec {
   readonly lastStride?: 1 | 2;
   /** `pretrained` only: a tfjs LayersModel directory, the layer whose output is the feature, freeze it. */
   readonly pretrained?: { readonly path: string; readonly featureLayer: string; readonly freeze: boolean };
+  /** A hash head: the embedding layer has B = hashBits units with tanh (embeddingDim must equal it); sign() of it gives B-bit codes. */
+  readonly hashBits?: number;
 }
 
 /** Named defaults; `fmnist` and `reid` are train_ref.py's nets (110,954 / 518,927 parameters). */
@@ -74,6 +77,11 @@ function validateSpec(spec: ModelSpec): void {
   if (!(spec.embeddingDim >= 1 && Number.isInteger(spec.embeddingDim))) bad(`embeddingDim=${spec.embeddingDim} must be a positive integer`);
   if (!(spec.dropout >= 0 && spec.dropout < 1)) bad(`dropout=${spec.dropout} must be in [0, 1)`);
   if (!(spec.input.height >= 8 && spec.input.width >= 8)) bad(`input ${spec.input.height}×${spec.input.width} is smaller than 8×8`);
+  if (spec.hashBits !== undefined) {
+    const problem = hashBitsProblem(spec.hashBits);
+    if (problem !== null) throw new PulError('option.outOfRange', `hash head: ${problem}`, { option: 'model.hashBits' });
+    if (spec.embeddingDim !== spec.hashBits) throw new PulError('option.invalid', `hash head of ${spec.hashBits} bits: the embedding is the code, so embeddingDim (${spec.embeddingDim}) must equal it`, { option: 'model.hashBits' });
+  }
 }
 
 /**
@@ -112,7 +120,8 @@ export async function buildModel(spec: ModelSpec, rng: Rng): Promise<ReidModel> 
   }
   if (features.shape.length === 4) features = tf.layers.globalAveragePooling2d({}).apply(features) as Sym;
   const embedding = tf.layers
-    .dense({ units: spec.embeddingDim, name: LAYER_EMBEDDING, kernelInitializer: makeInitializer('glorot', rng) })
+    // a hash head squashes the embedding into (−1, 1) so that sign() of it is the code (DSH, Liu et al. 2016)
+    .dense({ units: spec.embeddingDim, name: LAYER_EMBEDDING, kernelInitializer: makeInitializer('glorot', rng), ...(spec.hashBits === undefined ? {} : { activation: 'tanh' as const }) })
     .apply(features) as Sym;
   if (frozen !== null) for (const l of frozen.layers) l.trainable = false;
   const net = attachClassifier(input, embedding, spec, rng);

@@ -5,6 +5,7 @@
  */
 import { PulError } from '../core/errors.js';
 import { modelPreset, type ModelSpec } from './build-model.js';
+import { hashBitsProblem } from './hash-bits.js';
 import type { InitKind } from './initializers.js';
 
 /** A model name starting with this is a tfjs LayersModel on disk used as the backbone (`layers:PATH`). */
@@ -22,6 +23,8 @@ export interface ModelChoice {
   readonly featureLayer?: string | undefined;
   /** `layers:` only: keep the loaded weights fixed. */
   readonly freeze?: boolean | undefined;
+  /** A hash head of this many bits: the embedding becomes hashBits units with tanh (replacing embeddingDim); a multiple of 8 in [8, 1024]. */
+  readonly hashBits?: number | undefined;
 }
 
 /** Defaults of a `layers:` backbone's head: the paper's classifier initialiser N(0, 0.001). */
@@ -31,11 +34,17 @@ const PRETRAINED_HEAD = { embeddingDim: 128, dropout: 0, classifierInit: 'normal
 export function modelSpecFor(choice: ModelChoice, classes: number): ModelSpec {
   // errors name the config keys (model.*); the CLI names its flags instead
   const names = { name: 'model.name', input: 'model.input', featureLayer: 'model.featureLayer' };
+  if (choice.hashBits !== undefined) {
+    // checked here, before any data is read or any training starts
+    const problem = hashBitsProblem(choice.hashBits);
+    if (problem !== null) throw new PulError('option.outOfRange', `model.hashBits: ${problem}`, { option: 'model.hashBits' });
+  }
   const overrides = {
     ...(choice.input === undefined ? {} : { input: choice.input }),
     ...(choice.embeddingDim === undefined ? {} : { embeddingDim: choice.embeddingDim }),
     ...(choice.dropout === undefined ? {} : { dropout: choice.dropout }),
     ...(choice.classifierInit === undefined ? {} : { classifierInit: choice.classifierInit }),
+    ...(choice.hashBits === undefined ? {} : { hashBits: choice.hashBits, embeddingDim: choice.hashBits }),
   };
   if (!choice.name.startsWith(LAYERS_MODEL_PREFIX)) return { ...modelPreset(choice.name), ...overrides, classes };
   const path = choice.name.slice(LAYERS_MODEL_PREFIX.length);

@@ -15,6 +15,7 @@ import { loadDataset } from '../datasets/load-dataset.js';
 import { screenImages, type BadImagePolicy } from '../datasets/summary.js';
 import type { DatasetFormat, Sample } from '../datasets/sample.js';
 import { buildModel, disposeModel } from '../model/build-model.js';
+import { hashBitsProblem } from '../model/hash-bits.js';
 import { modelSpecFor, type ModelChoice } from '../model/model-choice.js';
 import { closedSetAccuracy } from '../training/closed-set-accuracy.js';
 import { lrScheduleOf, type LR_SCHEDULE_TYPES, type OptimizerOptions } from '../training/optimizer.js';
@@ -99,6 +100,8 @@ function classIndex(samples: readonly Sample[]): Map<number, number> {
  * ```
  */
 export async function trainSupervised(o: SupervisedTrainingOptions): Promise<SupervisedTrainingResult> {
+  const hashProblem = o.model.hashBits === undefined ? null : hashBitsProblem(o.model.hashBits);
+  if (hashProblem !== null) throw new PulError('option.outOfRange', `model.hashBits: ${hashProblem}`, { option: 'model.hashBits' });
   const loss = parseLossSpec(o.loss ?? 'ce', 'loss');
   if (lossNeeds(loss, 'centroids')) throw new PulError('option.invalid', `loss ${formatLossSpec(loss)}: cluster pulls embeddings to the k-means centroids of a PUL round; only pul run's retraining has them (training.loss)`, { option: 'loss' });
   const samplerName = o.sampler ?? (lossBatchStructure(loss) === 'pk' ? 'pk' : 'epoch');
@@ -151,7 +154,7 @@ export async function trainSupervised(o: SupervisedTrainingOptions): Promise<Sup
     ...optimizer, epochs: o.epochs, batch: o.batchSize, seed: o.seed, labelSmoothing: o.labelSmoothing ?? 0, augment: augmentName, dropout: spec.dropout,
     loss: formatLossSpec(loss), sampler: samplerName, ...(drawsIdentities(samplerName, lossBatchStructure(loss)) ? { pk } : {}), ...(o.margin === undefined ? {} : { margin: o.margin }),
     data: path.resolve(o.data), format: o.format ?? null, classes: o.classes ?? null, dataset: { images: train.length, identities: classes.size },
-    model: o.model.name, input: spec.input, embeddingDim: spec.embeddingDim, normalization, ...(skipped.length > 0 ? { skippedImages: skipped.length } : {}),
+    model: o.model.name, input: spec.input, embeddingDim: spec.embeddingDim, ...(spec.hashBits === undefined ? {} : { hashBits: spec.hashBits }), normalization, ...(skipped.length > 0 ? { skippedImages: skipped.length } : {}),
   };
   if (latest !== null) {
     const saved = (await readCheckpoint(latest)).manifest.training;

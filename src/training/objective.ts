@@ -11,6 +11,7 @@ import { clusterLoss, l2NormalizeRows } from '../losses/cluster-loss.js';
 import { contrastiveLoss } from '../losses/contrastive.js';
 import { crossEntropy } from '../losses/cross-entropy.js';
 import { globalLoss } from '../losses/global-loss.js';
+import { hashingLoss } from '../losses/hashing.js';
 import { liftedStructuredLoss } from '../losses/lifted-structured.js';
 import type { LossValue } from '../losses/loss-value.js';
 import { nPairLoss } from '../losses/n-pair.js';
@@ -142,6 +143,12 @@ export const LOSSES = {
     sampler: 'pk',
     about: 'global loss (Kumar B G et al. 2016): means and variances of the positive and negative distances',
     run: (x, c) => globalLoss(x.embeddings, x.labels, margin(c)),
+  },
+  hash: {
+    needs: ['embedding'],
+    sampler: 'pk',
+    about: 'DSH hashing loss (Liu et al. 2016) for a --hash-bits head: pairs pulled together / pushed beyond m = 2B, outputs to ±1, balanced bits',
+    run: (x, c) => hashingLoss(x.embeddings, x.labels, margin(c)),
   },
 } as const satisfies Record<string, LossEntry>;
 

@@ -2,30 +2,16 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import sharp from 'sharp';
 import { MODEL_PRESETS, Rng, buildModel, disposeModel, readFeatureFolder, saveCheckpoint, selectBackend, writeLatest } from '../../src/index.js';
 import { runCli } from '../helpers/run-cli.js';
+import { writeReidImages } from '../helpers/reid-images.js';
 import { withTempDir } from '../helpers/temp-dir.js';
-
-/** A folder-per-identity set with query and gallery splits: 3 identities × 2 cameras, grey squares of different brightness. */
-async function writeImages(root: string): Promise<void> {
-  for (const [split, cam] of [['query', 1], ['gallery', 2]] as const) {
-    for (const pid of [1, 2, 3]) {
-      const dir = path.join(root, split, String(pid));
-      await mkdir(dir, { recursive: true });
-      for (const k of [0, 1]) {
-        const level = 40 + pid * 60 + k * 5 + cam;
-        await sharp({ create: { width: 28, height: 28, channels: 3, background: { r: level, g: level, b: level } } }).png().toFile(path.join(dir, `${pid}_c${cam}_${k}.png`));
-      }
-    }
-  }
-}
 
 test('pul extract writes a feature folder, and pul eval --checkpoint equals evaluating the extracted folders', () =>
   withTempDir(async (dir) => {
     await selectBackend('wasm');
     const data = path.join(dir, 'data');
-    await writeImages(data);
+    await writeReidImages(data);
     const model = await buildModel(MODEL_PRESETS.fmnist, new Rng(3));
     const run = path.join(dir, 'run');
     await saveCheckpoint(path.join(run, 'epoch-001'), { model, normalization: 'unit', epoch: 1 });
@@ -42,7 +28,7 @@ test('pul extract writes a feature folder, and pul eval --checkpoint equals eval
     assert.equal(json.code, 0, json.stderr);
     const report = JSON.parse(json.stdout) as Record<string, unknown>;
     assert.deepEqual({ ...report, seconds: 0 }, {
-      out: path.join(dir, 'qj'), rows: 6, dim: 128, data, split: 'query', checkpoint: path.join(run, 'epoch-001'), batch: 128, seconds: 0, backend: report['backend'],
+      out: path.join(dir, 'qj'), rows: 6, dim: 128, binary: false, data, split: 'query', checkpoint: path.join(run, 'epoch-001'), batch: 128, seconds: 0, backend: report['backend'],
     });
     assert.ok(typeof report['seconds'] === 'number' && report['seconds'] > 0);
     assert.match(String(report['backend']), /^(wasm|cpu|tfjs-node|tfjs-node-gpu)$/);

@@ -1,9 +1,10 @@
 /**
  * `pul eval --query DIR --gallery DIR`: Market-1501 mAP / CMC / mINP of two feature folders (or a
- * checkpoint's embeddings of a data set); `pul eval --all-vs-all`: the metric-learning protocol on one set.
+ * checkpoint's embeddings of a data set); with --binary, of their codes.bin (pul extract --binary) by
+ * Hamming distance, ties to the lower gallery index; `pul eval --all-vs-all`: the metric-learning protocol on one set.
  */
 import type { Command } from 'commander';
-import { PulError, disposeModel, evaluateFeatures, loadDataset, parseClassList, parseDatasetFormat, rankModel, readFeatureFolder, samplesOf, streamProgress, type DatasetFormat, type EvaluateOptions, type FeatureFolder, type ApDefinition, type DistanceMetric, type RankReport } from '../../index.js';
+import { PulError, disposeModel, evaluateCodes, evaluateFeatures, readCodeFolder, resolveHammingPath, loadDataset, parseClassList, parseDatasetFormat, rankModel, readFeatureFolder, samplesOf, streamProgress, type DatasetFormat, type EvaluateOptions, type FeatureFolder, type ApDefinition, type DistanceMetric, type RankReport } from '../../index.js';
 import { parseChoice, parseInputSize, parseNormalization, parseRanks, parseWhole, parseWith } from '../parse-options.js';
 import { runAction } from '../run-action.js';
 import { activateBackend } from '../global-options.js';
@@ -25,6 +26,7 @@ interface EvalOptions extends AllVsAllCliOptions {
   ap: ApDefinition;
   cameraFilter: boolean;
   rerank?: boolean;
+  binary?: boolean;
   json?: boolean;
 }
 
@@ -57,6 +59,7 @@ export function registerEval(program: Command): void {
     .option('--ranks <list>', 'CMC ranks to report (default 1,5,10,20); with --all-vs-all the K of Recall@K (default 1,2,4,8)', parseRanks('--ranks'))
     .option('--ap <definition>', "standard (torchreid) or trapezoid (the original Market-1501 / PUL code)", parseChoice('--ap', ['standard', 'trapezoid'] as const), 'standard')
     .option('--rerank', 'k-reciprocal re-ranking (Zhong et al. 2017; k1 20, k2 6, λ 0.3)')
+    .option('--binary', 'rank the folders\' binary codes (codes.bin, from pul extract --binary) by Hamming distance (XOR + popcount) instead of the float features')
     .option('--no-camera-filter', 'keep same-camera matches (plain retrieval: CMC becomes Recall@K)')
     .option('--all-vs-all', 'the metric-learning protocol: every image of one labelled set a query against all the others (leave-one-out Recall@K, mAP, NMI of k-means with K = the classes); features from --features, --checkpoint + --data (the held-out images) or --pixels + --data')
     .option('--features <dir>', 'with --all-vs-all: one feature folder (every row labelled)')
@@ -73,6 +76,10 @@ export function registerEval(program: Command): void {
           if (opts[key as keyof typeof ALL_VS_ALL_ONLY] !== undefined) throw new PulError('option.invalid', `${flag} goes with --all-vs-all`, { option: flag });
         }
         await activateBackend(program);
+        if (opts.binary) {
+          await evalCodes(opts);
+          return;
+        }
         const started = performance.now();
         const { report, query, gallery, sources } = await rankRequested(opts, { metric: opts.metric, ranks: opts.ranks ?? [1, 5, 10, 20], ap: opts.ap, removeSameCamera: opts.cameraFilter, ...(opts.rerank ? { rerank: {} } : {}) });
         const seconds = (performance.now() - started) / 1000;
@@ -112,4 +119,28 @@ async function rankRequested(opts: EvalOptions, evaluate: EvaluateOptions): Prom
   const [query, gallery] = await Promise.all([readFeatureFolder(opts.query), readFeatureFolder(opts.gallery)]);
   const sources = { query: opts.query, gallery: opts.gallery };
   return { report: evaluateFeatures(query, gallery, evaluate, sources), query, gallery, sources };
+}
+
+/** --binary: Hamming ranking of two folders' codes.bin. */
+async function evalCodes(opts: EvalOptions): Promise<void> {
+  if (opts.checkpoint !== undefined || opts.data !== undefined || opts.query === undefined || opts.gallery === undefined) {
+    throw new PulError('option.invalid', '--binary ranks feature folders: give --query and --gallery written by pul extract --binary (not --checkpoint/--data)', { option: '--binary' });
+  }
+  if (opts.rerank) throw new PulError('option.invalid', '--rerank works on float features, not with --binary', { option: '--rerank' });
+  const started = performance.now();
+  const [query, gallery] = await Promise.all([readCodeFolder(opts.query), readCodeFolder(opts.gallery)]);
+  const sources = { query: opts.query, gallery: opts.gallery };
+  const report = evaluateCodes(query, gallery, { ranks: opts.ranks ?? [1, 5, 10, 20], ap: opts.ap, removeSameCamera: opts.cameraFilter }, sources);
+  const seconds = (performance.now() - started) / 1000;
+  const kernel = resolveHammingPath();
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ ...report, metric: 'hamming', bits: query.codes.bits, kernel, ap: opts.ap, queries: query.codes.rows, gallery: gallery.codes.rows, seconds })}\n`);
+  } else {
+    process.stdout.write(
+      formatRankReport(report, [
+        `query: ${opts.query} (${query.codes.rows} × ${query.codes.bits} bits), gallery: ${opts.gallery} (${gallery.codes.rows})`,
+        `metric: hamming (popcount: ${kernel}), AP: ${opts.ap}${opts.cameraFilter ? '' : ', no camera filter'}, ${seconds.toFixed(2)} s`,
+      ]),
+    );
+  }
 }

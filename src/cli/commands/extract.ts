@@ -1,7 +1,12 @@
-/** `pul extract --checkpoint CK --data PATH --out DIR`: a model's embeddings of a data set as a feature folder. */
+/**
+ * `pul extract --checkpoint CK --data PATH --out DIR`: a model's embeddings of a data set as a feature folder.
+ * With --binary the folder also gets codes.bin (sign(embedding) packed to bits; src/features/binary-codes.ts),
+ * beside features.npy, so that `pul eval` can rank the same rows by float or by Hamming distance.
+ */
+import path from 'node:path';
 import type { Command } from 'commander';
 import {
-  FEATURES_FILE, INDEX_FILE, SPLITS, commitOutputDir, disposeModel, extractFeatureFolder, legacyFiles, loadDataset, parseClassList, parseDatasetFormat, streamProgress, writeFeatureFiles,
+  CODES_FILE, FEATURES_FILE, INDEX_FILE, PulError, SPLITS, hashBitsProblem, packSigns, writeCodes, commitOutputDir, disposeModel, extractFeatureFolder, legacyFiles, loadDataset, parseClassList, parseDatasetFormat, streamProgress, writeFeatureFiles,
   type DatasetFormat, type Split,
 } from '../../index.js';
 import { activateBackend } from '../global-options.js';
@@ -22,6 +27,7 @@ interface ExtractCliOptions {
   force?: boolean;
   json?: boolean;
   allowOutside?: boolean;
+  binary?: boolean;
 }
 
 export function registerExtract(program: Command): void {
@@ -36,27 +42,35 @@ export function registerExtract(program: Command): void {
     .option('--format <format>', 'force a dataset layout', parseWith('--format', parseDatasetFormat))
     .option('--classes <list>', 'IDX only: keep these labels, e.g. 5-9', parseWith('--classes', parseClassList))
     .addOption(allowOutsideOption())
+    .option('--binary', `also write ${CODES_FILE}: sign(embedding) as packed bits (for pul eval --binary); the embedding size must be a multiple of 8 in [8, 1024] — a hash head (pul train --hash-bits) is made for this`)
     .option('--batch <n>', 'images per forward pass', parseWhole('--batch', 1), 128)
     .option('--json', 'print one JSON object')
     .action(
       runAction(async (opts: ExtractCliOptions) => {
         // before any work: --out must be free (or ours with --force), apart from the inputs, writable
         const inputs = [{ path: opts.data, option: '--data' }, { path: opts.checkpoint, option: '--checkpoint' }];
-        const out = await replaceableOut('pul extract', 'features', opts, inputs, legacyFiles('features', [FEATURES_FILE, INDEX_FILE]));
+        const out = await replaceableOut('pul extract', 'features', opts, inputs, legacyFiles('features', [FEATURES_FILE, INDEX_FILE], [CODES_FILE]));
         const backend = await activateBackend(program);
         const started = performance.now();
         const { model, checkpoint } = await loadCheckpointOption(opts.checkpoint);
         try {
+          const problem = opts.binary ? hashBitsProblem(model.spec.embeddingDim) : null;
+          if (problem !== null) {
+            throw new PulError('option.invalid', `--binary: ${checkpoint.dir} has a ${model.spec.embeddingDim}-dimensional embedding, and as a code ${problem} — train a hash head with pul train --hash-bits B`, { option: '--binary' });
+          }
           const dataset = await loadDataset(opts.data, datasetLoadOptions(opts));
           const samples = opts.split === 'all' ? dataset.samples : dataset.samples.filter((s) => s.split === opts.split);
           const folder = await extractFeatureFolder(model, samples, { batchSize: opts.batch, normalize: checkpoint.manifest.normalization }, { progress: streamProgress() });
-          await commitOutputDir(out, (tmp) => writeFeatureFiles(tmp, folder));
+          await commitOutputDir(out, async (tmp) => {
+            await writeFeatureFiles(tmp, folder);
+            if (opts.binary) await writeCodes(path.join(tmp, CODES_FILE), packSigns(folder.features));
+          });
           const { rows, dim } = folder.features;
           const seconds = (performance.now() - started) / 1000;
           if (opts.json) {
-            const report = { out: opts.out, rows, dim, data: opts.data, split: opts.split, checkpoint: checkpoint.dir, batch: opts.batch, seconds, backend: backend.backend };
+            const report = { out: opts.out, rows, dim, binary: opts.binary ?? false, data: opts.data, split: opts.split, checkpoint: checkpoint.dir, batch: opts.batch, seconds, backend: backend.backend };
             process.stdout.write(`${JSON.stringify(report)}\n`);
-          } else process.stdout.write(`wrote ${rows} × ${dim} features of ${opts.data} (${opts.split}) to ${opts.out}\n`);
+          } else process.stdout.write(`wrote ${rows} × ${dim} features${opts.binary ? ` and ${dim}-bit codes` : ''} of ${opts.data} (${opts.split}) to ${opts.out}\n`);
         } finally {
           disposeModel(model);
         }

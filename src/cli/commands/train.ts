@@ -23,6 +23,7 @@ interface TrainCliOptions {
   featureLayer?: string;
   freeze?: boolean;
   embeddingDim?: number;
+  hashBits?: number;
   classifierInit?: ClassifierInit;
   epochs: number;
   batch: number;
@@ -57,7 +58,7 @@ const legacyTrainRun = (entries: readonly string[]): Promise<OutputKind | null> 
 
 /** The option keys trainSupervised names in its errors → this command's flags. */
 const FLAGS: FlagTable = {
-  'model.name': '--model', 'model.input': '--input', 'model.featureLayer': '--feature-layer', 'model.embeddingDim': '--embedding-dim', 'model.classifierInit': '--classifier-init',
+  'model.name': '--model', 'model.input': '--input', 'model.featureLayer': '--feature-layer', 'model.embeddingDim': '--embedding-dim', 'model.hashBits': '--hash-bits', 'model.classifierInit': '--classifier-init',
   'model.dropout': '--dropout', 'model.normalization': '--normalize', 'training.epochs': '--epochs', 'training.batchSize': '--batch', 'optimizer.lr': '--lr', 'optimizer.momentum': '--momentum',
   'optimizer.weightDecay': '--weight-decay', 'optimizer.warmupEpochs': '--warmup', 'optimizer.schedule': '--schedule', 'data.format': '--format', 'data.classes': '--classes', resume: '--resume', force: '--force',
   loss: '--loss', margin: '--margin', sampler: '--sampler', pk: '--pk',
@@ -74,6 +75,7 @@ export function registerTrain(program: Command): void {
     .option('--feature-layer <name>', 'layers: only — the layer whose output is the backbone feature (e.g. a ResNet-50\'s global pool)')
     .option('--freeze', 'layers: only — keep the loaded backbone\'s weights fixed')
     .option('--embedding-dim <d>', 'embedding (retrieval feature) size (default: the preset\'s; 128 with layers:)', parseWhole('--embedding-dim', 1))
+    .option('--hash-bits <B>', 'a hash head: the embedding becomes B tanh units (replacing --embedding-dim), sign() of it a B-bit code (pul extract --binary); B a multiple of 8 in [8, 1024]', parseWhole('--hash-bits', 0))
     .option('--classifier-init <kind>', 'glorot | normal-0.001 (the original N(0, 0.001)) (default: the preset\'s; normal-0.001 with layers:)', parseChoice('--classifier-init', CLASSIFIER_INITS))
     .option('--epochs <n>', 'epochs', parseWhole('--epochs', 1), 40)
     .option('--batch <b>', 'batch size', parseWhole('--batch', 2), 64)
@@ -103,6 +105,9 @@ export function registerTrain(program: Command): void {
     .addHelpText('after', `\nLosses (--loss, terms [weight*]name joined by +; P×K = the default batches are P identities × K images):\n${LOSS_NAMES.map((n) => `  ${n.padEnd(17)}${LOSSES[n].about}${LOSSES[n].sampler === 'pk' ? ' [P×K]' : ''}`).join('\n')}\n`)
     .action(
       runAction(async (opts: TrainCliOptions) => {
+        if (opts.hashBits !== undefined && opts.embeddingDim !== undefined) {
+          throw new PulError('option.invalid', `--hash-bits ${opts.hashBits} and --embedding-dim ${opts.embeddingDim}: the hash head's embedding is the code; give one of them`, { option: '--hash-bits' });
+        }
         // before any work: --out is new, empty or a training run of pul's, apart from --data, and writable
         const out = await prepareOutput(opts.out, { kind: 'train', command: 'pul train', option: '--out', mode: 'grow', inputs: [{ path: opts.data, option: '--data' }], legacy: legacyTrainRun });
         if (opts.resume && (out.state === 'new' || out.state === 'empty')) throw new PulError('checkpoint.notFound', `--resume: ${opts.out} holds no latest.json to continue from`, { file: opts.out, option: '--out' });
@@ -113,7 +118,7 @@ export function registerTrain(program: Command): void {
         try {
           const r = await withCtrlC(progress, (signal) => trainSupervised({
             data: opts.data, format: opts.format, classes: opts.classes, allowOutside: opts.allowOutside, badImages: opts.skipBad ? 'skip' : opts.check ? 'check' : undefined, out: opts.out, output: out, resume: opts.resume, force: opts.force,
-            model: { name: opts.model, input: opts.input, featureLayer: opts.featureLayer, freeze: opts.freeze, embeddingDim: opts.embeddingDim, classifierInit: opts.classifierInit, dropout: opts.dropout },
+            model: { name: opts.model, input: opts.input, featureLayer: opts.featureLayer, freeze: opts.freeze, embeddingDim: opts.embeddingDim, hashBits: opts.hashBits, classifierInit: opts.classifierInit, dropout: opts.dropout },
             epochs: opts.epochs, batchSize: opts.batch,
             optimizer: { type: opts.optimizer, lr: opts.lr, momentum: opts.momentum, weightDecay: opts.weightDecay, warmupEpochs: opts.warmup, schedule: opts.schedule },
             labelSmoothing: opts.labelSmoothing, loss: opts.loss, margin: opts.margin, sampler: opts.sampler, pk: opts.pk, augment: opts.augment, normalization: opts.normalize, seed: opts.seed, signal, progress,
