@@ -157,7 +157,7 @@ export type { RankOptions, RankReport, ApDefinition } from './evaluation/rank.js
 export type { DistanceMetric } from './evaluation/distance.js';
 export type { RerankOptions } from './evaluation/rerank.js';
 export { normalizedMutualInformation, adjustedMutualInformation, clusterAccuracy } from './evaluation/cluster-metrics.js';
-export { evaluateAllVsAll, RECALL_KS } from './evaluation/all-vs-all.js';
+export { evaluateAllVsAll, evaluateCodesAllVsAll, RECALL_KS } from './evaluation/all-vs-all.js';
 export type { AllVsAllOptions, AllVsAllReport } from './evaluation/all-vs-all.js';
 export { evaluateModel, rankModel, allVsAllMetrics, modelAllVsAll, classLabels } from './pipeline/evaluate-model.js';
 export type { TestMetrics, EvaluateModelOptions, RankModelOptions, AllVsAllMetrics, AllVsAllMetricsOptions } from './pipeline/evaluate-model.js';

@@ -58,6 +58,12 @@ const ADDON = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../
 
 let loaded: { kernels: NativeKernels | null; status: NativeStatus } | null = null;
 
+/** Every function this version calls: an addon built from older sources lacks some (a pull without a rebuild). */
+const REQUIRED: readonly (keyof NativeKernels)[] = [
+  'channelSum', 'broadcastChannels', 'channelAffine', 'batchNormGrad', 'maxPoolGrad', 'batchMatMul', 'sgemm',
+  'kmeansStep', 'kmeansAccumulate', 'hamming', 'hammingRank', 'hammingPaths', 'threads', 'avx2',
+];
+
 /** Loads the addon once; `threads` sets its worker count. */
 export function loadNativeKernels(threads: number): { kernels: NativeKernels | null; status: NativeStatus } {
   if (loaded !== null) return loaded;
@@ -68,6 +74,11 @@ export function loadNativeKernels(threads: number): { kernels: NativeKernels | n
   } else {
     try {
       const kernels = require(ADDON) as NativeKernels;
+      const missing = REQUIRED.filter((name) => typeof kernels[name] !== 'function');
+      if (missing.length > 0) {
+        loaded = { kernels: null, status: { loaded: false, reason: `${ADDON} is older than this pul (no ${missing.join(', ')}): rebuild it with npm run build:native` } };
+        return loaded;
+      }
       kernels.threads(threads);
       loaded = { kernels, status: { loaded: true, threads: kernels.threads(), avx2: kernels.avx2() } };
     } catch (err) {

@@ -11,7 +11,9 @@
  */
 import { PulError } from '../core/errors.js';
 import { l2Normalize, type FeatureMatrix } from '../features/feature-matrix.js';
+import type { PackedCodes } from '../features/binary-codes.js';
 import { distanceBlocks, type DistanceBlock, type DistanceMetric } from './distance.js';
+import { hammingDistanceBlocks, type HammingPath } from './hamming.js';
 import { RankAccumulator, type ApDefinition, type RankReport } from './rank.js';
 
 /** Options of evaluateAllVsAll. */
@@ -53,6 +55,18 @@ export function evaluateAllVsAll(features: FeatureMatrix, labels: Int32Array, op
   const metric = options.metric ?? 'cosine';
   const x = metric === 'cosine' ? l2Normalize(features) : features;
   return rankAllVsAll(labels, options, source, () => distanceBlocks(x, x, { metric, ...(options.budgetFloats ? { budgetFloats: options.budgetFloats } : {}) }));
+}
+
+/**
+ * The same protocol on binary codes (codes.bin, packSigns): Hamming distances by XOR + popcount, ties
+ * to the lower row index — the retrieval a hash head is trained for.
+ * @example
+ * evaluateCodesAllVsAll(packSigns(features), labels).recall[0]; // Recall@1 by Hamming distance
+ */
+export function evaluateCodesAllVsAll(codes: PackedCodes, labels: Int32Array, options: Pick<AllVsAllOptions, 'ks' | 'ap' | 'budgetFloats'> & { readonly path?: HammingPath } = {}, source = 'codes'): AllVsAllReport {
+  if (labels.length !== codes.rows) throw new PulError('features.mismatch', `${source}: ${codes.rows} code rows for ${labels.length} labels`, { file: source });
+  const hamming = { ...(options.path ? { path: options.path } : {}), ...(options.budgetFloats ? { budgetFloats: options.budgetFloats } : {}) };
+  return rankAllVsAll(labels, options, source, () => hammingDistanceBlocks(codes, codes, hamming));
 }
 
 /** Leave-one-out Recall@K and mAP from the set × set distance blocks (query rows in order); `blocks` runs after the checks. */

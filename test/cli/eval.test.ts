@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { MODEL_PRESETS, Rng, buildModel, disposeModel, featureMatrix, heldOutSamples, loadDataset, modelAllVsAll, saveCheckpoint, selectBackend, writeFeatureFolder, writeLatest, type IndexRow } from '../../src/index.js';
+import { MODEL_PRESETS, Rng, buildModel, packSigns, writeCodes, disposeModel, featureMatrix, heldOutSamples, loadDataset, modelAllVsAll, saveCheckpoint, selectBackend, writeFeatureFolder, writeLatest, type IndexRow } from '../../src/index.js';
 import { encodeIdx } from '../../src/datasets/idx-file.js';
 import { runCli } from '../helpers/run-cli.js';
 import { withTempDir } from '../helpers/temp-dir.js';
@@ -149,6 +149,7 @@ test('pul eval --all-vs-all: a missing or doubled source and flags of the other 
       [['--all-vs-all', '--features', query, '--gallery', gallery], /not --query\/--gallery/],
       [['--all-vs-all', '--features', query, '--rerank'], /--rerank is not available with --all-vs-all/],
       [['--all-vs-all', '--features', query, '--input', '28x28x1'], /--input and --normalize go with --pixels/],
+      [['--all-vs-all', '--pixels', '--data', query, '--binary'], /raw pixels have none/],
       [['--query', query, '--gallery', gallery, '--pixels'], /--pixels goes with --all-vs-all/],
       [['--query', query, '--gallery', gallery, '--features', query], /--features goes with --all-vs-all/],
     ];
@@ -157,4 +158,20 @@ test('pul eval --all-vs-all: a missing or doubled source and flags of the other 
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, message);
     }
+  }));
+
+test('pul eval --all-vs-all --binary ranks a folder\'s codes.bin by Hamming distance (hand-computed)', () =>
+  withTempDir(async (dir) => {
+    // the four 8-bit codes of test/evaluation/all-vs-all.test.ts: Recall@1,2,4 = 0, 3/4, 1; mAP 11/24
+    const sign = (bits: number[]) => Array.from({ length: 8 }, (_, j) => (bits.includes(j) ? 1 : -1));
+    const features = featureMatrix(4, 8, Float32Array.from([...sign([]), ...sign([0, 1]), ...sign([0]), ...sign([4, 5, 6, 7])]));
+    const folder = path.join(dir, 'codes');
+    const index: IndexRow[] = [0, 0, 1, 1].map((pid, i) => ({ path: `c${i}.png`, pid, camid: 0 }));
+    await writeFeatureFolder(folder, { features, index });
+    await writeCodes(path.join(folder, 'codes.bin'), packSigns(features));
+    const r = await runCli(['eval', '--all-vs-all', '--binary', '--features', folder, '--ranks', '1,2,4', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { metric: string; recall: number[]; mAP: number; dim: number };
+    assert.deepEqual([out.metric, out.dim, out.recall], ['hamming', 8, [0, 0.75, 1]]);
+    assert.ok(Math.abs(out.mAP - 11 / 24) < 1e-12);
   }));

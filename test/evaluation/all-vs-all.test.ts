@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PulError, Rng, allVsAllMetrics, evaluateAllVsAll, featureMatrix, l2Normalize, selectBackend } from '../../src/index.js';
+import { PulError, Rng, allVsAllMetrics, evaluateAllVsAll, evaluateCodesAllVsAll, featureMatrix, l2Normalize, nativeHammingPaths, packSigns, selectBackend } from '../../src/index.js';
 import { assertClose } from '../helpers/assert-close.js';
 
 // Five points on a line: a0=0 (class 0), a1=1 (1), a2=3 (0), a3=10 (1), a4=11 (1).
@@ -99,4 +99,20 @@ test('all-vs-all: bad input is a named error', async () => {
   assert.match(code(() => evaluateAllVsAll(line, Int32Array.of(0, 1, 2, 3, 4))), /^features\.mismatch: .*no class has two images/);
   assert.match(code(() => evaluateAllVsAll(line, Int32Array.of(0, 0, 1, -1, 1))), /^features\.malformed: .*row 3 has class -1/);
   assert.match(code(() => evaluateAllVsAll(line, lineLabels, { ks: [0] })), /^option\.invalid: Recall@K: K=0/);
+});
+
+test('all-vs-all on binary codes: Hamming distances, ties to the lower row, on every popcount path', () => {
+  // 8-bit codes: r0 = 00000000 (class 0), r1 = 00000011 (0), r2 = 00000001 (1), r3 = 11110000 (1).
+  // Distances: r0–r1 2, r0–r2 1, r0–r3 4, r1–r2 1, r1–r3 6, r2–r3 5.
+  //   r0: r2 r1* r3    → AP 1/2      r1: r2 r0* r3 → AP 1/2
+  //   r2: r0 r1 (tie at 1, lower row first) r3* → AP 1/3      r3: r0 r2* r1 → AP 1/2
+  // Recall@1 = 0, Recall@2 = 3/4, Recall@4 = 1; mAP = (1/2 + 1/2 + 1/3 + 1/2) / 4 = 11/24.
+  const sign = (bits: number[]) => Array.from({ length: 8 }, (_, j) => (bits.includes(j) ? 1 : -1));
+  const codes = packSigns(featureMatrix(4, 8, Float32Array.from([...sign([]), ...sign([0, 1]), ...sign([0]), ...sign([4, 5, 6, 7])])));
+  for (const path of ['js', ...nativeHammingPaths()] as const) {
+    const r = evaluateCodesAllVsAll(codes, Int32Array.of(0, 0, 1, 1), { ks: [1, 2, 4], path });
+    assert.deepEqual(r.recall, [0, 0.75, 1], path);
+    assertClose([r.mAP], [11 / 24], { atol: 1e-12 });
+  }
+  assert.throws(() => evaluateCodesAllVsAll(codes, Int32Array.of(0, 0, 1)), (e: unknown) => e instanceof PulError && e.code === 'features.mismatch');
 });

@@ -6,8 +6,8 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import {
-  PulError, allVsAllMetrics, classLabels, defaultNormalization, disposeModel, heldOutSamples, labelsOf, loadDataset, INDEX_FILE, modelAllVsAll, pixelFeatures, readFeatureFolder, streamProgress, ImageReader, RECALL_KS,
-  type AllVsAllMetrics, type ApDefinition, type DatasetFormat, type DistanceMetric, type Normalization,
+  PulError, allVsAllMetrics, classLabels, evaluateCodesAllVsAll, packSigns, readCodeFolder, defaultNormalization, disposeModel, heldOutSamples, labelsOf, loadDataset, INDEX_FILE, modelAllVsAll, pixelFeatures, readFeatureFolder, streamProgress, ImageReader, RECALL_KS,
+  type AllVsAllMetrics, type AllVsAllReport, type ApDefinition, type DatasetFormat, type DistanceMetric, type Normalization,
 } from '../../index.js';
 import { activateBackend } from '../global-options.js';
 import { loadCheckpointOption } from '../checkpoint-option.js';
@@ -19,6 +19,7 @@ export interface AllVsAllCliOptions {
   checkpoint?: string;
   data?: string;
   pixels?: boolean;
+  binary?: boolean;
   input?: { height: number; width: number; channels: 1 | 3 };
   normalize?: Normalization;
   format?: DatasetFormat;
@@ -50,6 +51,7 @@ function checkSources(o: AllVsAllCliOptions): void {
   if (sources !== 1) fail('--all-vs-all needs exactly one of --features DIR, --checkpoint CK --data PATH, --pixels --data PATH', '--all-vs-all');
   if (o.features !== undefined && o.data !== undefined) fail('--features is a feature folder already; --data goes with --checkpoint or --pixels', '--data');
   if (o.features === undefined && o.data === undefined) fail(`${o.pixels ? '--pixels' : '--checkpoint'} needs --data (the labelled set whose held-out images are ranked)`, '--data');
+  if (o.binary && o.pixels) fail('--binary ranks binary codes (a hash head\'s signs); raw pixels have none', '--binary');
   if (!o.pixels && (o.input !== undefined || o.normalize !== undefined)) fail('--input and --normalize go with --pixels (a checkpoint brings its own)', o.input !== undefined ? '--input' : '--normalize');
 }
 
@@ -59,10 +61,16 @@ export async function evalAllVsAll(program: Command, o: AllVsAllCliOptions): Pro
   await activateBackend(program);
   const started = performance.now();
   const options = { metric: o.metric, ks: o.ranks ?? RECALL_KS, ap: o.ap, seed: o.seed, nmi: o.nmi };
-  let metrics: AllVsAllMetrics;
+  let metrics: AllVsAllMetrics | null = null;
+  let hamming: (AllVsAllReport & { bits: number }) | null = null;
   let dim: number;
   let source: string;
-  if (o.features !== undefined) {
+  if (o.features !== undefined && o.binary) {
+    const folder = await readCodeFolder(o.features);
+    source = o.features;
+    hamming = { ...evaluateCodesAllVsAll(folder.codes, labelsOf(folder.index, path.join(o.features, INDEX_FILE)).pids, options, source), bits: folder.codes.bits };
+    dim = folder.codes.bits;
+  } else if (o.features !== undefined) {
     const folder = await readFeatureFolder(o.features);
     source = o.features;
     metrics = allVsAllMetrics(folder.features, labelsOf(folder.index, path.join(o.features, INDEX_FILE)).pids, options, source);
@@ -88,6 +96,7 @@ export async function evalAllVsAll(program: Command, o: AllVsAllCliOptions): Pro
         const r = await modelAllVsAll(model, samples, { ...options, normalization: checkpoint.manifest.normalization, reader, source: data, progress });
         metrics = r.metrics;
         dim = r.features.dim;
+        if (o.binary) hamming = { ...evaluateCodesAllVsAll(packSigns(r.features), classLabels(samples, data), options, data), bits: r.features.dim };
         source = `${source}, embedded by ${checkpoint.dir}`;
       } finally {
         disposeModel(model);
@@ -96,15 +105,17 @@ export async function evalAllVsAll(program: Command, o: AllVsAllCliOptions): Pro
   }
   const seconds = (performance.now() - started) / 1000;
   if (o.json) {
-    process.stdout.write(`${JSON.stringify({ protocol: 'all-vs-all', ...metrics, dim, metric: o.metric, ap: o.ap, seed: o.seed, source, seconds })}\n`);
+    process.stdout.write(`${JSON.stringify({ protocol: 'all-vs-all', ...(metrics ?? hamming), ...(hamming && metrics ? { hamming } : {}), dim, metric: metrics ? o.metric : 'hamming', ap: o.ap, seed: o.seed, source, seconds })}\n`);
     return;
   }
+  const head = (metrics ?? hamming) as AllVsAllReport;
+  const figures = (r: AllVsAllReport) => [...r.ks.map((k, i) => `Recall@${String(k).padEnd(4)} ${percent(r.recall[i]!)}`), `mAP       ${percent(r.mAP)}`];
   const lines = [
-    `all-vs-all (leave-one-out): ${metrics.images} images of ${metrics.classes} classes, ${dim}-dimensional — ${source}`,
-    `metric: ${o.metric}, AP: ${o.ap}, ${seconds.toFixed(2)} s${metrics.skippedQueries ? `; ${metrics.skippedQueries} image(s) alone in their class skipped as queries` : ''}`,
-    ...metrics.ks.map((k, i) => `Recall@${String(k).padEnd(4)} ${percent(metrics.recall[i]!)}`),
-    `mAP       ${percent(metrics.mAP)}`,
-    ...(metrics.nmi === null ? [] : [`NMI       ${metrics.nmi.toFixed(4)} (k-means, K=${metrics.classes}, seed ${o.seed})`]),
+    `all-vs-all (leave-one-out): ${head.images} images of ${head.classes} classes, ${metrics ? `${dim}-dimensional` : `${dim}-bit codes`} — ${source}`,
+    `metric: ${metrics ? o.metric : 'hamming'}, AP: ${o.ap}, ${seconds.toFixed(2)} s${head.skippedQueries ? `; ${head.skippedQueries} image(s) alone in their class skipped as queries` : ''}`,
+    ...(metrics ? figures(metrics) : []),
+    ...(metrics?.nmi == null ? [] : [`NMI       ${metrics.nmi.toFixed(4)} (k-means, K=${metrics.classes}, seed ${o.seed})`]),
+    ...(hamming === null ? [] : [...(metrics ? [`Hamming distance on the ${hamming.bits}-bit sign codes:`] : []), ...figures(hamming)]),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -59,7 +59,7 @@ export function registerEval(program: Command): void {
     .option('--ranks <list>', 'CMC ranks to report (default 1,5,10,20); with --all-vs-all the K of Recall@K (default 1,2,4,8)', parseRanks('--ranks'))
     .option('--ap <definition>', "standard (torchreid) or trapezoid (the original Market-1501 / PUL code)", parseChoice('--ap', ['standard', 'trapezoid'] as const), 'standard')
     .option('--rerank', 'k-reciprocal re-ranking (Zhong et al. 2017; k1 20, k2 6, λ 0.3)')
-    .option('--binary', 'rank the folders\' binary codes (codes.bin, from pul extract --binary) by Hamming distance (XOR + popcount) instead of the float features')
+    .option('--binary', 'rank the folders\' binary codes (codes.bin, from pul extract --binary) by Hamming distance (XOR + popcount) instead of the float features; with --all-vs-all: --features DIR\'s codes.bin, or a checkpoint\'s sign codes beside its float figures')
     .option('--no-camera-filter', 'keep same-camera matches (plain retrieval: CMC becomes Recall@K)')
     .option('--all-vs-all', 'the metric-learning protocol: every image of one labelled set a query against all the others (leave-one-out Recall@K, mAP, NMI of k-means with K = the classes); features from --features, --checkpoint + --data (the held-out images) or --pixels + --data')
     .option('--features <dir>', 'with --all-vs-all: one feature folder (every row labelled)')
