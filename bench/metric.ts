@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  ImageReader, allVsAllMetrics, classLabels, disposeModel, heldOutSamples, loadCheckpoint, loadDataset, modelAllVsAll, pixelFeatures, selectBackend, type AllVsAllMetrics, type Sample,
+  ImageReader, allVsAllMetrics, classLabels, disposeModel, evaluateCodesAllVsAll, heldOutSamples, packSigns, loadCheckpoint, loadDataset, modelAllVsAll, pixelFeatures, selectBackend, type AllVsAllMetrics, type Sample,
 } from '../src/index.js';
 import { table } from './peers.js';
 
@@ -70,7 +70,7 @@ const CONFIGS: readonly Config[] = [
   { name: 'triplet-hard+global', train: ['--loss', 'triplet-hard+global', ...PK] },
   // smart mining builds its own batches of --batch (default 64) images: groups of anchor, positive, negative, negative's positive
   { name: 'smart', train: ['--loss', 'triplet-hard+global', '--sampler', 'smart'], note: 'smart mining (Harwood et al. 2017), batch 64' },
-  { name: 'hash-64', train: ['--loss', 'hash', '--hash-bits', '64', ...PK], note: 'float eval of the 64-unit tanh head' },
+  { name: 'hash-64', train: ['--loss', 'hash', '--hash-bits', '64', ...PK], note: '64-bit hash head: float figures of the tanh outputs; the sign codes by Hamming distance in the next row' },
 ];
 
 interface EpochResult {
@@ -87,6 +87,8 @@ interface EpochResult {
   /** Mean share of mined pairs/triplets with non-zero loss over the epoch's batches (null: the loss has none, or pul does not log it). */
   readonly activeShare: number | null;
   readonly activeShares: readonly number[] | null;
+  /** A hash head's sign codes ranked by Hamming distance (null: no hash head). */
+  readonly hamming: { readonly recall: readonly number[]; readonly mAP: number } | null;
 }
 
 interface ConfigResult {
@@ -194,17 +196,20 @@ async function evaluateRun(run: string, samples: readonly Sample[], reader: Imag
     const t = performance.now();
     const { model, checkpoint } = await loadCheckpoint(path.join(run, name));
     let m: AllVsAllMetrics;
+    let hamming: EpochResult['hamming'] = null;
     try {
-      m = (await modelAllVsAll(model, samples, { normalization: checkpoint.manifest.normalization, reader, ks: KS, seed: 0, source: 'fashion-mnist t10k 5–9' })).metrics;
+      const r = await modelAllVsAll(model, samples, { normalization: checkpoint.manifest.normalization, reader, ks: KS, seed: 0, source: 'fashion-mnist t10k 5–9' });
+      m = r.metrics;
+      if (model.spec.hashBits !== undefined) hamming = evaluateCodesAllVsAll(packSigns(r.features), classLabels(samples, 'fashion-mnist t10k 5–9'), { ks: KS });
     } finally {
       disposeModel(model);
     }
     const shares = Array.isArray(record['activeShares']) ? (record['activeShares'] as unknown[]).map((v) => num(v) ?? Number.NaN) : null;
     out.push({
       epoch, trainSeconds, cumulativeSeconds: cumulative, imagesPerSecond: num(record['imagesPerSecond']), loss: num(record['loss']),
-      recall: m.recall, mAP: m.mAP, nmi: m.nmi, evalSeconds: (performance.now() - t) / 1000, activeShare: num(record['activeShare']), activeShares: shares,
+      recall: m.recall, mAP: m.mAP, nmi: m.nmi, evalSeconds: (performance.now() - t) / 1000, activeShare: num(record['activeShare']), activeShares: shares, hamming,
     });
-    process.stderr.write(`    epoch ${epoch}: unseen Recall@1 ${pct(m.recall[0]!)}, mAP ${pct(m.mAP)}, NMI ${m.nmi?.toFixed(4)} (${cumulative.toFixed(0)} s of training)\n`);
+    process.stderr.write(`    epoch ${epoch}: unseen Recall@1 ${pct(m.recall[0]!)}, mAP ${pct(m.mAP)}, NMI ${m.nmi?.toFixed(4)} (${cumulative.toFixed(0)} s of training)${hamming === null ? '' : `; Hamming codes: Recall@1 ${pct(hamming.recall[0]!)}, mAP ${pct(hamming.mAP)}`}\n`);
   }
   return out;
 }
@@ -224,7 +229,7 @@ async function runConfig(c: Config, a: Args, work: string, flags: Set<string>, s
     const px = await pixelFeatures(samples, { height: 28, width: 28, channels: 1, normalize: 'unit' }, { reader });
     const m = allVsAllMetrics(px, classLabels(samples, a.data), { ks: KS, seed: 0 }, 'raw pixels');
     const evalSeconds = (performance.now() - t) / 1000;
-    const epoch: EpochResult = { epoch: 0, trainSeconds: 0, cumulativeSeconds: 0, imagesPerSecond: null, loss: null, recall: m.recall, mAP: m.mAP, nmi: m.nmi, evalSeconds, activeShare: null, activeShares: null };
+    const epoch: EpochResult = { epoch: 0, trainSeconds: 0, cumulativeSeconds: 0, imagesPerSecond: null, loss: null, recall: m.recall, mAP: m.mAP, nmi: m.nmi, evalSeconds, activeShare: null, activeShares: null, hamming: null };
     return { name: c.name, note: c.note ?? null, status: 'ok', reason: null, trainCommand: null, evalCommand: evalCommand(''), wallSeconds: null, epochs: [epoch] };
   }
   const run = path.join(work, c.name.replace(/[^\w.-]/g, '_'));
@@ -291,6 +296,9 @@ function markdown(results: readonly ConfigResult[], info: Record<string, unknown
     }
     const train = r.trainCommand === null ? '–' : e.cumulativeSeconds.toFixed(0);
     lines.push(`| ${r.name} | ${e.recall.map(pct).join(' | ')} | ${pct(e.mAP)} | ${e.nmi === null ? '–' : e.nmi.toFixed(4)} | ${train} | ${activeShareCell(r)} | ${r.note ?? ''} |`);
+    if (e.hamming !== null) {
+      lines.push(`| ${r.name} (Hamming) | ${e.hamming.recall.map(pct).join(' | ')} | ${pct(e.hamming.mAP)} | – | ${train} | – | sign codes, XOR + popcount: ${pct(e.hamming.mAP / e.mAP)} % of the float mAP |`);
+    }
   }
   lines.push('', '## Convergence: unseen-class Recall@1 (%) against cumulative training seconds, one point per epoch', '');
   for (const r of results) {
