@@ -70,6 +70,7 @@ const CONFIGS: readonly Config[] = [
   { name: 'triplet-hard+global', train: ['--loss', 'triplet-hard+global', ...PK] },
   // smart mining builds its own batches of --batch (default 64) images: groups of anchor, positive, negative, negative's positive
   { name: 'smart', train: ['--loss', 'triplet-hard+global', '--sampler', 'smart'], note: 'smart mining (Harwood et al. 2017), batch 64' },
+  { name: 'triplet-hard+hash-64', train: ['--loss', 'triplet-hard+hash', '--hash-bits', '64', ...PK], note: '64-bit hash head trained with batch-hard triplets + DSH (its codes in the next row)' },
   { name: 'hash-64', train: ['--loss', 'hash', '--hash-bits', '64', ...PK], note: '64-bit hash head: float figures of the tanh outputs; the sign codes by Hamming distance in the next row' },
 ];
 
