@@ -104,6 +104,10 @@ export async function trainSupervised(o: SupervisedTrainingOptions): Promise<Sup
   if (hashProblem !== null) throw new PulError('option.outOfRange', `model.hashBits: ${hashProblem}`, { option: 'model.hashBits' });
   const loss = parseLossSpec(o.loss ?? 'ce', 'loss');
   if (lossNeeds(loss, 'centroids')) throw new PulError('option.invalid', `loss ${formatLossSpec(loss)}: cluster pulls embeddings to the k-means centroids of a PUL round; only pul run's retraining has them (training.loss)`, { option: 'loss' });
+  if (o.model.hashBits !== undefined && lossNeeds(loss, 'logits')) {
+    // measured on Fashion-MNIST (README): ce+triplet-hard on a 64-bit head gave one sign code for every image
+    o.progress?.log(`warning: loss ${formatLossSpec(loss)} trains the hash head through the classifier; its tanh units tend to saturate at fixed signs, so every image gets the same binary code — train a hash head without ce, e.g. triplet-hard+hash`);
+  }
   const samplerName = o.sampler ?? (lossBatchStructure(loss) === 'pk' ? 'pk' : 'epoch');
   const pk = o.pk ?? { p: 16, k: 4 };
   checkSamplerFeed(loss, samplerName, 'sampler');

@@ -43,6 +43,11 @@ test('pul train --hash-bits 64 --loss hash → inspect → extract --binary → 
     const trained = await runCli([...train, '--out', run, '--hash-bits', '64', '--loss', 'hash', '--pk', '4,4']);
     assert.equal(trained.code, 0, trained.stderr);
     assert.match(trained.stderr, /loss hash, sampler pk/);
+    assert.doesNotMatch(trained.stderr, /warning/);
+    // a ce term on a hash head: warned before any training (the codes collapse to one)
+    const withCe = await runCli([...train, '--epochs', '1', '--out', path.join(root, 'ce-run'), '--hash-bits', '8', '--loss', 'ce+hash', '--pk', '4,4']);
+    assert.equal(withCe.code, 0, withCe.stderr);
+    assert.match(withCe.stderr, /warning: loss ce\+hash trains the hash head through the classifier.*triplet-hard\+hash/);
     const meta = JSON.parse(await readFile(path.join(run, 'epoch-002', 'meta.json'), 'utf8')) as { model: { hashBits: number; embeddingDim: number }; training: { loss: string; hashBits: number } };
     assert.deepEqual([meta.model.hashBits, meta.model.embeddingDim, meta.training.loss, meta.training.hashBits], [64, 64, 'hash', 64]);
     const epochs = (await readFile(path.join(run, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { loss: number; accuracy: number | null; activeShare: number | null });
