@@ -18,6 +18,8 @@ const ALLOWED = {
   evaluation: ['features', 'datasets', 'model', 'backend'],
   config: ['selection', 'clustering', 'training', 'datasets', 'model', 'evaluation', 'features'],
   pipeline: ['mining', 'config', 'datasets', 'features', 'clustering', 'selection', 'training', 'checkpoints', 'evaluation', 'model', 'losses', 'backend'],
+  // reports read what every stage wrote: the end of the data flow
+  report: ['pipeline', 'config', 'datasets', 'features', 'clustering', 'selection', 'checkpoints', 'evaluation', 'model', 'backend'],
 };
 const folders = Object.keys(ALLOWED);
 module.exports = {

@@ -186,3 +186,18 @@ export { describeRun, formatRunOverview } from './pipeline/describe-run.js';
 export type { RunOverview } from './pipeline/describe-run.js';
 export { summarizePulRun, formatPulSummary } from './pipeline/run-summary.js';
 export type { PulRunSummary, RoundSummary, TestFigures } from './pipeline/run-summary.js';
+
+// reports a person can look at (pul report, pul eval --visrank)
+export { buildRunReport, buildCheckpointReport, buildRankedListReport } from './report/build-report.js';
+export type { ReportOptions } from './report/build-report.js';
+export { renderReportHtml } from './report/render-html.js';
+export type { ReportData, ReportImage, RankedSection } from './report/render-html.js';
+export { rankedLists } from './report/ranked-lists.js';
+export type { RankedLists, RankedQuery, RankedEntry, RankedMark, RankedListOptions } from './report/ranked-lists.js';
+export { readRunSeries } from './report/run-series.js';
+export type { RunSeries, Series, Point, EpochPoint } from './report/run-series.js';
+export { sampleClusters, readAssignments } from './report/cluster-sample.js';
+export type { ClusterView, ClusterCard, ClusterSampleOptions } from './report/cluster-sample.js';
+export { embeddingMap } from './report/embedding-map.js';
+export type { EmbeddingMap } from './report/embedding-map.js';
+export { checkReportFile, writeReportFile } from './report/write-report.js';

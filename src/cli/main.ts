@@ -14,9 +14,10 @@ import { registerTrain } from './commands/train.js';
 import { registerCluster } from './commands/cluster.js';
 import { registerSelect } from './commands/select.js';
 import { registerRun } from './commands/run.js';
+import { registerReport } from './commands/report.js';
 import { reportError } from './run-action.js';
 
-const COMMANDS: readonly ((program: Command) => void)[] = [registerRun, registerInfo, registerExtract, registerEval, registerInspect, registerDatasets, registerCluster, registerSelect, registerTrain];
+const COMMANDS: readonly ((program: Command) => void)[] = [registerRun, registerInfo, registerExtract, registerEval, registerInspect, registerDatasets, registerCluster, registerSelect, registerTrain, registerReport];
 
 export function buildProgram(): Command {
   const program = new Command('pul')

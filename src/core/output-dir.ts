@@ -23,7 +23,7 @@ import { PACKAGE_VERSION } from './version.js';
 export const OUTPUT_MARKER = '.pul-output.json';
 
 /** What a folder written by pul holds. */
-export type OutputKind = 'features' | 'clusters' | 'selection' | 'synthetic' | 'train' | 'runs';
+export type OutputKind = 'features' | 'clusters' | 'selection' | 'synthetic' | 'train' | 'runs' | 'report';
 
 export interface OutputMarker {
   readonly pul: string;

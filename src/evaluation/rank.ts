@@ -88,12 +88,12 @@ export class RankAccumulator {
     if (this.skippedExamples.length < 20) this.skippedExamples.push(queryIndex);
   }
 
-  /** One query: `distances` holds its distance to every gallery item, in gallery order. */
-  addQuery(queryIndex: number, distances: Float32Array, pid: number, camid: number): void {
+  /** One query: `distances` holds its distance to every gallery item, in gallery order. Returns its AP, or null when it is skipped (no true match). */
+  addQuery(queryIndex: number, distances: Float32Array, pid: number, camid: number): number | null {
     const matches = this.matchesOf(pid, camid);
     if (matches.length === 0) {
       this.skip(queryIndex);
-      return;
+      return null;
     }
     const gPids = this.gallery.pids;
     matches.sort((a, b) => distances[a]! - distances[b]! || a - b);
@@ -124,7 +124,7 @@ export class RankAccumulator {
       before += ahead[j]!;
       positions[j] = before + j;
     }
-    this.score(positions);
+    return this.score(positions);
   }
 
   /**
@@ -173,8 +173,8 @@ export class RankAccumulator {
     this.score(Int32Array.from(order, (j, k) => count[matchDist[j]!]! + equalBefore[j]! + k));
   }
 
-  /** AP, INP and CMC hits of one query from its matches' 0-based positions among the valid items, ascending. */
-  private score(positions: Int32Array): void {
+  /** AP, INP and CMC hits of one query from its matches' 0-based positions among the valid items, ascending; returns the AP. */
+  private score(positions: Int32Array): number {
     const R = positions.length;
     let ap = 0;
     for (let j = 0; j < R; j++) {
@@ -195,6 +195,7 @@ export class RankAccumulator {
       if (firstRank < k) this.cmcHits[i]!++;
     });
     this.valid++;
+    return ap / R;
   }
 
   report(): RankReport {

@@ -42,7 +42,8 @@ export interface LabelledSamples {
   readonly pids: readonly number[];
 }
 
-const roundName = (round: number) => `round-${String(round).padStart(2, '0')}`;
+/** The folder name of a round (1-based): round-01, round-02, …; round 0 lives in `source`. */
+export const roundName = (round: number): string => `round-${String(round).padStart(2, '0')}`;
 
 /** The model of a run with `classes` outputs; a bad choice names the config key. */
 function pulModelSpec(config: PipelineConfig, classes: number): ModelSpec {

@@ -4,7 +4,7 @@
  * work folder continues after the last saved epoch. Batches, augmentation and dropout masks of an
  * epoch come from (seed, epoch), so the continued run equals an uninterrupted one.
  */
-import { rm } from 'node:fs/promises';
+import { copyFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { tf } from '../backend/tf.js';
 import type { ProgressSink } from '../core/progress.js';
@@ -22,6 +22,17 @@ import { resolveLatest, writeLatest } from '../checkpoints/latest.js';
 import { loadCheckpoint, loadOptimizerState, type ExpectedModel } from '../checkpoints/load-checkpoint.js';
 import { saveCheckpoint } from '../checkpoints/save-checkpoint.js';
 import { faultPoint } from './fault.js';
+
+/** The per-epoch log a finished training leaves beside its checkpoint (one JSON line per epoch: loss, accuracy, seconds…), for reports. */
+export const EPOCH_LOG = 'train-epochs.jsonl';
+
+/** Copies a work folder's per-epoch log to `<dir>/train-epochs.jsonl`, before the work folder is removed. */
+export async function keepEpochLog(workDir: string, dir: string): Promise<void> {
+  await copyFile(path.join(workDir, 'metrics.jsonl'), path.join(dir, EPOCH_LOG)).catch((err: NodeJS.ErrnoException) => {
+    // a training resumed after its last epoch ran no epoch now and may have no log
+    if (err.code !== 'ENOENT') throw err;
+  });
+}
 
 /** Name of the sampler's state among the checkpoint's optimiser tensors. */
 const SAMPLER_STATE = 'sampler/state';

@@ -28,7 +28,7 @@ import { saveCheckpoint } from '../checkpoints/save-checkpoint.js';
 import type { Stage } from './run-stages.js';
 import type { PulSession } from './pul-session.js';
 import { faultPoint } from './fault.js';
-import { trainResumable } from './resumable-training.js';
+import { keepEpochLog, trainResumable } from './resumable-training.js';
 import { AUGMENTS } from '../datasets/augment.js';
 import { evaluateRound } from './setup-stages.js';
 import { createSampler } from '../datasets/samplers.js';
@@ -209,6 +209,7 @@ export function trainStage(session: PulSession): Stage {
         disposeModel(model);
       }
       await writeLatest(session.runDir, session.checkpointName(round));
+      await keepEpochLog(path.join(dir, 'training'), dir);
       await rm(path.join(dir, 'training'), { recursive: true, force: true });
       const last = records.at(-1);
       const figures = last ? { loss: last.loss, ...(last.accuracy === null ? {} : { accuracy: last.accuracy }), ...(last.activeShare === null ? {} : { activeShare: last.activeShare }), imagesPerSecond: last.imagesPerSecond } : {};

@@ -17,7 +17,7 @@ import { META_JSON } from '../checkpoints/checkpoint.js';
 import type { Stage } from './run-stages.js';
 import type { PulSession } from './pul-session.js';
 import { evaluateModel } from './evaluate-model.js';
-import { trainResumable } from './resumable-training.js';
+import { keepEpochLog, trainResumable } from './resumable-training.js';
 
 export function sourceStage(session: PulSession): Stage {
   return {
@@ -83,6 +83,7 @@ export function sourceStage(session: PulSession): Stage {
       } finally {
         disposeModel(model);
       }
+      await keepEpochLog(workDir, session.roundDir(0));
       await rm(workDir, { recursive: true, force: true });
       const last = records.at(-1);
       return finish({ images: data.source.samples.length, identities: data.source.pids.length, epochs: st.epochs, ...(last ? { loss: last.loss, accuracy: last.accuracy, imagesPerSecond: last.imagesPerSecond } : {}) });

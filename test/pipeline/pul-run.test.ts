@@ -55,7 +55,7 @@ describe('pul run (library)', () => {
       }
       for (const round of ['round-01', 'round-02']) {
         const files = await readdir(path.join(runDir, round));
-        assert.deepEqual(files.sort(), ['checkpoint', 'clusters', 'features', 'metrics.json', 'selection.csv']);
+        assert.deepEqual(files.sort(), ['checkpoint', 'clusters', 'features', 'metrics.json', 'selection.csv', 'train-epochs.jsonl']);
       }
       assert.equal((JSON.parse(await readFile(path.join(runDir, 'latest.json'), 'utf8')) as { checkpoint: string }).checkpoint, 'round-02/checkpoint');
       const meta = JSON.parse(await readFile(path.join(runDir, 'round-02', 'checkpoint', 'meta.json'), 'utf8')) as { state: { round: number; lambda: number; metrics: { mAP: number } }; model: { classes: number } };

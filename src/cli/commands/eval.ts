@@ -4,13 +4,15 @@
  * Hamming distance, ties to the lower gallery index; `pul eval --all-vs-all`: the metric-learning protocol on one set.
  */
 import type { Command } from 'commander';
-import { PulError, disposeModel, evaluateCodes, evaluateFeatures, readCodeFolder, resolveHammingPath, loadDataset, parseClassList, parseDatasetFormat, rankModel, readFeatureFolder, samplesOf, streamProgress, type DatasetFormat, type EvaluateOptions, type FeatureFolder, type ApDefinition, type DistanceMetric, type RankReport } from '../../index.js';
+import path from 'node:path';
+import { PulError, buildRankedListReport, commitOutputDir, renderReportHtml, writeReportFile, type PreparedOutput, disposeModel, evaluateCodes, evaluateFeatures, readCodeFolder, resolveHammingPath, loadDataset, parseClassList, parseDatasetFormat, rankModel, readFeatureFolder, samplesOf, streamProgress, type DatasetFormat, type EvaluateOptions, type FeatureFolder, type ApDefinition, type DistanceMetric, type RankReport } from '../../index.js';
 import { parseChoice, parseInputSize, parseNormalization, parseRanks, parseWhole, parseWith } from '../parse-options.js';
 import { runAction } from '../run-action.js';
 import { activateBackend } from '../global-options.js';
 import { loadCheckpointOption } from '../checkpoint-option.js';
 import { allowOutsideOption, datasetLoadOptions } from '../data-options.js';
 import { evalAllVsAll, type AllVsAllCliOptions } from './eval-all-vs-all.js';
+import { replaceableOut } from '../out-option.js';
 
 interface EvalOptions extends AllVsAllCliOptions {
   allVsAll?: boolean;
@@ -28,6 +30,9 @@ interface EvalOptions extends AllVsAllCliOptions {
   rerank?: boolean;
   binary?: boolean;
   json?: boolean;
+  visrank?: number;
+  out?: string;
+  force?: boolean;
 }
 
 /** Flags of the all-vs-all mode alone. */
@@ -68,13 +73,18 @@ export function registerEval(program: Command): void {
     .option('--normalize <how>', 'with --pixels: unit | imagenet | MEAN/STD (default: unit for grey, imagenet for RGB)', parseNormalization('--normalize'))
     .option('--seed <s>', 'with --all-vs-all: seed of the NMI k-means', parseWhole('--seed', 0), 0)
     .option('--no-nmi', 'with --all-vs-all: skip the NMI k-means')
+    .option('--visrank <n>', 'also write the ranked lists as one HTML page (each query\'s top N gallery images, green/red borders, sortable by AP) into --out DIR/visrank.html', parseWhole('--visrank', 1))
+    .option('--out <dir>', 'with --visrank: the folder of visrank.html (new, or a report folder with --force)')
+    .option('--force', 'with --visrank: replace the page of an earlier pul eval --visrank')
     .option('--json', 'print one JSON object')
     .action(
       runAction(async (opts: EvalOptions) => {
+        if (opts.allVsAll && (opts.visrank !== undefined || opts.out !== undefined)) throw new PulError('option.invalid', '--visrank shows query/gallery ranked lists, not the --all-vs-all protocol', { option: '--visrank' });
         if (opts.allVsAll) return evalAllVsAll(program, opts);
         for (const [key, flag] of Object.entries(ALL_VS_ALL_ONLY)) {
           if (opts[key as keyof typeof ALL_VS_ALL_ONLY] !== undefined) throw new PulError('option.invalid', `${flag} goes with --all-vs-all`, { option: flag });
         }
+        const visrank = await visrankOutput(opts);
         await activateBackend(program);
         if (opts.binary) {
           await evalCodes(opts);
@@ -83,6 +93,11 @@ export function registerEval(program: Command): void {
         const started = performance.now();
         const { report, query, gallery, sources } = await rankRequested(opts, { metric: opts.metric, ranks: opts.ranks ?? [1, 5, 10, 20], ap: opts.ap, removeSameCamera: opts.cameraFilter, ...(opts.rerank ? { rerank: {} } : {}) });
         const seconds = (performance.now() - started) / 1000;
+        if (visrank !== null) {
+          const data = await buildRankedListReport(query, gallery, { top: opts.visrank!, metric: opts.metric, ap: opts.ap, removeSameCamera: opts.cameraFilter, ...(opts.rerank ? { rerank: {} } : {}), caption: `${sources.query} against ${sources.gallery}, ${opts.metric}${opts.rerank ? ' + k-reciprocal re-ranking' : ''}, AP ${opts.ap}${opts.cameraFilter ? '' : ', no camera filter'}.` });
+          await commitOutputDir(visrank, (tmp) => writeReportFile(path.join(tmp, VISRANK_HTML), renderReportHtml(data)));
+          process.stderr.write(`wrote ${path.join(opts.out!, VISRANK_HTML)}\n`);
+        }
         if (opts.json) {
           process.stdout.write(`${JSON.stringify({ ...report, metric: opts.metric, rerank: opts.rerank ?? false, ap: opts.ap, queries: query.features.rows, gallery: gallery.features.rows, seconds })}\n`);
         } else {
@@ -95,6 +110,21 @@ export function registerEval(program: Command): void {
         }
       }),
     );
+}
+
+/** The page of --visrank in its --out folder. */
+const VISRANK_HTML = 'visrank.html';
+
+/** --visrank N --out DIR: checked before any work (a new or empty folder, or an earlier page with --force; apart from the inputs). */
+async function visrankOutput(opts: EvalOptions): Promise<PreparedOutput | null> {
+  if (opts.visrank === undefined) {
+    if (opts.out !== undefined) throw new PulError('option.invalid', '--out goes with --visrank N (the ranked-list page)', { option: '--out' });
+    return null;
+  }
+  if (opts.out === undefined) throw new PulError('option.invalid', '--visrank writes a page: name its folder with --out DIR', { option: '--out' });
+  if (opts.binary) throw new PulError('option.invalid', '--visrank ranks float features, not --binary codes', { option: '--visrank' });
+  const inputs = [opts.query && { path: opts.query, option: '--query' }, opts.gallery && { path: opts.gallery, option: '--gallery' }, opts.checkpoint && { path: opts.checkpoint, option: '--checkpoint' }, opts.data && { path: opts.data, option: '--data' }].filter((i) => typeof i === 'object');
+  return replaceableOut('eval', 'report', { out: opts.out, force: opts.force }, inputs, (entries) => Promise.resolve(entries.length === 1 && entries[0] === VISRANK_HTML ? 'report' : null));
 }
 
 /** The report and the two feature sets: read from folders, or a checkpoint's embeddings of a data set's query and gallery. */
