@@ -79,7 +79,7 @@ function rankedSkeleton(r: RankedSection): string {
 function clusterSection(c: NonNullable<ReportData['clusters']>): string {
   const v = c.view;
   const card = (title: string, extra: string, members: readonly { row: number; selected: boolean }[], cls = '') => `<div class="cluster ${cls}"><div class="cluster-head">${title}${extra}</div><div class="thumbs">${members.map((m) => img(c.images[m.row]!, m.selected ? 'selected' : '', `${c.images[m.row]!.name}${m.selected ? ' (selected)' : ''}`)).join('')}</div></div>`;
-  const cards = v.cards.map((k) => card(`cluster ${k.cluster}`, ` · ${k.size} image(s)${k.purity === null ? '' : ` · purity ${formatValue(k.purity, true)}`} · ${k.members.filter((m) => m.selected).length}/${k.members.length} shown selected`, k.members));
+  const cards = v.cards.map((k) => card(`cluster ${k.cluster}`, ` · ${k.size} image(s)${k.purity === null ? '' : ` · purity ${formatValue(k.purity, true)}`} · selected: ${k.members.filter((m) => m.selected).length} of the ${k.members.length} shown`, k.members));
   const noise = v.noise.count > 0 ? card('noise (no cluster, −1)', ` · ${v.noise.count} image(s)`, v.noise.members.map((row) => ({ row, selected: false })), 'noise') : '';
   return `<section id="clusters"><h2>Clusters <small>${v.k} clusters of ${v.rows} images · ${v.selected} selected${v.noise.count > 0 ? ` · ${v.noise.count} noise` : ''}</small></h2>
 <p class="muted">${escapeHtml(c.caption)} <span class="key selected-key">outlined</span>: a reliable (selected) sample, trained on with its cluster as pseudo-label.</p>
@@ -116,7 +116,7 @@ function embeddingSection(e: NonNullable<ReportData['embedding']>): string {
 function settingsSection(s: NonNullable<ReportData['settings']>): string {
   const env = Object.entries(s.environment).map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('');
   return `<section id="settings"><h2>Configuration and environment</h2><table class="env">${env}</table>
-<details${s.config === null ? '' : ' open'}><summary>resolved configuration</summary><pre>${escapeHtml(JSON.stringify(s.config, null, 2))}</pre></details></section>`;
+<details><summary>resolved configuration (click to open)</summary><pre>${escapeHtml(JSON.stringify(s.config, null, 2))}</pre></details></section>`;
 }
 
 /** The ranked lists in the compact form the page's script reads: [query row, AP | null, [[gallery, distance, mark, rank | 0]…]]. */
