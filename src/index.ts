@@ -196,7 +196,7 @@ export { rankedLists } from './report/ranked-lists.js';
 export type { RankedLists, RankedQuery, RankedEntry, RankedMark, RankedListOptions } from './report/ranked-lists.js';
 export { readRunSeries } from './report/run-series.js';
 export type { RunSeries, Series, Point, EpochPoint } from './report/run-series.js';
-export { sampleClusters, readAssignments } from './report/cluster-sample.js';
+export { sampleClusters } from './report/cluster-sample.js';
 export type { ClusterView, ClusterCard, ClusterSampleOptions } from './report/cluster-sample.js';
 export { embeddingMap } from './report/embedding-map.js';
 export type { EmbeddingMap } from './report/embedding-map.js';

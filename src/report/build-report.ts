@@ -17,7 +17,7 @@ import { extractFeatureFolder } from '../features/extract-folder.js';
 import { readFeatureFolder, type FeatureFolder, type IndexRow } from '../features/features-npy.js';
 import { featureMatrix } from '../features/feature-matrix.js';
 import { readSelectionFile, SELECTION_FILE } from '../selection/selection-file.js';
-import { ASSIGNMENTS_FILE } from '../clustering/cluster-files.js';
+import { ASSIGNMENTS_FILE, readClusterFiles } from '../clustering/cluster-files.js';
 import { disposeModel, type ReidModel } from '../model/build-model.js';
 import { resolveLatest } from '../checkpoints/latest.js';
 import { loadCheckpoint } from '../checkpoints/load-checkpoint.js';
@@ -25,7 +25,7 @@ import { loadRunState } from '../pipeline/state.js';
 import { PulSession, roundName } from '../pipeline/pul-session.js';
 import { rankedLists, type RankedListOptions } from './ranked-lists.js';
 import { readRunSeries } from './run-series.js';
-import { readAssignments, sampleClusters } from './cluster-sample.js';
+import { sampleClusters } from './cluster-sample.js';
 import { embeddingMap } from './embedding-map.js';
 import { ThumbnailSet } from './thumbnails.js';
 import type { RankedSection, ReportData, ReportImage } from './render-html.js';
@@ -132,7 +132,7 @@ export async function buildRunReport(runDir: string, options: ReportOptions = {}
   if (round !== null) {
     const dir = path.join(runDir, roundName(round));
     const folder = await readFeatureFolder(path.join(dir, 'features'));
-    const assignment = await readAssignments(path.join(dir, 'clusters', ASSIGNMENTS_FILE));
+    const { assignment } = await readClusterFiles(path.join(dir, 'clusters'));
     if (assignment.length !== folder.features.rows) throw new PulError('clustering.invalid', `${path.join(dir, 'clusters', ASSIGNMENTS_FILE)} has ${assignment.length} rows, the round's features ${folder.features.rows}`, { file: path.join(dir, 'clusters', ASSIGNMENTS_FILE) });
     const selected = (await exists(path.join(dir, SELECTION_FILE))) ? new Set((await readSelectionFile(dir)).indices) : new Set<number>();
     const pids = folder.index.every((r) => r.pid !== null) ? Int32Array.from(folder.index, (r) => r.pid!) : null;

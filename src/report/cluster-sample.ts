@@ -3,9 +3,6 @@
  * size and purity (when identities are known), the reliable (selected) samples marked, and the points a
  * density method left as noise (cluster −1).
  */
-import { readFile } from 'node:fs/promises';
-import { PulError } from '../core/errors.js';
-import { parseCsv } from '../core/csv.js';
 import { Rng } from '../core/random.js';
 
 /** One cluster shown: its id, size, purity and sampled members (feature rows). */
@@ -89,24 +86,4 @@ function purity(rows: readonly number[], pids: Int32Array | null): number | null
     best = Math.max(best, n);
   }
   return best / rows.length;
-}
-
-/**
- * The cluster of every row of an assignments.csv (`row,cluster,path`), −1 (noise) accepted; the report
- * reads only this column, so a folder without centroids (or of another method) still shows.
- */
-export async function readAssignments(file: string): Promise<Int32Array> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new PulError('clustering.invalid', `cannot read ${file}: ${(err as Error).message}`, { file }, { cause: err });
-  }
-  const records = parseCsv(text, file, { code: 'clustering.invalid' });
-  if (records[0]?.fields[1] !== 'cluster') throw new PulError('clustering.invalid', `${file}: line 1 must be the header row,cluster,path`, { file, line: 1 });
-  return Int32Array.from(records.slice(1), ({ fields, line }, i) => {
-    const cluster = fields[1] ?? '';
-    if (fields[0] !== String(i) || !/^-?\d+$/.test(cluster) || Number(cluster) < -1) throw new PulError('clustering.invalid', `${file} line ${line}: expected "${i},<cluster ≥ −1>,<path>", got "${fields.join(',').slice(0, 60)}"`, { file, line });
-    return Number(cluster);
-  });
 }

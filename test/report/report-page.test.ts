@@ -4,13 +4,10 @@
  * built from them (sections, chart points, no network references).
  */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { describe, it } from 'node:test';
-import { PulError, evaluateFeatures, featureMatrix, rankedLists, readAssignments, renderReportHtml, sampleClusters, selectBackend, type LabelledFeatures } from '../../src/index.js';
+import { PulError, evaluateFeatures, featureMatrix, rankedLists, renderReportHtml, sampleClusters, selectBackend, type LabelledFeatures } from '../../src/index.js';
 import { rankedSection } from '../../src/report/build-report.js';
 import { ThumbnailSet } from '../../src/report/thumbnails.js';
-import { withTempDir } from '../helpers/temp-dir.js';
 
 /** Points on a line (2-D, y = 0) with their pid and camera. */
 const folder = (rows: readonly [x: number, pid: number, camid: number][], prefix: string): LabelledFeatures => ({
@@ -63,16 +60,6 @@ describe('cluster sample', () => {
     assert.deepEqual(view.cards[0]!.members, [{ row: 0, selected: true }, { row: 1, selected: true }, { row: 2, selected: false }, { row: 8, selected: false }]);
     assert.equal(sampleClusters(assignment, { clusters: 2, perCluster: 1 }).cards.length, 2);
     assert.equal(sampleClusters(assignment).cards[0]!.purity, null);
-  });
-
-  it('reads assignments.csv with −1 (noise) rows and names a bad line', async () => {
-    await withTempDir(async (dir) => {
-      const file = path.join(dir, 'assignments.csv');
-      await writeFile(file, 'row,cluster,path\n0,1,a.jpg\n1,-1,b.jpg\n2,0,c.jpg\n');
-      assert.deepEqual(Array.from(await readAssignments(file)), [1, -1, 0]);
-      await writeFile(file, 'row,cluster,path\n0,1,a.jpg\n1,-2,b.jpg\n');
-      await assert.rejects(readAssignments(file), (e: unknown) => e instanceof PulError && e.code === 'clustering.invalid' && e.where?.line === 3);
-    });
   });
 });
 
