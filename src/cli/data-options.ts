@@ -1,6 +1,7 @@
 /** Options shared by every command that reads a data set, defined once so they read the same everywhere. */
-import { Option } from 'commander';
-import type { DatasetFormat, LoadDatasetOptions } from '../index.js';
+import { Option, type Command } from 'commander';
+import { parseClassList, parseDatasetFormat, type DatasetFormat, type LoadDatasetOptions } from '../index.js';
+import { parseWith } from './parse-options.js';
 
 /** --allow-outside: manifests (CSV, MSMT17 lists) may name images outside their own folder. */
 export function allowOutsideOption(): Option {
@@ -20,4 +21,13 @@ export function skipBadOption(): Option {
 /** The loadDataset options of a command's --format, --classes and --allow-outside (unset ones left out). */
 export function datasetLoadOptions(o: { readonly format?: DatasetFormat; readonly classes?: readonly number[]; readonly allowOutside?: boolean }): LoadDatasetOptions {
   return { ...(o.format ? { format: o.format } : {}), ...(o.classes ? { classes: o.classes } : {}), ...(o.allowOutside ? { allowOutside: true } : {}) };
+}
+
+/** --data PATH with its --format, --classes and --allow-outside, for the commands that rank a checkpoint on a data set's query/gallery split. */
+export function addTestSetOptions(command: Command): Command {
+  return command
+    .option('--data <path>', 'with --checkpoint: a data set with query and gallery splits')
+    .option('--format <format>', 'with --data: force a dataset layout', parseWith('--format', parseDatasetFormat))
+    .option('--classes <list>', 'with --data (IDX): keep these labels, e.g. 5-9', parseWith('--classes', parseClassList))
+    .addOption(allowOutsideOption());
 }

@@ -68,6 +68,13 @@ export function rankedSection(query: FeatureFolder, gallery: FeatureFolder, thum
   };
 }
 
+/** The headline of a page of ranked lists: mAP, rank-1, queries. */
+const rankedHeadline = (ranked: RankedSection) => [
+  { label: 'mAP', value: `${(100 * ranked.mAP).toFixed(2)} %` },
+  { label: 'rank-1', value: `${(100 * ranked.rank1).toFixed(1)} %` },
+  { label: 'queries', value: String(ranked.validQueries + ranked.skippedQueries) },
+];
+
 /** Node, pul, tfjs and backend versions, and the machine. */
 function environment(extra: Record<string, string>): Record<string, string> {
   const backend = currentBackend();
@@ -202,11 +209,7 @@ export async function buildCheckpointReport(checkpointDir: string, dataPath: str
     title: `pul checkpoint ${path.basename(path.resolve(checkpointDir))}`,
     subtitle: `${path.resolve(checkpointDir)} on ${path.resolve(dataPath)}`,
     generatedAt: new Date().toISOString(),
-    headline: [
-      { label: 'mAP', value: `${(100 * ranked.mAP).toFixed(2)} %` },
-      { label: 'rank-1', value: `${(100 * ranked.rank1).toFixed(1)} %` },
-      { label: 'queries', value: String(ranked.validQueries + ranked.skippedQueries) },
-    ],
+    headline: rankedHeadline(ranked),
     ranked,
     embedding: { caption: 'Query and gallery embeddings (L2-normalised) on their first two principal components, coloured by identity.', map, cluster: null, pid: Int32Array.from(map.rows, (r) => pids[r]!) },
     settings: { config: { model: checkpoint.manifest.model, epoch: checkpoint.manifest.epoch, training: checkpoint.manifest.training, state: checkpoint.manifest.state }, environment: environment({ 'checkpoint created': checkpoint.manifest.created, 'checkpoint pul': checkpoint.manifest.packageVersion }) },
@@ -225,11 +228,7 @@ export async function buildRankedListReport(query: FeatureFolder, gallery: Featu
   return {
     title: options.title ?? 'pul ranked lists',
     generatedAt: new Date().toISOString(),
-    headline: [
-      { label: 'mAP', value: `${(100 * ranked.mAP).toFixed(2)} %` },
-      { label: 'rank-1', value: `${(100 * ranked.rank1).toFixed(1)} %` },
-      { label: 'queries', value: String(ranked.validQueries + ranked.skippedQueries) },
-    ],
+    headline: rankedHeadline(ranked),
     ranked,
     thumbnails: await thumbs.render(),
   };

@@ -77,6 +77,13 @@ describe('pul report on a run (CLI, browser)', () => {
       assert.ok(Math.abs(apMean - finalMap) < 1e-5, `the page's mean AP ${apMean} vs the run's final mAP ${finalMap}`);
       assert.match(html, /6 noise/);
 
+      // a checkpoint on a data set: the same lists, the same mean AP
+      const ck = path.join(root, 'pages', 'checkpoint.html');
+      const c = await runCli(['report', '--checkpoint', path.join(runDir, 'round-02', 'checkpoint'), '--data', dataDir, '--format', 'idx', '--classes', '2-3', '--out', ck]);
+      assert.equal(c.code, 0, c.stderr);
+      assert.deepEqual(pageData(await readFile(ck, 'utf8')).ranked!.lists.map((l) => l[1]), lists.map((l) => l[1]));
+      assert.equal((await runCli(['report', '--checkpoint', path.join(runDir, 'round-02', 'checkpoint'), '--out', ck, '--force'])).code, 2, '--checkpoint needs --data');
+
       // pul eval --visrank: the ranked lists alone, 3 counted results per query
       const visrank = path.join(root, 'visrank');
       const e = await runCli(['eval', '--checkpoint', runDir, '--data', dataDir, '--format', 'idx', '--classes', '2-3', '--visrank', '3', '--out', visrank]);

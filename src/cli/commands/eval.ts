@@ -5,12 +5,12 @@
  */
 import type { Command } from 'commander';
 import path from 'node:path';
-import { PulError, buildRankedListReport, commitOutputDir, renderReportHtml, writeReportFile, type PreparedOutput, disposeModel, evaluateCodes, evaluateFeatures, readCodeFolder, resolveHammingPath, loadDataset, parseClassList, parseDatasetFormat, rankModel, readFeatureFolder, samplesOf, streamProgress, type DatasetFormat, type EvaluateOptions, type FeatureFolder, type ApDefinition, type DistanceMetric, type RankReport } from '../../index.js';
-import { parseChoice, parseInputSize, parseNormalization, parseRanks, parseWhole, parseWith } from '../parse-options.js';
+import { PulError, buildRankedListReport, commitOutputDir, renderReportHtml, writeReportFile, type PreparedOutput, disposeModel, evaluateCodes, evaluateFeatures, readCodeFolder, resolveHammingPath, loadDataset, rankModel, readFeatureFolder, samplesOf, streamProgress, type DatasetFormat, type EvaluateOptions, type FeatureFolder, type ApDefinition, type DistanceMetric, type RankReport } from '../../index.js';
+import { parseChoice, parseInputSize, parseNormalization, parseRanks, parseWhole } from '../parse-options.js';
 import { runAction } from '../run-action.js';
 import { activateBackend } from '../global-options.js';
 import { loadCheckpointOption } from '../checkpoint-option.js';
-import { allowOutsideOption, datasetLoadOptions } from '../data-options.js';
+import { addTestSetOptions, datasetLoadOptions } from '../data-options.js';
 import { evalAllVsAll, type AllVsAllCliOptions } from './eval-all-vs-all.js';
 import { replaceableOut } from '../out-option.js';
 
@@ -50,16 +50,14 @@ export function formatRankReport(r: RankReport, header: readonly string[] = []):
 }
 
 export function registerEval(program: Command): void {
-  program
+  const command = program
     .command('eval')
     .description('evaluate retrieval of query features against gallery features (Market-1501 protocol: mAP, CMC, mINP), or with --all-vs-all every image of one labelled set against the others (Recall@K, mAP, NMI)')
     .option('--query <dir>', 'query feature folder (features.npy + index.csv)')
     .option('--gallery <dir>', 'gallery feature folder (features.npy + index.csv)')
-    .option('--checkpoint <dir>', "instead: a checkpoint (or run folder) whose embeddings of --data's query and gallery are evaluated")
-    .option('--data <path>', 'with --checkpoint: a data set with query and gallery splits')
-    .option('--format <format>', 'with --data: force a dataset layout', parseWith('--format', parseDatasetFormat))
-    .option('--classes <list>', 'with --data (IDX): keep these labels, e.g. 5-9', parseWith('--classes', parseClassList))
-    .addOption(allowOutsideOption())
+    .option('--checkpoint <dir>', "instead: a checkpoint (or run folder) whose embeddings of --data's query and gallery are evaluated");
+  // --data, --format, --classes, --allow-outside: as the other command that ranks a checkpoint on a data set
+  addTestSetOptions(command)
     .option('--metric <metric>', 'cosine (on L2-normalised features) or euclidean', parseChoice('--metric', ['cosine', 'euclidean'] as const), 'cosine')
     .option('--ranks <list>', 'CMC ranks to report (default 1,5,10,20); with --all-vs-all the K of Recall@K (default 1,2,4,8)', parseRanks('--ranks'))
     .option('--ap <definition>', "standard (torchreid) or trapezoid (the original Market-1501 / PUL code)", parseChoice('--ap', ['standard', 'trapezoid'] as const), 'standard')

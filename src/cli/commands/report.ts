@@ -5,11 +5,11 @@
  */
 import type { Command } from 'commander';
 import path from 'node:path';
-import { PulError, buildCheckpointReport, buildRunReport, checkReportFile, parseClassList, parseDatasetFormat, renderReportHtml, streamProgress, writeReportFile, type DatasetFormat } from '../../index.js';
-import { parseWhole, parseWith } from '../parse-options.js';
+import { PulError, buildCheckpointReport, buildRunReport, checkReportFile, renderReportHtml, streamProgress, writeReportFile, type DatasetFormat } from '../../index.js';
+import { parseWhole } from '../parse-options.js';
 import { runAction } from '../run-action.js';
 import { activateBackend } from '../global-options.js';
-import { allowOutsideOption, datasetLoadOptions } from '../data-options.js';
+import { addTestSetOptions, datasetLoadOptions } from '../data-options.js';
 
 interface ReportCliOptions {
   out?: string;
@@ -25,17 +25,15 @@ interface ReportCliOptions {
 }
 
 export function registerReport(program: Command): void {
-  program
+  const command = program
     .command('report')
     .description('write one self-contained HTML page of a run (per-round curves, ranked lists of its newest checkpoint, clusters, embedding map, configuration) or of a checkpoint on a data set; it opens offline, from a copied folder too')
     .argument('[run]', 'a run folder (run.json); its page goes to RUN/report.html unless --out')
     .option('--out <file>', 'the page (.html); replaced only with --force')
     .option('--force', 'replace an existing page')
-    .option('--checkpoint <dir>', 'instead of a run: a checkpoint folder, ranked on --data\'s query/gallery split')
-    .option('--data <path>', 'with --checkpoint: a data set with query and gallery splits')
-    .option('--format <format>', 'with --data: force a dataset layout', parseWith('--format', parseDatasetFormat))
-    .option('--classes <list>', 'with --data (IDX): keep these labels, e.g. 5-9', parseWith('--classes', parseClassList))
-    .addOption(allowOutsideOption())
+    .option('--checkpoint <dir>', 'instead of a run: a checkpoint folder, ranked on --data\'s query/gallery split');
+  // --data, --format, --classes, --allow-outside: as the other command that ranks a checkpoint on a data set
+  addTestSetOptions(command)
     .option('--top <n>', 'gallery results per query', parseWhole('--top', 1), 10)
     .option('--clusters <n>', 'clusters shown in the cluster view', parseWhole('--clusters', 1), 24)
     .option('--seed <s>', 'seed of the cluster and map samples', parseWhole('--seed', 0), 0)
