@@ -2,10 +2,11 @@
  * npm run bench:density — the cluster stage of Cluster-Contrast (k-reciprocal Jaccard distance + DBSCAN,
  * k1 30, k2 6, eps 0.6, minPts 4) on 60 000 × 128 L2-normalised features, the fmnist-unsup shape:
  * seconds per step and the peak RSS. Features are synthetic identities (Gaussian blobs on the sphere,
- * sizes 10–80, plus 5 % scattered rows), or with `--pixels <fashion-mnist dir>` the train images' pixels
+ * sizes 10–80, plus 5 % scattered rows), or with `--pixels <fashion-mnist dir>` the train images' pixels (IDX, raw or .gz)
  * projected by PCA to 128. Options: --rows N, --dim D, --threads T.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
 import { Rng, clusterByDensity, featureMatrix, fitPca, l2Normalize, projectPca, type FeatureMatrix } from '../src/index.js';
 import { loadNativeKernels } from '../src/backend/native.js';
@@ -33,7 +34,9 @@ function syntheticIdentities(rows: number, dim: number, seed: number): FeatureMa
 
 /** Fashion-MNIST train pixels (IDX, [0, 1]) projected by PCA to `dim`, L2-normalised. */
 function fashionPixels(dir: string, rows: number, dim: number): FeatureMatrix {
-  const bytes = readFileSync(path.join(dir, 'train-images-idx3-ubyte'));
+  const file = path.join(dir, 'train-images-idx3-ubyte');
+  // Debian's dataset-fashion-mnist ships the IDX files gzipped
+  const bytes = existsSync(file) ? readFileSync(file) : gunzipSync(readFileSync(`${file}.gz`));
   const n = Math.min(rows, bytes.readUInt32BE(4));
   const size = bytes.readUInt32BE(8) * bytes.readUInt32BE(12);
   const pixels = featureMatrix(n, size, Float32Array.from(bytes.subarray(16, 16 + n * size), (b) => b / 255));
