@@ -84,6 +84,8 @@ export type { DensityOptions, DensityClustering, DensitySeconds } from './cluste
 
 // selection
 export { selectReliable } from './selection/select-reliable.js';
+export { selectDenseClusters } from './selection/select-dense.js';
+export type { DenseSelectionOptions, DenseSelection, DenseClusters } from './selection/select-dense.js';
 export { SELECTION_ANCHORS, SELECTION_SCOPES } from './selection/selection.js';
 export type { Selection, SelectionRule, SelectionAnchor, SelectionScope } from './selection/selection.js';
 export { lambdaAt, validateLambdaSchedule, AUTHORS_LAMBDA } from './selection/lambda-schedule.js';

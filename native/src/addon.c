@@ -10,6 +10,7 @@
 #include "channels.h"
 #include "kmeans.h"
 #include "hamming.h"
+#include "knn.h"
 
 #define CHECK(call)                                                   \
   do {                                                                \
@@ -370,6 +371,29 @@ static napi_value hamming_rank(napi_env env, napi_callback_info info) {
   return 0;
 }
 
+/* topkRows(dots, rows, n, norms, first, cap, stride, skip, idx, dist): see knn.h */
+static napi_value topk_rows(napi_env env, napi_callback_info info) {
+  napi_value args[10];
+  size_t argc = 10, ldots, lnorms, lidx, ldist;
+  float *dots, *dist;
+  double *norms;
+  int32_t *idx;
+  int64_t v[6];
+  CHECK(napi_get_cb_info(env, info, &argc, args, 0, 0));
+  int ok = argc == 10 && float_array(env, args[0], &dots, &ldots) && int_at(env, args[1], &v[0]) && int_at(env, args[2], &v[1]) &&
+           typed_array(env, args[3], napi_float64_array, (void **)&norms, &lnorms) && int_at(env, args[4], &v[2]) && int_at(env, args[5], &v[3]) &&
+           int_at(env, args[6], &v[4]) && int_at(env, args[7], &v[5]) && typed_array(env, args[8], napi_int32_array, (void **)&idx, &lidx) && float_array(env, args[9], &dist, &ldist);
+  int64_t rows = v[0], n = v[1], first = v[2], cap = v[3], stride = v[4], skip = v[5];
+  ok = ok && rows >= 0 && n >= 1 && n < (1ll << 31) && first >= 0 && first + rows <= n && cap >= 0 && skip >= 0 && skip + cap <= stride &&
+       (size_t)(rows * n) <= ldots && (size_t)n == lnorms && (size_t)(n * stride) == lidx && lidx == ldist;
+  if (!ok) {
+    napi_throw_type_error(env, 0, "pul_native.topkRows(dots, rows, n, norms, first, cap, stride, skip, idx, dist): bad arguments");
+    return 0;
+  }
+  pul_topk_rows(dots, (int)rows, (int)n, norms, (int)first, (int)cap, (int)stride, (int)skip, idx, dist);
+  return 0;
+}
+
 /* hammingPaths() → bit p set when Hamming path p runs here (auto takes the highest) */
 static napi_value hamming_paths(napi_env env, napi_callback_info info) {
   (void)info;
@@ -402,7 +426,7 @@ NAPI_MODULE_INIT() {
       {"conv2d", conv2d}, {"conv2dBackpropInput", backprop_input}, {"conv2dBackpropFilter", backprop_filter},
       {"sgemm", sgemm}, {"threads", threads}, {"avx2", simd}, {"channelSum", channel_sum}, {"broadcastChannels", broadcast_channels}, {"channelAffine", channel_affine},
       {"batchNormGrad", batch_norm_grad}, {"maxPoolGrad", max_pool_grad}, {"batchMatMul", batch_mat_mul}, {"kmeansStep", kmeans_step}, {"kmeansAccumulate", kmeans_accumulate},
-      {"hamming", hamming}, {"hammingRank", hamming_rank}, {"hammingPaths", hamming_paths},
+      {"hamming", hamming}, {"hammingRank", hamming_rank}, {"hammingPaths", hamming_paths}, {"topkRows", topk_rows},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

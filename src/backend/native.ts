@@ -38,6 +38,12 @@ export interface NativeKernels {
     q: BigUint64Array, g: BigUint64Array, words: number, gPids: Int32Array, gCams: Int32Array, qPids: Int32Array, qCams: Int32Array, removeSameCamera: number,
     counts: Int32Array, offsets: Int32Array, matchDist: Int32Array, equalBefore: Int32Array, path: number,
   ): void;
+  /**
+   * The `cap` smallest squared distances ‖xᵢ‖² + ‖xⱼ‖² − 2·dots (j ≠ i) of each row i = first + r of a
+   * block of dot products (rows × n), nearest first, into idx/dist at i·stride + skip (native/src/knn.h).
+   * Optional: an addon built before it lacks it and pul selects in JS.
+   */
+  topkRows?(dots: Float32Array, rows: number, n: number, norms: Float64Array, first: number, cap: number, stride: number, skip: number, idx: Int32Array, dist: Float32Array): void;
   /** Bit p set when Hamming path p runs on this CPU; `auto` takes the highest. */
   hammingPaths(): number;
   threads(set?: number): number;

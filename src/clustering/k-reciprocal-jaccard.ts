@@ -8,6 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { PulError } from '../core/errors.js';
+import { roundHalfEven } from '../core/round-half-even.js';
 import { assertFinite, l2Normalize, type FeatureMatrix } from '../features/feature-matrix.js';
 import { accumulateOverlap, kReciprocalWeights, localQueryExpansion, transposeRows } from '../features/k-reciprocal.js';
 import type { SparseDistances } from './sparse-distances.js';
@@ -23,13 +24,6 @@ export interface JaccardOptions {
 
 /** The distances and the seconds spent on the neighbour search and on the Jaccard step. */
 export type JaccardDistances = SparseDistances & { readonly seconds: { readonly neighbours: number; readonly jaccard: number } };
-
-/** numpy's np.around (half to even), which SpCL applies to k1 / 2. */
-function roundHalfEven(x: number): number {
-  const f = Math.floor(x);
-  if (x - f !== 0.5) return Math.round(x);
-  return f % 2 === 0 ? f : f + 1;
-}
 
 /** Throws a named PulError when k1 / k2 cannot be used on `rows` rows. */
 export function validateJaccardOptions(rows: number, k1: number, k2: number): void {

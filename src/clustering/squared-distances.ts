@@ -15,8 +15,8 @@ export interface TransposedPoints {
   readonly count: number;
   readonly dim: number;
   readonly norms: Float64Array;
-  /** rows × M dot products x·cᵀ for `rows` rows of `block` (row-major, rows × D). */
-  dot(block: Float32Array, rows: number): Float32Array;
+  /** rows × M dot products x·cᵀ for `rows` rows of `block` (row-major, rows × D); into `out` when given and native. */
+  dot(block: Float32Array, rows: number, out?: Float32Array): Float32Array;
   dispose(): void;
 }
 
@@ -25,8 +25,8 @@ export function transposedPoints(data: Float32Array, count: number, dim: number,
   const tr = new Float32Array(count * dim);
   for (let i = 0; i < count; i++) for (let j = 0; j < dim; j++) tr[j * count + i] = data[i * dim + j]!;
   if (native !== null) {
-    const dot = (block: Float32Array, rows: number): Float32Array => {
-      const out = new Float32Array(rows * count);
+    const dot = (block: Float32Array, rows: number, into?: Float32Array): Float32Array => {
+      const out = into?.subarray(0, rows * count) ?? new Float32Array(rows * count);
       native.sgemm(block, tr, out, rows, count, dim, 0, 0);
       return out;
     };
@@ -71,7 +71,8 @@ export function nearestPoints(block: Float32Array, rows: number, points: Float32
 
 /**
  * Each row's k nearest rows by squared Euclidean distance, nearest first (ties: lower index first), by
- * blocks of one GEMM each: memory stays at one block × rows floats. `self`: row i is its own first
+ * blocks of one GEMM each (the selection in native C on every core when the addon has it, else in JS):
+ * memory stays at one block × rows floats. `self`: row i is its own first
  * neighbour followed by its k − 1 nearest others (as a search of the set against itself returns them);
  * otherwise row i is skipped and k others are listed. −1 / Infinity fill a list that runs out of rows.
  */
@@ -81,21 +82,25 @@ export function nearestRows(m: FeatureMatrix, k: number, options: { self?: boole
   const distances = new Float32Array(n * k).fill(Infinity);
   const first = options.self === true ? 1 : 0;
   const norms = rowSquaredNorms(m.data, n, dim);
-  const points = transposedPoints(m.data, n, dim, norms, options.native === undefined ? loadedNativeKernels() : options.native);
+  const native = options.native === undefined ? loadedNativeKernels() : options.native;
+  const points = transposedPoints(m.data, n, dim, norms, native);
+  const cap = k - first;
+  if (first === 1) for (let i = 0; i < n; i++) [indices[i * k], distances[i * k]] = [i, 0];
   try {
-    const step = blockRows(n);
-    for (let start = 0; start < n; start += step) {
+    // 16 M dot products a block (64 MB): each GEMM task packs all n rows, so fewer, taller blocks pay
+    const step = blockRows(n, 1 << 24);
+    // one buffer for every block: a fresh 64 MB array per block costs as much in page faults as the selection
+    const buffer = new Float32Array(Math.min(step, n) * n);
+    for (let start = 0; start < n && cap > 0; start += step) {
       const rows = Math.min(step, n - start);
-      const dots = points.dot(m.data.subarray(start * dim, (start + rows) * dim), rows);
+      const dots = points.dot(m.data.subarray(start * dim, (start + rows) * dim), rows, buffer);
+      if (native?.topkRows !== undefined) {
+        native.topkRows(dots, rows, n, norms, start, cap, k, first, indices, distances);
+        continue;
+      }
       for (let r = 0; r < rows; r++) {
         const i = start + r;
         const o = i * k + first;
-        const cap = k - first;
-        if (first === 1) {
-          indices[i * k] = i;
-          distances[i * k] = 0;
-        }
-        if (cap === 0) continue;
         let filled = 0;
         const ni = norms[i]!;
         const base = r * n;

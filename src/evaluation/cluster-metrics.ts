@@ -2,6 +2,8 @@
  * Clustering quality against true labels: NMI and AMI (arithmetic-mean normalisation, as
  * scikit-learn's defaults) and cluster accuracy (the best one-to-one mapping of clusters to labels,
  * found with the Hungarian algorithm).
+ * A density clustering's noise label −1 counts as one more group, as scikit-learn scores DBSCAN's
+ * labels_ (so a run that leaves many rows as noise pays for it in every measure here).
  */
 
 interface Contingency {

@@ -20,7 +20,7 @@ import type { Selection, SelectionRule } from './selection.js';
 import { SELECTION_ANCHORS, SELECTION_SCOPES } from './selection.js';
 
 /**
- * Selects the reliable samples of `features` under `clustering`.
+ * Selects the reliable samples of `features` under `clustering`; noise rows (−1) are never selected.
  * @example
  * const sel = selectReliable(features, clustering, { anchor: 'nearest-sample', scope: 'any', lambda: 0.85 });
  * sel.indices; // rows kept, sel.labels their pseudo-labels
@@ -52,6 +52,8 @@ export function selectReliable(features: FeatureMatrix, clustering: Pick<Cluster
       const cos = at.dot(x.data.subarray(start * d, (start + m) * d), m);
       for (let r = 0; r < m; r++) {
         const i = start + r;
+        // a density clustering's noise row (−1) has no pseudo-label to train on
+        if (clustering.assignment[i]! < 0) continue;
         let label: number;
         let sim: number;
         if (rule.scope === 'own') {
@@ -107,7 +109,7 @@ function validate(features: FeatureMatrix, clustering: Pick<Clustering, 'k' | 'a
   if (clustering.assignment.length !== features.rows) throw new PulError('features.mismatch', `${source} have ${features.rows} rows but the clustering assigns ${clustering.assignment.length}`, { file: source });
   for (let i = 0; i < clustering.assignment.length; i++) {
     const a = clustering.assignment[i]!;
-    if (!(a >= 0 && a < clustering.k)) throw new PulError('clustering.invalid', `row ${i} is assigned to cluster ${a}, outside [0, ${clustering.k})`, { file: source, row: i });
+    if (!(a >= -1 && a < clustering.k)) throw new PulError('clustering.invalid', `row ${i} is assigned to cluster ${a}, outside [0, ${clustering.k}) and not −1 (noise)`, { file: source, row: i });
   }
   for (const [m, name] of [[features, source], [c, 'centroids']] as const) assertFinite(m, name, 'selection needs finite values');
 }

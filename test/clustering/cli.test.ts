@@ -120,3 +120,53 @@ test('pul cluster --minibatch larger than the data is capped at the rows (no all
     assert.match(text.stdout, /mini-batch \(120 rows: --minibatch 99999 capped at the data\)/);
   });
 });
+
+test('pul cluster --method dbscan: clusters and −1 noise rows on disk, summary, pul select skips the noise, named errors', async () => {
+  await withTempDir(async (dir) => {
+    const feats = path.join(dir, 'f');
+    await writeBlobs(feats);
+    const out = path.join(dir, 'c');
+    const run = await runCli(['cluster', '--features', feats, '--method', 'dbscan', '--k1', '10', '--k2', '3', '--out', out, '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    const report = JSON.parse(run.stdout) as Record<string, number | string>;
+    assert.equal(report.method, 'dbscan');
+    assert.equal(report.k, 4);
+    const files = await readClusterFiles(out);
+    const noise = Array.from(files.assignment).filter((c) => c === -1).length;
+    assert.ok(noise > 0 && noise < 30, `noise ${noise}`);
+    assert.equal(report.noise, noise);
+    assert.equal(files.noise, noise);
+    assert.equal(files.centroids.rows, 4);
+    // every clustered row lies with its own blob (pid = row % 4)
+    const blobOf = new Map<number, number>();
+    files.assignment.forEach((c, i) => {
+      if (c < 0) return;
+      assert.equal(blobOf.get(c) ?? i % 4, i % 4, `row ${i}`);
+      blobOf.set(c, i % 4);
+    });
+    const text = await runCli(['cluster', '--features', feats, '--method', 'dbscan', '--out', path.join(dir, 'd')]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /DBSCAN on k-reciprocal Jaccard distances \(k1 30, k2 6\), eps 0.6, minPts 4\nclusters +4\nnoise +0 rows \(0.0 %, cluster −1\)\nseconds +[\d.]+ \(distances [\d.]+, DBSCAN [\d.]+\)\nNMI +1.0000 \(noise counted as one group\)/);
+
+    const sel = await runCli(['select', '--features', feats, '--clusters', out, '--lambda', '-1', '--json']);
+    assert.equal(sel.code, 0, sel.stderr);
+    assert.equal((JSON.parse(sel.stdout) as Record<string, number>).selected, 120 - noise);
+
+    const bad = async (args: string[], code: number, pattern: RegExp) => {
+      const r = await runCli(['cluster', '--features', feats, ...args, '--out', path.join(dir, 'e')]);
+      assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, pattern);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    };
+    await bad(['--method', 'dbscan', '--eps', '0'], 2, /\(--eps\): eps=0 must be a number above 0/);
+    await bad(['--method', 'dbscan', '--eps', '-1'], 2, /eps=-1 must be a number above 0/);
+    await bad(['--method', 'dbscan', '--min-pts', '1'], 2, /\(--min-pts\): minPts=1 must be a whole number ≥ 2/);
+    await bad(['--method', 'dbscan', '--k1', '5', '--k2', '6'], 2, /\(--k2\): k2=6 exceeds k1=5/);
+    await bad(['--method', 'dbscan', '--k1', '120'], 2, /\(--k1\): k1=120 must be below the 120 rows/);
+    await bad(['--method', 'dbscan', '--k', '4'], 2, /--k does not apply to --method dbscan/);
+    await bad(['--eps', '0.5'], 2, /--eps applies only to --method dbscan/);
+    await bad([], 2, /--k is required with --method kmeans/);
+    await bad(['--method', 'dbscan', '--eps', '0.01', '--k1', '10', '--k2', '3'], 3, /clustering\.tooFew.*DBSCAN found 0 clusters and 120 noise points among 120 rows at eps=0.01, minPts=4.*raise eps/);
+    await assert.rejects(readFile(path.join(dir, 'e', 'assignments.csv')), 'a failed run leaves no clustering');
+  });
+});

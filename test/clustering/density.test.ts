@@ -12,6 +12,8 @@ import { dbscan } from '../../src/clustering/dbscan.js';
 import { clusterByDensity } from '../../src/clustering/density-clustering.js';
 import { jaccardDistances } from '../../src/clustering/k-reciprocal-jaccard.js';
 import type { SparseDistances } from '../../src/clustering/sparse-distances.js';
+import { nearestRows } from '../../src/clustering/squared-distances.js';
+import { loadNativeKernels, type NativeKernels } from '../../src/backend/native.js';
 
 interface Run { readonly eps: number; readonly minPts: number; readonly labels: number[] }
 interface JaccardCase { rows: number; dim: number; k1: number; k2: number; features: number[]; pairs: [number, number, number][]; runs: Run[] }
@@ -59,6 +61,35 @@ test('jaccardDistances equals the dense numpy port of SpCL compute_jaccard_dista
       const t = got.index.subarray(got.offsets[i], got.offsets[i + 1]).indexOf(i);
       assert.ok(t >= 0 && got.distance[got.offsets[i]! + t]! < 1e-6, `row ${i} lacks itself`);
     }
+  }
+});
+
+test('nearestRows: the native top-k selection equals the JS one, self first, ties to the lower row', (t) => {
+  const c = fixture.jaccard[0]!;
+  // duplicated rows make exact ties
+  const x = featuresOf(c);
+  const dup = featureMatrix(c.rows + 20, c.dim, Float32Array.from([...x.data, ...x.data.subarray(0, 20 * c.dim)]));
+  const native = loadNativeKernels(2).kernels;
+  // the same products for both (the addon's SGEMM, or tfjs without it); only the selection differs
+  const jsSelection: NativeKernels | null = native === null ? null : Object.fromEntries(Object.entries(native).filter(([name]) => name !== 'topkRows')) as unknown as NativeKernels;
+  for (const self of [true, false]) {
+    const js = nearestRows(dup, 12, { self, native: jsSelection });
+    for (let i = 0; i < dup.rows; i++) {
+      const row = Array.from(js.indices.subarray(i * 12, (i + 1) * 12));
+      if (self) assert.equal(row[0], i);
+      assert.ok(!row.slice(self ? 1 : 0).includes(i), `row ${i} lists itself`);
+      const d = js.distances.subarray(i * 12 + (self ? 1 : 0), (i + 1) * 12);
+      for (let a = 1; a < d.length; a++) assert.ok(d[a - 1]! <= d[a]!);
+    }
+    // row 3 and its copy 163 are each other's nearest (distance 0)
+    assert.equal(js.indices[3 * 12 + (self ? 1 : 0)], 163);
+    if (native?.topkRows === undefined) {
+      t.diagnostic('native kernels (topkRows) not built here: JS path only');
+      continue;
+    }
+    const fast = nearestRows(dup, 12, { self, native });
+    assert.deepEqual(fast.indices, js.indices);
+    assert.deepEqual(fast.distances, js.distances);
   }
 });
 

@@ -50,6 +50,15 @@ test('the threshold is inclusive: cosine exactly λ is kept (≥, where the auth
   assert.equal(none.indices.length, 3);
 });
 
+test('noise rows (−1, a density clustering) are never selected; ids below −1 are still errors', async () => {
+  await useBackend('cpu');
+  const noisy = { ...clustering, assignment: Int32Array.of(0, -1, 1, 1, -1, 1) };
+  // λ = .7 keeps every row but 2 under centroid/own (above); the noise rows 1 and 4 go too
+  assert.deepEqual(Array.from(selectReliable(features, noisy, { anchor: 'centroid', scope: 'own', lambda: 0.7 }).indices), [0, 3, 5]);
+  assert.deepEqual(Array.from(selectReliable(features, noisy, { anchor: 'centroid', scope: 'any', lambda: 0.7 }).indices), [0, 2, 3, 5]);
+  assert.throws(() => selectReliable(features, { ...clustering, assignment: Int32Array.of(0, -2, 1, 1, 1, 1) }, { anchor: 'centroid', scope: 'own', lambda: 0.7 }), /row 1 is assigned to cluster -2, outside \[0, 2\) and not −1/);
+});
+
 test('selection precision: share of selected rows whose pid is the majority pid of their pseudo-cluster', () => {
   const sel = { indices: Int32Array.of(0, 1, 2, 3, 4), labels: Int32Array.of(0, 0, 0, 1, 1) };
   assert.equal(selectionPrecision(sel, [5, 5, 7, 9, 9, 9]), 4 / 5);
