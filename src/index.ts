@@ -107,6 +107,7 @@ export type { LiftedOptions } from './losses/lifted-structured.js';
 export { nPairLoss } from './losses/n-pair.js';
 export type { NPairOptions } from './losses/n-pair.js';
 export { centerLoss, updateCentres } from './losses/center-loss.js';
+export { clusterMemoryLoss, updateClusterMemory, type ClusterMemoryOptions } from './losses/cluster-memory.js';
 export type { CentreUpdateOptions } from './losses/center-loss.js';
 export { globalLoss } from './losses/global-loss.js';
 export type { GlobalLossOptions } from './losses/global-loss.js';
