@@ -69,7 +69,7 @@ function gemPoolingClass(): LayerCtor {
 export function gemPool(x: tf.Tensor4D, p: tf.Tensor | number): tf.Tensor2D {
   return tf.tidy(() => {
     const pt = typeof p === 'number' ? tf.scalar(p) : p;
-    return tf.pow(tf.mean(tf.pow(tf.maximum(x, GEM_EPS), pt), [1, 2]), tf.div(1, pt)) as tf.Tensor2D;
+    return tf.pow<tf.Tensor2D>(tf.mean(tf.pow(tf.maximum(x, GEM_EPS), pt), [1, 2]), tf.div(1, pt));
   });
 }
 

@@ -82,9 +82,9 @@ describe('model options: GeM pooling and ghost batch norm', () => {
       assert.ok(Math.max(...Array.from(tf.abs(tf.sub(eGhost, ePlain)).dataSync())) > 1e-3, 'statistics of 2 images differ from those of 4');
       // the gradient of the chunked forward is the sum of the chunks' gradients
       const vars = ghost.net.trainableWeights.map((w) => w.read() as tf.Variable);
-      const { grads } = tf.variableGrads(() => tf.sum(forwardTraining(ghost, x, 1)[0]) as tf.Scalar, vars);
+      const { grads } = tf.variableGrads(() => tf.sum<tf.Scalar>(forwardTraining(ghost, x, 1)[0]), vars);
       const plainVars = plain.net.trainableWeights.map((w) => w.read() as tf.Variable);
-      const half = (s: number) => tf.variableGrads(() => tf.sum(forwardTraining(plain, tf.slice(x, s, 2), 1)[0]) as tf.Scalar, plainVars).grads;
+      const half = (s: number) => tf.variableGrads(() => tf.sum<tf.Scalar>(forwardTraining(plain, tf.slice(x, s, 2), 1)[0]), plainVars).grads;
       const [g0, g1] = [half(0), half(2)];
       const name = ghost.net.trainableWeights[0]!.name; // the first conv kernel
       const plainName = plain.net.trainableWeights[0]!.name;
