@@ -44,6 +44,8 @@ interface RunCliOptions {
 
 /** The demo configuration shipped with pul (used when neither --config nor data flags are given). */
 export const DEMO_CONFIG = fileURLToPath(new URL('../../../../pipelines/demo.json', import.meta.url));
+/** The demo with Cluster-Contrast (`--method cluster-contrast` and no config, no data flags). */
+export const DEMO_CC_CONFIG = fileURLToPath(new URL('../../../../pipelines/demo-cc.json', import.meta.url));
 
 type Plain = Record<string, unknown>;
 
@@ -114,7 +116,7 @@ async function resolveConfig(o: RunCliOptions): Promise<{ config: PipelineConfig
     if (saved === null) throw new PulError('state.invalid', `${o.resume} holds no run.json: not a pul run folder (--resume)`, { file: o.resume, option: '--resume' });
     base = saved.config;
   } else {
-    if (file === undefined && !dataFlags) file = DEMO_CONFIG;
+    if (file === undefined && !dataFlags) file = o.method === 'cluster-contrast' ? DEMO_CC_CONFIG : DEMO_CONFIG;
     if (file !== undefined) {
       base = await readConfigFile(file);
     }
