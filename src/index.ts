@@ -76,6 +76,13 @@ export { clustersFor } from './clustering/clustering.js';
 export type { Clustering, KMeansOptions, KMeansInit } from './clustering/clustering.js';
 export { writeClusterFiles, readClusterFiles, ASSIGNMENTS_FILE, CENTROIDS_FILE } from './clustering/cluster-files.js';
 export type { ClusterFiles } from './clustering/cluster-files.js';
+export { jaccardDistances } from './clustering/k-reciprocal-jaccard.js';
+export type { JaccardOptions, JaccardDistances } from './clustering/k-reciprocal-jaccard.js';
+export type { SparseDistances } from './clustering/sparse-distances.js';
+export { dbscan } from './clustering/dbscan.js';
+export type { DbscanOptions } from './clustering/dbscan.js';
+export { clusterByDensity } from './clustering/density-clustering.js';
+export type { DensityOptions, DensityClustering, DensitySeconds } from './clustering/density-clustering.js';
 
 // selection
 export { selectReliable } from './selection/select-reliable.js';

@@ -1,6 +1,7 @@
 /**
  * A clustering on disk: `assignments.csv` (header `row,cluster,path`, one line per feature row, in the
- * feature folder's order) and `centroids.npy` (K × dim float32). Each file is written atomically, after
+ * feature folder's order; cluster −1 = noise, a row a density method left without a pseudo-label) and
+ * `centroids.npy` (K × dim float32). Each file is written atomically, after
  * all of it is computed, so a failure leaves earlier outputs intact.
  */
 import { promises as fs } from 'node:fs';
@@ -19,8 +20,11 @@ export const CENTROIDS_FILE = 'centroids.npy';
 /** A clustering as read back: what selection needs. */
 export interface ClusterFiles {
   readonly k: number;
+  /** Entries in [0, k), or −1 for noise. */
   readonly assignment: Int32Array;
   readonly centroids: FeatureMatrix;
+  /** Count of −1 rows (read back: always set). */
+  readonly noise?: number;
 }
 
 export async function writeClusterFiles(dir: string, clustering: ClusterFiles, paths?: readonly string[]): Promise<void> {
@@ -31,7 +35,7 @@ export async function writeClusterFiles(dir: string, clustering: ClusterFiles, p
   await writeFileAtomic(path.join(dir, ASSIGNMENTS_FILE), csv);
 }
 
-/** Reads `dir`'s assignments.csv and centroids.npy, checking that every cluster id is in [0, K). */
+/** Reads `dir`'s assignments.csv and centroids.npy, checking that every cluster id is in [0, K) or −1 (noise). */
 export async function readClusterFiles(dir: string): Promise<ClusterFiles> {
   const centroids = await readNpy(path.join(dir, CENTROIDS_FILE));
   const file = path.join(dir, ASSIGNMENTS_FILE);
@@ -49,8 +53,8 @@ export async function readClusterFiles(dir: string): Promise<ClusterFiles> {
     const row = /^\d+$/.test(rowText) ? Number(rowText) : NaN;
     const cluster = /^-?\d+$/.test(clusterText) ? Number(clusterText) : NaN;
     if (row !== out.length || Number.isNaN(cluster)) throw new PulError('csv.malformedLine', `${file} line ${line}: expected "${out.length},<cluster>,<path>", got "${fields.join(',').slice(0, 60)}"`, { file, line });
-    if (cluster < 0 || cluster >= centroids.rows) throw new PulError('clustering.invalid', `${file} line ${line}: cluster ${cluster} is outside [0, ${centroids.rows}) (centroids.npy holds ${centroids.rows})`, { file, line });
+    if (cluster < -1 || cluster >= centroids.rows) throw new PulError('clustering.invalid', `${file} line ${line}: cluster ${cluster} is outside [0, ${centroids.rows}) and is not −1 (noise) (centroids.npy holds ${centroids.rows})`, { file, line });
     out.push(cluster);
   }
-  return { k: centroids.rows, assignment: Int32Array.from(out), centroids };
+  return { k: centroids.rows, assignment: Int32Array.from(out), centroids, noise: out.filter((c) => c === -1).length };
 }

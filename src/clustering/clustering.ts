@@ -4,13 +4,17 @@
 import { assertFinite, type FeatureMatrix } from '../features/feature-matrix.js';
 import { PulError } from '../core/errors.js';
 
-/** A k-means result: one cluster per row, K centroids (K × dim). */
+/**
+ * A clustering: one cluster per row (or −1, noise, for a density method), K centroids (K × dim, the
+ * mean of each cluster's members).
+ */
 export interface Clustering {
+  /** Number of clusters found. */
   readonly k: number;
-  /** rows entries in [0, k). */
+  /** rows entries in [0, k), or −1 for a noise row (no pseudo-label; density methods only). */
   readonly assignment: Int32Array;
   readonly centroids: FeatureMatrix;
-  /** Sum over rows of the squared Euclidean distance to the assigned centroid (float64). */
+  /** Sum over the clustered (non-noise) rows of the squared Euclidean distance to the assigned centroid (float64). */
   readonly inertia: number;
   readonly iterations: number;
   /** True when the assignment stopped changing or the centre shift fell to the tolerance. */
@@ -18,6 +22,10 @@ export interface Clustering {
   /** Seconds spent seeding and in the iterations. */
   readonly seedSeconds: number;
   readonly iterationSeconds: number;
+  /** Count of −1 rows (absent: none). */
+  readonly noise?: number;
+  /** How it was found (absent: k-means). */
+  readonly method?: 'kmeans' | 'dbscan';
 }
 
 /** k-means seeding: k-means++ (greedy, as scikit-learn) or random rows. */

@@ -7,6 +7,7 @@
  */
 import { tf } from '../backend/tf.js';
 import { loadedNativeKernels, type NativeKernels } from '../backend/native.js';
+import type { FeatureMatrix } from '../features/feature-matrix.js';
 import { rowSquaredNorms } from './clustering.js';
 
 /** Points ready for dot products (held transposed, [D, M]) with their float64 squared norms; dispose() when done. */
@@ -66,4 +67,56 @@ export function nearestPoints(block: Float32Array, rows: number, points: Float32
   } finally {
     pt.dispose();
   }
+}
+
+/**
+ * Each row's k nearest rows by squared Euclidean distance, nearest first (ties: lower index first), by
+ * blocks of one GEMM each: memory stays at one block × rows floats. `self`: row i is its own first
+ * neighbour followed by its k − 1 nearest others (as a search of the set against itself returns them);
+ * otherwise row i is skipped and k others are listed. −1 / Infinity fill a list that runs out of rows.
+ */
+export function nearestRows(m: FeatureMatrix, k: number, options: { self?: boolean; native?: NativeKernels | null } = {}): { indices: Int32Array; distances: Float32Array } {
+  const { rows: n, dim } = m;
+  const indices = new Int32Array(n * k).fill(-1);
+  const distances = new Float32Array(n * k).fill(Infinity);
+  const first = options.self === true ? 1 : 0;
+  const norms = rowSquaredNorms(m.data, n, dim);
+  const points = transposedPoints(m.data, n, dim, norms, options.native === undefined ? loadedNativeKernels() : options.native);
+  try {
+    const step = blockRows(n);
+    for (let start = 0; start < n; start += step) {
+      const rows = Math.min(step, n - start);
+      const dots = points.dot(m.data.subarray(start * dim, (start + rows) * dim), rows);
+      for (let r = 0; r < rows; r++) {
+        const i = start + r;
+        const o = i * k + first;
+        const cap = k - first;
+        if (first === 1) {
+          indices[i * k] = i;
+          distances[i * k] = 0;
+        }
+        if (cap === 0) continue;
+        let filled = 0;
+        const ni = norms[i]!;
+        const base = r * n;
+        for (let j = 0; j < n; j++) {
+          if (j === i) continue;
+          // clamp: rounding can make the expansion slightly negative for (near-)duplicates
+          const d = Math.max(0, ni + norms[j]! - 2 * dots[base + j]!);
+          if (filled === cap && d >= distances[o + cap - 1]!) continue;
+          let p = filled < cap ? filled++ : cap - 1;
+          while (p > 0 && distances[o + p - 1]! > d) {
+            distances[o + p] = distances[o + p - 1]!;
+            indices[o + p] = indices[o + p - 1]!;
+            p--;
+          }
+          distances[o + p] = d;
+          indices[o + p] = j;
+        }
+      }
+    }
+  } finally {
+    points.dispose();
+  }
+  return { indices, distances };
 }

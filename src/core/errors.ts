@@ -25,6 +25,7 @@ export type PulErrorCode =
   | 'features.malformed'
   | 'features.mismatch'
   | 'clustering.invalid'
+  | 'clustering.tooFew'
   | 'selection.tooSmall'
   | 'selection.invalid'
   | 'training.diverged'

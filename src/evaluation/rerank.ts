@@ -7,6 +7,7 @@
  * row divided by its maximum before re-ranking.
  */
 import { featureMatrix, type FeatureMatrix } from '../features/feature-matrix.js';
+import { accumulateOverlap, kReciprocalWeights, localQueryExpansion, transposeRows, type RankLists } from '../features/k-reciprocal.js';
 import { distanceBlocks, type DistanceBlock, type DistanceMetric } from './distance.js';
 
 /** k-reciprocal re-ranking parameters (Zhong et al. 2017: k1 20, k2 6, λ 0.3). */
@@ -16,11 +17,6 @@ export interface RerankOptions {
   readonly lambda?: number;
   readonly metric: DistanceMetric;
   readonly budgetFloats?: number;
-}
-
-interface SparseRow {
-  readonly index: Int32Array; // ascending
-  readonly value: Float32Array;
 }
 
 function concatRows(a: FeatureMatrix, b: FeatureMatrix): FeatureMatrix {
@@ -64,11 +60,6 @@ function smallest(row: Float32Array, count: number): Int32Array {
   return idx.subarray(0, filled);
 }
 
-function kReciprocal(ranks: readonly Int32Array[], i: number, k: number): number[] {
-  const forward = ranks[i]!.subarray(0, k + 1);
-  return Array.from(forward).filter((f) => ranks[f]!.subarray(0, k + 1).includes(i));
-}
-
 /**
  * Re-ranked query × gallery distances, in blocks of query rows (the same shape as distanceBlocks).
  * `query` and `gallery` must already be L2-normalised for the cosine metric.
@@ -85,9 +76,9 @@ export function* rerankedDistanceBlocks(query: FeatureMatrix, gallery: FeatureMa
   const budget = options.budgetFloats !== undefined ? { budgetFloats: options.budgetFloats } : {};
 
   // 1. each row's k1+1 nearest neighbours and largest squared distance
-  const ranks: Int32Array[] = new Array<Int32Array>(N);
-  const rowMax = new Float64Array(N);
   const keep = Math.min(N, k1 + 1);
+  const ranks: RankLists = { rows: N, width: keep, index: new Int32Array(N * keep) };
+  const rowMax = new Float64Array(N);
   for (const block of distanceBlocks(all, all, { metric, ...budget })) {
     for (let r = 0; r < block.rows; r++) {
       const row = block.data.subarray(r * N, (r + 1) * N);
@@ -98,7 +89,7 @@ export function* rerankedDistanceBlocks(query: FeatureMatrix, gallery: FeatureMa
         if (sq > max) max = sq;
       }
       rowMax[block.first + r] = max;
-      ranks[block.first + r] = smallest(row, keep);
+      ranks.index.set(smallest(row, keep), (block.first + r) * keep);
     }
   }
   const normalised = (i: number, j: number) => {
@@ -106,71 +97,18 @@ export function* rerankedDistanceBlocks(query: FeatureMatrix, gallery: FeatureMa
     return rowMax[i]! > 0 ? (d * d) / rowMax[i]! : 0;
   };
 
-  // 2. k-reciprocal sets, expanded with their candidates' half-size sets; Gaussian weights
-  const half = Math.round(k1 / 2);
-  const V: SparseRow[] = new Array<SparseRow>(N);
-  for (let i = 0; i < N; i++) {
-    const reciprocal = kReciprocal(ranks, i, k1);
-    const expansion = new Set(reciprocal);
-    for (const candidate of reciprocal) {
-      const candidateSet = kReciprocal(ranks, candidate, half);
-      const shared = candidateSet.filter((c) => reciprocal.includes(c)).length;
-      if (shared > (2 / 3) * candidateSet.length) for (const c of candidateSet) expansion.add(c);
-    }
-    const index = Int32Array.from([...expansion].sort((a, b) => a - b));
-    const weights = Float64Array.from(index, (j) => Math.exp(-normalised(i, j)));
-    const total = weights.reduce((a, b) => a + b, 0);
-    V[i] = { index, value: Float32Array.from(weights, (w) => w / total) };
-  }
-
-  // 3. local query expansion: mean of the V rows of the k2 nearest neighbours
-  let expanded = V;
-  if (k2 !== 1) {
-    const dense = new Float64Array(N);
-    const touched: number[] = [];
-    expanded = V.map((_, i) => {
-      const neighbours = ranks[i]!.subarray(0, k2);
-      for (const n of neighbours) {
-        const row = V[n]!;
-        for (let t = 0; t < row.index.length; t++) {
-          const j = row.index[t]!;
-          if (dense[j] === 0) touched.push(j);
-          dense[j]! += row.value[t]!;
-        }
-      }
-      touched.sort((a, b) => a - b);
-      const index = Int32Array.from(touched);
-      const value = Float32Array.from(touched, (j) => dense[j]! / neighbours.length);
-      for (const j of touched) dense[j] = 0;
-      touched.length = 0;
-      return { index, value };
-    });
-  }
-
-  // 4. inverted index: for each column, the rows with a weight there
-  const columnRows: number[][] = Array.from({ length: N }, () => []);
-  const columnValues: number[][] = Array.from({ length: N }, () => []);
-  expanded.forEach((row, k) => {
-    for (let t = 0; t < row.index.length; t++) {
-      columnRows[row.index[t]!]!.push(k);
-      columnValues[row.index[t]!]!.push(row.value[t]!);
-    }
-  });
+  // 2–4. k-reciprocal weights (half-size sets: torchreid's round(k1 / 2)), local query expansion, inverted index
+  const V = kReciprocalWeights(ranks, k1, Math.round(k1 / 2), normalised);
+  const expanded = k2 !== 1 ? localQueryExpansion(V, ranks, k2) : V;
+  const byColumn = transposeRows(expanded, N);
 
   // 5. Jaccard distance of each query to every gallery item, mixed with the normalised original distance
   const overlap = new Float64Array(N);
+  const touched = new Int32Array(N);
   for (const block of distanceBlocks(query, gallery, { metric, ...budget })) {
     for (let r = 0; r < block.rows; r++) {
       const i = block.first + r;
-      overlap.fill(0);
-      const row = expanded[i]!;
-      for (let t = 0; t < row.index.length; t++) {
-        const j = row.index[t]!;
-        const v = row.value[t]!;
-        const rows = columnRows[j]!;
-        const values = columnValues[j]!;
-        for (let u = 0; u < rows.length; u++) overlap[rows[u]!]! += Math.min(v, values[u]!);
-      }
+      const count = accumulateOverlap(expanded, byColumn, i, overlap, touched);
       const out = block.data.subarray(r * G, (r + 1) * G);
       for (let g = 0; g < G; g++) {
         const m = overlap[Q + g]!;
@@ -178,6 +116,7 @@ export function* rerankedDistanceBlocks(query: FeatureMatrix, gallery: FeatureMa
         const original = rowMax[i]! > 0 ? (out[g]! * out[g]!) / rowMax[i]! : 0;
         out[g] = jaccard * (1 - lambda) + original * lambda;
       }
+      for (let t = 0; t < count; t++) overlap[touched[t]!] = 0;
     }
     yield block;
   }

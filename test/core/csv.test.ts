@@ -34,6 +34,14 @@ test('index.csv, assignments.csv and selection.csv read back the rows they were 
     await writeClusterFiles(path.join(dir, 'c'), { k: 2, assignment, centroids: featureMatrix(2, 2, new Float32Array(4)) }, PATHS);
     assert.deepEqual((await readClusterFiles(path.join(dir, 'c'))).assignment, assignment);
     assert.deepEqual(await pathsOf(path.join(dir, 'c', 'assignments.csv'), 2), PATHS);
+    // a density clustering's noise rows (−1) read back as such
+    const noisy = Int32Array.from(PATHS, (_, i) => (i % 3 === 0 ? -1 : i % 2));
+    await writeClusterFiles(path.join(dir, 'n'), { k: 2, assignment: noisy, centroids: featureMatrix(2, 2, new Float32Array(4)) }, PATHS);
+    const back = await readClusterFiles(path.join(dir, 'n'));
+    assert.deepEqual(back.assignment, noisy);
+    assert.equal(back.noise, noisy.filter((c) => c === -1).length);
+    await writeFile(path.join(dir, 'n', 'assignments.csv'), 'row,cluster,path\n0,-2,a\n');
+    await assert.rejects(readClusterFiles(path.join(dir, 'n')), /cluster -2 is outside \[0, 2\) and is not −1/);
 
     const indices = Int32Array.of(7, 1, 3, 5);
     const labels = Int32Array.of(0, 1, 1, 0);
