@@ -122,7 +122,7 @@ export const PipelineConfigSchema = z
     clusterContrast: z
       .strictObject({
         epochs: z.number().int().min(1).default(20).describe('epochs, each a round: extract → DBSCAN → drop noise → one training epoch; default 20'),
-        iterations: z.number().int().min(1).optional().describe('training steps per epoch; default one pass of the P×K sampler over the clustered images (Dai et al.: 400)'),
+        passes: z.number().int().min(1).default(1).describe('passes of the P×K sampler over the clustered images per epoch (between two clusterings); default 1. Dai et al. train 400 steps per epoch: on a small target, more passes do the same'),
         temperature: z.number().positive().default(0.05).describe('τ of the InfoNCE over the cluster memory; default 0.05 (Dai et al.)'),
         momentum: z.number().min(0).max(1).default(0.1).describe('memory update c ← m·c + (1 − m)·x; default 0.1 (Dai et al.)'),
         hard: z.boolean().default(true).describe("update a centroid with the batch's least similar member of its cluster (default; Dai et al.'s hard variant), else with the members' mean"),
@@ -132,7 +132,7 @@ export const PipelineConfigSchema = z
         k2: z.number().int().min(1).default(6).describe('query expansion k2 of the Jaccard distance (≤ k1); default 6'),
       })
       .refine((c) => c.k2 <= c.k1, { message: 'k2 must not exceed k1', path: ['k2'] })
-      .default({ epochs: 20, temperature: 0.05, momentum: 0.1, hard: true, eps: 0.6, minPts: 4, k1: 30, k2: 6 })
+      .default({ epochs: 20, passes: 1, temperature: 0.05, momentum: 0.1, hard: true, eps: 0.6, minPts: 4, k1: 30, k2: 6 })
       .describe("method 'cluster-contrast' (Dai et al. 2021): density clustering and the cluster-memory contrastive loss; training.optimizer, pk and augment apply"),
     selection: z
       .strictObject({

@@ -11,7 +11,7 @@ import { exists } from '../core/atomic-fs.js';
 import { deriveSeed } from '../core/random.js';
 import type { Sample } from '../datasets/sample.js';
 import { AUGMENTS } from '../datasets/augment.js';
-import { createSampler } from '../datasets/samplers.js';
+import { createSampler, identityGroups } from '../datasets/samplers.js';
 import { readFeatureFolder } from '../features/features-npy.js';
 import { clusterByDensity } from '../clustering/density-clustering.js';
 import { readClusterFiles, writeClusterFiles } from '../clustering/cluster-files.js';
@@ -112,9 +112,13 @@ export function contrastTrainStage(session: PulSession): Stage {
         return { summary: { images: samples.length, clusters: clusters.k, reused: checkpointDir } };
       }
       const seed = deriveSeed(config.seed, round, 'train');
+      // fewer clusters of 2+ images than P (an early epoch of a weak model): batches of all of them
+      const groups = identityGroups(labels).groups.length;
+      const p = Math.max(2, Math.min(t.pk.p, groups));
+      if (p < t.pk.p) progress.log(`  ${groups} clusters of 2 or more images: P×K batches of ${p}×${t.pk.k} this epoch (training.pk.p ${t.pk.p})`);
       const memory = { temperature: cc.temperature, momentum: cc.momentum, hard: cc.hard };
-      const training = { method: config.method, epochs: 1, optimizer: t.optimizer, augment: t.augment, loss: 'cluster-memory', ...memory, pk: t.pk, startedFrom: session.checkpointName(round - 1) };
-      progress.log(`  training one epoch on ${samples.length} images of ${clusters.k} clusters (memory τ=${cc.temperature}, momentum ${cc.momentum}${cc.hard ? ', hard' : ''})`);
+      const training = { method: config.method, epochs: 1, passes: cc.passes, optimizer: t.optimizer, augment: t.augment, loss: 'cluster-memory', ...memory, pk: t.pk, startedFrom: session.checkpointName(round - 1) };
+      progress.log(`  training ${cc.passes === 1 ? 'one pass' : `${cc.passes} passes`} on ${samples.length} images of ${clusters.k} clusters (memory τ=${cc.temperature}, momentum ${cc.momentum}${cc.hard ? ', hard' : ''})`);
       const augment = AUGMENTS[t.augment];
       const normalization = (await readCheckpoint(session.checkpointDir(round - 1))).manifest.normalization;
       const { model, records } = await trainResumable({
@@ -123,8 +127,9 @@ export function contrastTrainStage(session: PulSession): Stage {
         initialModel: async () => (await loadCheckpoint(session.checkpointDir(round - 1))).model,
         samples,
         labels,
-        epochs: 1,
-        batchSize: t.pk.p * t.pk.k,
+        // each pass a trainer epoch over the same clusters; the memory goes on from pass to pass
+        epochs: cc.passes,
+        batchSize: p * t.pk.k,
         optimizer: t.optimizer,
         seed,
         normalization,
@@ -132,7 +137,7 @@ export function contrastTrainStage(session: PulSession): Stage {
         reader: session.reader,
         loss: CLUSTER_CONTRAST_LOSS,
         objective: { memory: { centroids: clusters.centroids, ...memory } },
-        sampler: createSampler('pk', labels, { structure: 'pk', batchSize: t.pk.p * t.pk.k, p: t.pk.p, k: t.pk.k, seed, option: 'training.pk' }),
+        sampler: createSampler('pk', labels, { structure: 'pk', batchSize: p * t.pk.k, p, k: t.pk.k, seed, option: 'training.pk' }),
         meta: { training, state },
         tag: `round-${round}`,
         signal,
