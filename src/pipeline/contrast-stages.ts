@@ -9,7 +9,6 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { exists } from '../core/atomic-fs.js';
 import { deriveSeed } from '../core/random.js';
-import type { Sample } from '../datasets/sample.js';
 import { AUGMENTS } from '../datasets/augment.js';
 import { createSampler, identityGroups } from '../datasets/samplers.js';
 import { readFeatureFolder } from '../features/features-npy.js';
@@ -29,14 +28,10 @@ import type { Stage } from './run-stages.js';
 import type { PulSession } from './pul-session.js';
 import { faultPoint } from './fault.js';
 import { trainResumable } from './resumable-training.js';
-
-const FEATURES = 'features';
-const CLUSTERS = 'clusters';
+import { CLUSTERS, FEATURES, pidsOf } from './round-stages.js';
 
 /** The loss of a cluster-contrast epoch. */
 export const CLUSTER_CONTRAST_LOSS: readonly LossTerm[] = [{ name: 'cluster-memory', weight: 1 }];
-
-const pidsOf = (samples: readonly Sample[]): Int32Array | null => (samples.every((s) => s.pid !== null) ? Int32Array.from(samples, (s) => s.pid as number) : null);
 
 /** Ground-truth ids of the clustered rows only (noise has no pseudo-label to compare). */
 function clusteredOnly(truth: Int32Array, assignment: Int32Array): { truth: Int32Array; predicted: Int32Array } {
