@@ -106,6 +106,13 @@ describe('pul run --method cluster-contrast', () => {
       await bad([], { ...cc, method: 'pul' }, /clustering\.k/);
       await bad([], { ...cc, method: 'kmeans' } as unknown as PipelineConfigInput, /method/);
       assert.deepEqual((await readdir(path.join(root, 'runs'))).filter((f) => !f.startsWith('.')).sort(), ['killed', 'reference']);
+      // DBSCAN finding fewer than 2 clusters (no point with 45 neighbours within a tiny eps) is a named stop, exit 3; the finished stages stay
+      await writeFile(config, JSON.stringify({ ...cc, clusterContrast: { ...cc.clusterContrast, eps: 0.01, minPts: 45 } }));
+      const few = await run('few');
+      assert.equal(few.code, 3, few.stderr);
+      assert.match(few.stderr, /clustering\.tooFew.*DBSCAN found 0 clusters.*raise eps/);
+      const state = JSON.parse(await readFile(path.join(root, 'runs', 'few', 'run.json'), 'utf8')) as { completed: { stage: string }[] };
+      assert.deepEqual(state.completed.map((r) => r.stage), ['source', 'baseline', 'extract']);
     });
   });
 });
