@@ -89,12 +89,6 @@ export const LOSSES = {
     about: 'center loss (Wen et al. 2016): embedding to its class centre, centres moved with rate α',
     run: (x, c) => centerLoss(x.embeddings, x.labels, c.centres as tf.Tensor2D),
   },
-  'cluster-memory': {
-    needs: ['embedding', 'memory'],
-    sampler: 'pk',
-    about: 'Cluster-Contrast (Dai et al. 2021): InfoNCE against a momentum memory of cluster centroids, τ 0.05 (pul run --method cluster-contrast only)',
-    run: (x, c) => ({ loss: clusterMemoryLoss(x.embeddings, x.labels, c.memory as tf.Tensor2D, { temperature: c.temperature }) }),
-  },
   contrastive: {
     needs: ['embedding'],
     sampler: 'pk',
@@ -159,6 +153,12 @@ export const LOSSES = {
     sampler: 'pk',
     about: 'DSH hashing loss (Liu et al. 2016) for a --hash-bits head: pairs pulled together / pushed beyond m = 2B, outputs to ±1, balanced bits',
     run: (x, c) => hashingLoss(x.embeddings, x.labels, margin(c)),
+  },
+  'cluster-memory': {
+    needs: ['embedding', 'memory'],
+    sampler: 'pk',
+    about: 'Cluster-Contrast (Dai et al. 2021): InfoNCE against a momentum memory of cluster centroids, τ 0.05 (pul run --method cluster-contrast only)',
+    run: (x, c) => ({ loss: clusterMemoryLoss(x.embeddings, x.labels, c.memory as tf.Tensor2D, { temperature: c.temperature }) }),
   },
 } as const satisfies Record<string, LossEntry>;
 
