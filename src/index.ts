@@ -47,6 +47,8 @@ export { buildModel, replaceClassifier, countTrainableParams, disposeModel, MODE
 export type { ModelSpec, ReidModel, Architecture, ModelPresetName } from './model/build-model.js';
 export { modelSpecFor, LAYERS_MODEL_PREFIX } from './model/model-choice.js';
 export type { ModelChoice } from './model/model-choice.js';
+export { gemPool, gemPooling, type GemOptions } from './model/gem-pooling.js';
+export { forwardTraining } from './model/training-forward.js';
 export { CLASSIFIER_INITS } from './model/initializers.js';
 export type { ClassifierInit, InitKind } from './model/initializers.js';
 export { fileIOHandler, loadLayersModelFromDir, MODEL_JSON, WEIGHTS_BIN } from './model/model-io.js';
@@ -116,6 +118,7 @@ export type { LiftedOptions } from './losses/lifted-structured.js';
 export { nPairLoss } from './losses/n-pair.js';
 export type { NPairOptions } from './losses/n-pair.js';
 export { centerLoss, updateCentres } from './losses/center-loss.js';
+export { clusterMemoryLoss, updateClusterMemory, type ClusterMemoryOptions } from './losses/cluster-memory.js';
 export type { CentreUpdateOptions } from './losses/center-loss.js';
 export { globalLoss } from './losses/global-loss.js';
 export type { GlobalLossOptions } from './losses/global-loss.js';

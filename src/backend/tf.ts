@@ -38,6 +38,11 @@ export declare namespace tf {
   export type SymbolicTensor = TF.SymbolicTensor;
   export type LayersModel = TF.LayersModel;
   export type Optimizer = TF.Optimizer;
+  export type LayerVariable = TF.LayerVariable;
+  export type Shape = TF.Shape;
+  export namespace serialization {
+    export type ConfigDict = TF.serialization.ConfigDict;
+  }
   export namespace layers {
     export type Layer = TF.layers.Layer;
   }

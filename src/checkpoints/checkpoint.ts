@@ -27,6 +27,9 @@ const ModelSpecSchema = z.object({
   lastStride: z.union([z.literal(1), z.literal(2)]).optional(),
   pretrained: z.object({ path: z.string(), featureLayer: z.string(), freeze: z.boolean() }).optional(),
   hashBits: z.number().int().refine((b) => hashBitsProblem(b) === null, 'hash bits must be a multiple of 8 in [8, 1024]').optional(),
+  pooling: z.enum(['avg', 'gem']).optional(),
+  gem: z.object({ p: z.number().min(1), learnable: z.boolean() }).optional(),
+  ghostBatchSize: z.number().int().min(2).optional(),
 });
 
 /** meta.json, validated on load. `training` and `state` are free-form (the pipeline versions its own). */

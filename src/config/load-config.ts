@@ -75,9 +75,11 @@ export function parseConfig(input: unknown, source: string, flags: ConfigFlags =
     const key = issue.path.map(String).join('.') || '(root)';
     const value = valueAt(input, issue.path);
     const flag = flagOf(key, flags);
-    if (value === undefined && issue.code === 'invalid_type') {
+    // a missing key: absent where a value is required (a custom issue: required by another key's choice, e.g. clustering.k by method 'pul')
+    if (value === undefined && (issue.code === 'invalid_type' || issue.code === 'custom')) {
       if (flag === undefined) fileToBlame = true;
-      return { name: flag?.flag ?? key, text: flag === undefined ? `${key} is needed` : `${flag.flag} is needed (${key})` };
+      const why = issue.code === 'custom' ? `: ${issue.message}` : '';
+      return { name: flag?.flag ?? key, text: flag === undefined ? `${key} is needed${why}` : `${flag.flag} is needed (${key})${why}` };
     }
     if (flag?.typed) return { name: flag.flag, text: `${flag.flag} ${JSON.stringify(valueAt(input, issue.path))}: ${issue.message}` };
     fileToBlame = true;

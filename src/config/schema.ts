@@ -54,6 +54,10 @@ export const PipelineConfigSchema = z
       .refine((n) => n !== '.' && n !== '..', 'one folder name: not . or ..')
       .default('pul')
       .describe('run name (one folder name); outputs go to <out>/<name>'),
+    method: z
+      .enum(['pul', 'cluster-contrast'])
+      .default('pul')
+      .describe("'pul': k-means, reliable selection and fine-tuning rounds (Fan et al. 2018); 'cluster-contrast': every epoch DBSCAN on k-reciprocal Jaccard distances, noise dropped, one epoch of the cluster-memory contrastive loss (Dai et al. 2021; clusterContrast)"),
     mode: z.enum(['unsupervised', 'semi']).default('unsupervised').describe("'unsupervised': source model → unlabelled target; 'semi': also a labelled subset every round (the code's semi-supervised script)"),
     seed: z.number().int().min(0).default(0).describe('seed of every random choice (initialisation, k-means, sampling, augmentation)'),
     out: z.string().default('checkpoints').describe('folder for runs'),
@@ -90,6 +94,12 @@ export const PipelineConfigSchema = z
         .union([z.enum(['imagenet', 'unit']), z.strictObject({ mean: z.array(z.number()).min(1), std: z.array(z.number().positive()).min(1) })])
         .optional()
         .describe("pixel normalisation of x/255: 'imagenet' (default for RGB), 'unit' (default for grey: x/255 as is) or per-channel {mean, std}"),
+      pooling: z.enum(['avg', 'gem']).optional().describe("global pooling of the backbone's feature map: 'avg' (default) or 'gem', generalised-mean pooling (Radenović et al. 2018; Cluster-Contrast's)"),
+      gem: z
+        .strictObject({ p: z.number().min(1).default(3).describe('GeM exponent p; default 3'), learnable: z.boolean().default(true).describe('train p with the network; default true') })
+        .optional()
+        .describe("GeM's p (with pooling 'gem')"),
+      ghostBatchSize: z.number().int().min(2).optional().describe('ghost batch norm: in training, batch-norm statistics over chunks of this many images, whatever the batch size (the samples-per-BN of multi-GPU training); default the whole batch'),
     })
       .prefault({}),
     sourceTraining: z
@@ -101,14 +111,29 @@ export const PipelineConfigSchema = z
       .default({ epochs: 6, batchSize: 64, optimizer: { type: 'sgd', lr: 0.01, momentum: 0.9, weightDecay: 0 } }),
     clustering: z
       .strictObject({
-        k: z.number().int().min(1).describe('number of clusters K (paper: 750 Market-1501, 700 DukeMTMC)'),
+        k: z.number().int().min(1).optional().describe("number of clusters K (paper: 750 Market-1501, 700 DukeMTMC); required by method 'pul'"),
         init: z.enum(['kmeans++', 'random']).default('kmeans++').describe('seeding; default k-means++ (code, via scikit-learn)'),
         maxIterations: z.number().int().min(1).default(300).describe('Lloyd iterations at most; default 300 (scikit-learn)'),
         restarts: z.number().int().min(1).default(10).describe('k-means runs with different seeds, the lowest inertia kept; default 10 (code: scikit-learn\'s n_init)'),
       })
       // a missing section is parsed as {} so the error names its missing key (clustering.k), not "expected object"
-      .prefault({} as { k: number })
-      .describe('k-means on the target embeddings'),
+      .prefault({})
+      .describe("k-means on the target embeddings (method 'pul')"),
+    clusterContrast: z
+      .strictObject({
+        epochs: z.number().int().min(1).default(20).describe('epochs, each a round: extract → DBSCAN → drop noise → one training epoch; default 20'),
+        passes: z.number().int().min(1).default(1).describe('passes of the P×K sampler over the clustered images per epoch (between two clusterings); default 1. Dai et al. train 400 steps per epoch: on a small target, more passes do the same'),
+        temperature: z.number().positive().default(0.05).describe('τ of the InfoNCE over the cluster memory; default 0.05 (Dai et al.)'),
+        momentum: z.number().min(0).max(1).default(0.1).describe('memory update c ← m·c + (1 − m)·x; default 0.1 (Dai et al.)'),
+        hard: z.boolean().default(true).describe("update a centroid with the batch's least similar member of its cluster (default; Dai et al.'s hard variant), else with the members' mean"),
+        eps: z.number().positive().default(0.6).describe('DBSCAN eps on the k-reciprocal Jaccard distance; default 0.6 (Dai et al., Market-1501)'),
+        minPts: z.number().int().min(2).default(4).describe('DBSCAN minimum neighbourhood size (a point counts itself); default 4'),
+        k1: z.number().int().min(1).default(30).describe('k-reciprocal neighbours k1 of the Jaccard distance; default 30 (Zhong et al. 2017)'),
+        k2: z.number().int().min(1).default(6).describe('query expansion k2 of the Jaccard distance (≤ k1); default 6'),
+      })
+      .refine((c) => c.k2 <= c.k1, { message: 'k2 must not exceed k1', path: ['k2'] })
+      .default({ epochs: 20, passes: 1, temperature: 0.05, momentum: 0.1, hard: true, eps: 0.6, minPts: 4, k1: 30, k2: 6 })
+      .describe("method 'cluster-contrast' (Dai et al. 2021): density clustering and the cluster-memory contrastive loss; training.optimizer, pk and augment apply"),
     selection: z
       .strictObject({
         anchor: z.enum(['centroid', 'nearest-sample']).default('nearest-sample').describe("'centroid' (paper) or the real sample nearest each centroid (code; the default)"),
@@ -165,6 +190,9 @@ export const PipelineConfigSchema = z
         minRounds: z.number().int().min(1).default(1).describe('rounds trained before minChange may end the run; default 1'),
       })
       .default({ maxRounds: 8, minChange: 0.01, minRounds: 1 }),
+  })
+  .superRefine((c, ctx) => {
+    if (c.method === 'pul' && c.clustering.k === undefined) ctx.addIssue({ code: 'custom', path: ['clustering', 'k'], message: "required by method 'pul' (the number of k-means clusters)" });
   })
   .describe('PUL pipeline configuration');
 

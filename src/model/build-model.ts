@@ -9,6 +9,7 @@ import { PulError } from '../core/errors.js';
 import type { Rng } from '../core/random.js';
 import { hashBitsProblem } from './hash-bits.js';
 import { makeInitializer, type InitKind } from './initializers.js';
+import { gemPooling, registerPulLayers } from './gem-pooling.js';
 import { batchNorm, type Sym } from './layers.js';
 import { loadLayersModelFromDir } from './model-io.js';
 import { referenceBackbone } from './reference-nets.js';
@@ -36,6 +37,12 @@ export interface ModelSpec {
   readonly pretrained?: { readonly path: string; readonly featureLayer: string; readonly freeze: boolean };
   /** A hash head: the embedding layer has B = hashBits units with tanh (embeddingDim must equal it); sign() of it gives B-bit codes. */
   readonly hashBits?: number;
+  /** Global pooling of the backbone's feature map: 'avg' (default) or 'gem' (generalised mean, Radenović et al. 2018). */
+  readonly pooling?: 'avg' | 'gem';
+  /** GeM's p (≥ 1) and whether it is trained; default p = 3, learnable. */
+  readonly gem?: { readonly p: number; readonly learnable: boolean };
+  /** Ghost batch norm: in training, BN statistics over chunks of this many images (ghost-batch.ts); default the whole batch. */
+  readonly ghostBatchSize?: number;
 }
 
 /** Named defaults; `fmnist` and `reid` are train_ref.py's nets (110,954 / 518,927 parameters). */
@@ -77,6 +84,10 @@ function validateSpec(spec: ModelSpec): void {
   if (!(spec.embeddingDim >= 1 && Number.isInteger(spec.embeddingDim))) bad(`embeddingDim=${spec.embeddingDim} must be a positive integer`);
   if (!(spec.dropout >= 0 && spec.dropout < 1)) bad(`dropout=${spec.dropout} must be in [0, 1)`);
   if (!(spec.input.height >= 8 && spec.input.width >= 8)) bad(`input ${spec.input.height}×${spec.input.width} is smaller than 8×8`);
+  if (spec.ghostBatchSize !== undefined && !(Number.isInteger(spec.ghostBatchSize) && spec.ghostBatchSize >= 2)) {
+    throw new PulError('option.outOfRange', `ghostBatchSize=${spec.ghostBatchSize} must be a whole number ≥ 2 (batch norm needs 2 images per statistic)`, { option: 'model.ghostBatchSize' });
+  }
+  if (spec.gem !== undefined && !(spec.gem.p >= 1 && Number.isFinite(spec.gem.p))) throw new PulError('option.outOfRange', `GeM p=${spec.gem.p} must be a finite number ≥ 1`, { option: 'model.gem.p' });
   if (spec.hashBits !== undefined) {
     const problem = hashBitsProblem(spec.hashBits);
     if (problem !== null) throw new PulError('option.outOfRange', `hash head: ${problem}`, { option: 'model.hashBits' });
@@ -95,6 +106,7 @@ function validateSpec(spec: ModelSpec): void {
  */
 export async function buildModel(spec: ModelSpec, rng: Rng): Promise<ReidModel> {
   validateSpec(spec);
+  registerPulLayers();
   let input: Sym;
   let features: Sym;
   let frozen: tf.LayersModel | null = null;
@@ -118,7 +130,10 @@ export async function buildModel(spec: ModelSpec, rng: Rng): Promise<ReidModel> 
         ? referenceBackbone(spec.architecture, input, rng)
         : resnetBackbone(input, { depth: spec.architecture === 'resnet18' ? 18 : 34, width: spec.width ?? 1, lastStride: spec.lastStride ?? 2 }, rng);
   }
-  if (features.shape.length === 4) features = tf.layers.globalAveragePooling2d({}).apply(features) as Sym;
+  if (features.shape.length === 4) {
+    const pool = spec.pooling === 'gem' ? gemPooling({ p: spec.gem?.p ?? 3, learnable: spec.gem?.learnable ?? true, name: 'gem' }) : tf.layers.globalAveragePooling2d({});
+    features = pool.apply(features) as Sym;
+  }
   const embedding = tf.layers
     // a hash head squashes the embedding into (−1, 1) so that sign() of it is the code (DSH, Liu et al. 2016)
     .dense({ units: spec.embeddingDim, name: LAYER_EMBEDDING, kernelInitializer: makeInitializer('glorot', rng), ...(spec.hashBits === undefined ? {} : { activation: 'tanh' as const }) })

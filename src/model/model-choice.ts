@@ -25,6 +25,11 @@ export interface ModelChoice {
   readonly freeze?: boolean | undefined;
   /** A hash head of this many bits: the embedding becomes hashBits units with tanh (replacing embeddingDim); a multiple of 8 in [8, 1024]. */
   readonly hashBits?: number | undefined;
+  /** Global pooling: 'avg' (default) or 'gem', GeM's p and whether it is learnt. */
+  readonly pooling?: 'avg' | 'gem' | undefined;
+  readonly gem?: { readonly p: number; readonly learnable: boolean } | undefined;
+  /** Ghost batch norm: BN statistics over chunks of this many images in training. */
+  readonly ghostBatchSize?: number | undefined;
 }
 
 /** Defaults of a `layers:` backbone's head: the paper's classifier initialiser N(0, 0.001). */
@@ -45,6 +50,9 @@ export function modelSpecFor(choice: ModelChoice, classes: number): ModelSpec {
     ...(choice.dropout === undefined ? {} : { dropout: choice.dropout }),
     ...(choice.classifierInit === undefined ? {} : { classifierInit: choice.classifierInit }),
     ...(choice.hashBits === undefined ? {} : { hashBits: choice.hashBits, embeddingDim: choice.hashBits }),
+    ...(choice.pooling === undefined ? {} : { pooling: choice.pooling }),
+    ...(choice.gem === undefined ? {} : { gem: choice.gem }),
+    ...(choice.ghostBatchSize === undefined ? {} : { ghostBatchSize: choice.ghostBatchSize }),
   };
   if (!choice.name.startsWith(LAYERS_MODEL_PREFIX)) return { ...modelPreset(choice.name), ...overrides, classes };
   const path = choice.name.slice(LAYERS_MODEL_PREFIX.length);

@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { tf } from '../backend/tf.js';
 import { PulError } from '../core/errors.js';
+import { registerPulLayers } from './gem-pooling.js';
 
 /** The topology file of a saved LayersModel. */
 export const MODEL_JSON = 'model.json';
@@ -114,6 +115,7 @@ export async function loadLayersModelFromDir(location: string): Promise<tf.Layer
   const isJsonFile = location.toLowerCase().endsWith('.json');
   const dir = isJsonFile ? path.dirname(location) : location;
   const modelFile = isJsonFile ? path.basename(location) : MODEL_JSON;
+  registerPulLayers(); // a model.json may name pul's own layers (GeM)
   try {
     return await tf.loadLayersModel(fileIOHandler(dir, modelFile));
   } catch (err) {

@@ -18,7 +18,7 @@ import { readCheckpoint } from '../checkpoints/load-checkpoint.js';
 import { SKIPPED_IMAGES } from './skipped-images.js';
 import { drawsIdentities, type SamplerName } from '../datasets/samplers.js';
 import { smartMiningSteps } from '../mining/smart-mining-source.js';
-import { checkSamplerFeed, lossBatchStructure, resolveLossSpec, type LossTerm } from '../training/objective.js';
+import { checkSamplerFeed, lossBatchStructure, lossNeeds, resolveLossSpec, type LossTerm } from '../training/objective.js';
 
 /** The samples a PUL run works on. */
 export interface PulData {
@@ -52,7 +52,13 @@ function pulModelSpec(config: PipelineConfig, classes: number): ModelSpec {
 
 /** The clusters k-means looks for: K less the labelled identities of semi mode, checked to fit the target's images. */
 function checkK(c: PipelineConfig, targetImages: number, labelledIds: number): number {
-  return clustersFor(c.clustering.k, targetImages, `the target's training images (${c.data.target.path})`, labelledIds);
+  return clustersFor(pulK(c), targetImages, `the target's training images (${c.data.target.path})`, labelledIds);
+}
+
+/** clustering.k of a PUL run (the schema requires it for method 'pul'). */
+export function pulK(c: PipelineConfig): number {
+  if (c.clustering.k === undefined) throw new PulError('config.invalid', "clustering.k: required by method 'pul' (the number of k-means clusters)", { option: 'clustering.k' });
+  return c.clustering.k;
 }
 
 /**
@@ -74,15 +80,26 @@ export async function checkPulConfig(c: PipelineConfig, syntheticTarget: { train
   if (c.mode === 'semi' && c.data.labeled === undefined) throw new PulError('config.invalid', "mode 'semi' needs data.labeled: the labelled part of the target", { option: 'data.labeled' });
   if (c.mode === 'unsupervised' && c.data.labeled !== undefined) throw new PulError('config.invalid', "data.labeled is only used in mode 'semi'", { option: 'data.labeled' });
   const spec = pulModelSpec(c, 1);
+  if (c.method === 'cluster-contrast') {
+    if (c.mode === 'semi') throw new PulError('config.invalid', "method 'cluster-contrast' runs on an unlabelled target only: mode 'semi' is PUL's", { option: 'method' });
+    await checkSourceCheckpoint(c, spec);
+    return;
+  }
+  if (lossNeeds(retrainingLoss(c), 'memory')) throw new PulError('config.invalid', `training.loss ${c.training.loss ?? ''}: cluster-memory needs method 'cluster-contrast' (--method cluster-contrast)`, { option: 'training.loss' });
   const loss = retrainingLoss(c);
   const sampler = retrainingSampler(c, loss);
   checkSamplerFeed(loss, sampler, 'training.sampler');
   if (sampler === 'smart') smartMiningSteps(c.training.batchSize, null); // a batch of whole groups of 4, before any work
   // a P×K batch draws P pseudo-identities: k clusters (+ the labelled identities in semi mode) must allow it
-  if (drawsIdentities(sampler, lossBatchStructure(loss)) && c.data.labeled === undefined && c.training.pk.p > c.clustering.k) {
+  if (drawsIdentities(sampler, lossBatchStructure(loss)) && c.data.labeled === undefined && c.training.pk.p > pulK(c)) {
     throw new PulError('config.invalid', `training.pk P=${c.training.pk.p} identities per batch, but clustering.k=${c.clustering.k} pseudo-identities; lower P or raise k`, { option: 'training.pk' });
   }
   if (syntheticTarget !== null && c.data.labeled === undefined) checkK(c, syntheticTarget.train, 0);
+  await checkSourceCheckpoint(c, spec);
+}
+
+/** A given source checkpoint must hold the configured architecture and input. */
+async function checkSourceCheckpoint(c: PipelineConfig, spec: ModelSpec): Promise<void> {
   const given = c.model.sourceCheckpoint;
   if (given !== undefined) {
     const { manifest } = await readCheckpoint(given);
@@ -141,7 +158,8 @@ export class PulSession {
 
   /** Checks what needs the data sets (loaded here, once): K fits the target and leaves room beside the labelled set. */
   async preflight(): Promise<void> {
-    await this.unlabelledK();
+    if (this.config.method === 'cluster-contrast') await this.data();
+    else await this.unlabelledK();
   }
 
   data(): Promise<PulData> {

@@ -35,11 +35,13 @@ import { createSampler } from '../datasets/samplers.js';
 import { formatLossSpec, lossBatchStructure, lossNeeds } from '../training/objective.js';
 import { retrainingLoss, retrainingSampler } from './pul-session.js';
 
-const FEATURES = 'features';
+/** Folders of a round: the extracted target features and the clustering. */
+export const FEATURES = 'features';
 const LABELED_FEATURES = 'labeled-features';
-const CLUSTERS = 'clusters';
+export const CLUSTERS = 'clusters';
 
-const pidsOf = (samples: readonly Sample[]): Int32Array | null => (samples.every((s) => s.pid !== null) ? Int32Array.from(samples, (s) => s.pid as number) : null);
+/** The true identities of the target's samples, when every one has one (to measure, never to train). */
+export const pidsOf = (samples: readonly Sample[]): Int32Array | null => (samples.every((s) => s.pid !== null) ? Int32Array.from(samples, (s) => s.pid as number) : null);
 
 export function extractStage(session: PulSession): Stage {
   return {

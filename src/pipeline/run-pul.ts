@@ -17,6 +17,7 @@ import { runStages, type PipelinePlan } from './run-stages.js';
 import { PulSession, checkPulConfig } from './pul-session.js';
 import { baselineStage, sourceStage } from './setup-stages.js';
 import { clusterStage, evaluateStage, extractStage, selectStage, trainStage } from './round-stages.js';
+import { contrastTrainStage, denseSelectStage, densityClusterStage } from './contrast-stages.js';
 import { summarizePulRun, type PulRunSummary } from './run-summary.js';
 import { RUN_STATE_FILE, loadRunState, type RunState } from './state.js';
 import { writeSkippedImages } from './skipped-images.js';
@@ -46,8 +47,15 @@ export interface PulRunResult {
   readonly summary: PulRunSummary;
 }
 
-/** The stages of a PUL run, in order. */
+/** The stages of a run, in order: PUL's rounds, or Cluster-Contrast's epochs (config.method). */
 export function pulPlan(session: PulSession): PipelinePlan {
+  if (session.config.method === 'cluster-contrast') {
+    return {
+      setup: [sourceStage(session), baselineStage(session)],
+      round: [extractStage(session), densityClusterStage(session), denseSelectStage(session), contrastTrainStage(session), evaluateStage(session)],
+      maxRounds: session.config.clusterContrast.epochs,
+    };
+  }
   return {
     setup: [sourceStage(session), baselineStage(session)],
     round: [extractStage(session), clusterStage(session), selectStage(session), trainStage(session), evaluateStage(session)],

@@ -5,6 +5,7 @@
  */
 import { formatLossSpec } from '../training/objective.js';
 import { retrainingLoss, retrainingSampler } from './pul-session.js';
+import { CLUSTER_CONTRAST_LOSS } from './contrast-stages.js';
 import type { RunState } from './state.js';
 
 /** One PUL round: λ, clusters, selected samples, selection change and precision, test figures, stage seconds. */
@@ -40,6 +41,8 @@ export interface TestFigures {
 /** A run's baseline, rounds and final figures. */
 export interface PulRunSummary {
   readonly name: string;
+  /** 'pul' or 'cluster-contrast' (config.method). */
+  readonly method: string;
   readonly mode: string;
   /** The retraining's loss spec (training.loss, or ce+β*cluster from clusterLossWeight) and batch sampler. */
   readonly loss: string;
@@ -69,8 +72,9 @@ function figures(summary: Readonly<Record<string, unknown>> | undefined): TestFi
 export function summarizePulRun(state: RunState): PulRunSummary {
   const find = (round: number, stage: string) => state.completed.find((r) => r.round === round && r.stage === stage)?.summary;
   const baseline = figures(find(0, 'baseline'));
-  const loss = retrainingLoss(state.config);
-  const sampler = retrainingSampler(state.config, loss);
+  const contrast = state.config.method === 'cluster-contrast';
+  const loss = contrast ? CLUSTER_CONTRAST_LOSS : retrainingLoss(state.config);
+  const sampler = contrast ? 'pk' : retrainingSampler(state.config, loss);
   const roundNumbers = [...new Set(state.completed.map((r) => r.round).filter((r) => r > 0))].sort((a, b) => a - b);
   const rounds: RoundSummary[] = roundNumbers.map((round) => {
     const select = find(round, 'select');
@@ -102,6 +106,7 @@ export function summarizePulRun(state: RunState): PulRunSummary {
   const best = [...(baseline === null ? [] : [{ ...baseline, round: 0 }]), ...evaluated].reduce<(TestFigures & { round: number }) | null>((b, r) => (b === null || r.mAP > b.mAP ? r : b), null);
   return {
     name: state.config.name,
+    method: state.config.method,
     mode: state.config.mode,
     loss: formatLossSpec(loss),
     sampler: sampler === 'epoch' || sampler === 'smart' ? sampler : `${sampler} ${state.config.training.pk.p}×${state.config.training.pk.k}`,
@@ -149,7 +154,7 @@ export function formatPulSummary(s: PulRunSummary): string {
   const out = [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)];
   if (s.final && s.baseline) {
     const gain = s.gain ?? 0;
-    out.push('', `final (round ${s.final.round}): mAP ${f4(s.final.mAP)}, rank-1 ${f4(s.final.rank1)}${s.final.nmi === undefined ? '' : `, NMI ${f4(s.final.nmi)}`} — PUL ${gain >= 0 ? 'gained' : 'lost'} ${Math.abs(gain * 100).toFixed(2)} mAP points over the source model (${f4(s.baseline.mAP)})`);
+    out.push('', `final (round ${s.final.round}): mAP ${f4(s.final.mAP)}, rank-1 ${f4(s.final.rank1)}${s.final.nmi === undefined ? '' : `, NMI ${f4(s.final.nmi)}`} — ${s.method === 'cluster-contrast' ? 'Cluster-Contrast' : 'PUL'} ${gain >= 0 ? 'gained' : 'lost'} ${Math.abs(gain * 100).toFixed(2)} mAP points over the source model (${f4(s.baseline.mAP)})`);
   }
   out.push(`retraining loss: ${s.loss}, sampler ${s.sampler}`);
   if (s.finished) out.push(`stopped: ${s.finished}; ${s.totalSeconds.toFixed(0)} s of stages`);

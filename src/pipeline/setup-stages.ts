@@ -44,7 +44,8 @@ export function sourceStage(session: PulSession): Stage {
       const data = await session.data();
       if (data.source.samples.length === 0) {
         // fully unsupervised: the starting point is a seeded random initialisation
-        const spec = session.modelSpec(config.clustering.k);
+        // the classifier is re-created each PUL round; cluster-contrast trains none (its memory replaces it)
+        const spec = session.modelSpec(config.clustering.k ?? 1);
         const model = await buildModel(spec, new Rng(deriveSeed(config.seed, 0, 'init')));
         try {
           await saveCheckpoint(dir, { model, normalization: session.normalization(spec.input.channels), epoch: 0, state: { init: 'random' } });

@@ -104,6 +104,7 @@ export async function trainSupervised(o: SupervisedTrainingOptions): Promise<Sup
   if (hashProblem !== null) throw new PulError('option.outOfRange', `model.hashBits: ${hashProblem}`, { option: 'model.hashBits' });
   const loss = parseLossSpec(o.loss ?? 'ce', 'loss');
   if (lossNeeds(loss, 'centroids')) throw new PulError('option.invalid', `loss ${formatLossSpec(loss)}: cluster pulls embeddings to the k-means centroids of a PUL round; only pul run's retraining has them (training.loss)`, { option: 'loss' });
+  if (lossNeeds(loss, 'memory')) throw new PulError('option.invalid', `loss ${formatLossSpec(loss)}: cluster-memory contrasts embeddings with a memory of cluster centroids; only pul run --method cluster-contrast has one`, { option: 'loss' });
   if (o.model.hashBits !== undefined && lossNeeds(loss, 'logits')) {
     // measured on Fashion-MNIST (README): ce+triplet-hard on a 64-bit head gave one sign code for every image
     o.progress?.log(`warning: loss ${formatLossSpec(loss)} trains the hash head through the classifier; its tanh units tend to saturate at fixed signs, so every image gets the same binary code — train a hash head without ce, e.g. triplet-hard+hash`);

@@ -8,6 +8,7 @@ import { PulError } from '../core/errors.js';
 import type { FeatureMatrix } from '../features/feature-matrix.js';
 import { centerLoss, updateCentres } from '../losses/center-loss.js';
 import { clusterLoss, l2NormalizeRows } from '../losses/cluster-loss.js';
+import { checkClusterMemoryOptions, clusterMemoryLoss, updateClusterMemory, type ClusterMemoryOptions } from '../losses/cluster-memory.js';
 import { contrastiveLoss } from '../losses/contrastive.js';
 import { crossEntropy } from '../losses/cross-entropy.js';
 import { globalLoss } from '../losses/global-loss.js';
@@ -20,8 +21,8 @@ import { tripletBatchHard } from '../losses/triplet-batch-hard.js';
 import { tripletRandom } from '../losses/triplet-random.js';
 import { tripletSoftmaxWeighted } from '../losses/triplet-softmax-weighted.js';
 
-/** What a loss reads besides the labels: the classifier's logits, the embedding, the round's k-means centroids, the objective's own class centres. */
-export type LossNeed = 'logits' | 'embedding' | 'centroids' | 'centres';
+/** What a loss reads besides the labels: the classifier's logits, the embedding, the round's k-means centroids, the objective's own class centres, the cluster memory. */
+export type LossNeed = 'logits' | 'embedding' | 'centroids' | 'centres' | 'memory';
 
 /** The batch structure a loss wants: P identities × K images ('pk', the pair/triplet family) or a plain pass over the images ('epoch'). */
 export type BatchStructure = 'pk' | 'epoch';
@@ -49,6 +50,9 @@ export interface LossContext {
   readonly centroids: tf.Tensor2D | null;
   /** K×D class centres of the centre loss (needs 'centres'). */
   readonly centres: tf.Tensor2D | null;
+  /** K×D L2-normalised cluster memory and its τ (needs 'memory'). */
+  readonly memory: tf.Tensor2D | null;
+  readonly temperature: number;
 }
 
 /** A registered loss: what it needs, the batches it wants, and its value. */
@@ -150,6 +154,12 @@ export const LOSSES = {
     about: 'DSH hashing loss (Liu et al. 2016) for a --hash-bits head: pairs pulled together / pushed beyond m = 2B, outputs to ±1, balanced bits',
     run: (x, c) => hashingLoss(x.embeddings, x.labels, margin(c)),
   },
+  'cluster-memory': {
+    needs: ['embedding', 'memory'],
+    sampler: 'pk',
+    about: 'Cluster-Contrast (Dai et al. 2021): InfoNCE against a momentum memory of cluster centroids, τ 0.05 (pul run --method cluster-contrast only)',
+    run: (x, c) => ({ loss: clusterMemoryLoss(x.embeddings, x.labels, c.memory as tf.Tensor2D, { temperature: c.temperature }) }),
+  },
 } as const satisfies Record<string, LossEntry>;
 
 /** A registered loss name. */
@@ -244,6 +254,8 @@ export interface ObjectiveOptions {
   readonly centreRate?: number;
   /** The option the spec came from, named in errors (`--loss`, `training.loss`). */
   readonly option?: string;
+  /** The cluster memory's starting centroids (K×D, normalised here) and its τ, momentum and update (the cluster-memory term). */
+  readonly memory?: ({ readonly centroids: FeatureMatrix } & ClusterMemoryOptions) | null;
 }
 
 /** A tensor with a name (the optimiser-state format checkpoints store). */
@@ -253,6 +265,7 @@ export interface NamedState {
 }
 
 const CENTRES = 'objective/centres';
+const MEMORY = 'objective/memory';
 
 /**
  * The weighted sum of a spec's losses, and the state some of them keep (the centre loss's centres).
@@ -270,6 +283,8 @@ export class Objective {
   readonly text: string;
   private readonly centroids: tf.Tensor2D | null;
   private centres: tf.Tensor2D | null;
+  private memory: tf.Tensor2D | null;
+  private readonly memoryOptions: Required<ClusterMemoryOptions>;
   private readonly margin: number | undefined;
   private readonly labelSmoothing: number;
   private readonly centreRate: number;
@@ -301,6 +316,15 @@ export class Objective {
     this.centroids = c === null || !lossNeeds(terms, 'centroids') ? null : tf.tidy(() => l2NormalizeRows(tf.tensor2d(c.data, [c.rows, c.dim])));
     // Wen et al. start the centres at zero and move them towards the class means
     this.centres = lossNeeds(terms, 'centres') ? tf.zeros([opts.classes as number, opts.embeddingDim as number]) : null;
+    const m = opts.memory ?? null;
+    if (lossNeeds(terms, 'memory') && m === null) {
+      throw new PulError('option.invalid', `loss ${this.text}: cluster-memory needs the clusters' centroids, which only pul run --method cluster-contrast has`, { option });
+    }
+    if (m !== null && opts.embeddingDim !== undefined && m.centroids.dim !== opts.embeddingDim) {
+      throw new PulError('features.mismatch', `memory centroids have dim ${m.centroids.dim}, the model's embedding ${opts.embeddingDim}`);
+    }
+    this.memoryOptions = checkClusterMemoryOptions(m ?? {}, 'clusterContrast.');
+    this.memory = m === null || !lossNeeds(terms, 'memory') ? null : tf.tidy(() => l2NormalizeRows(tf.tensor2d(m.centroids.data, [m.centroids.rows, m.centroids.dim])));
   }
 
   /** Whether the classifier is trained (its accuracy means something). */
@@ -315,7 +339,7 @@ export class Objective {
 
   /** Σ weight · term; activeShare = mean of the terms' shares, perAnchor = Σ weight · perAnchor of the terms that have one. */
   compute(x: LossInputs): LossValue {
-    const ctx: LossContext = { labelSmoothing: this.labelSmoothing, margin: x.margin ?? this.margin, centroids: this.centroids, centres: this.centres };
+    const ctx: LossContext = { labelSmoothing: this.labelSmoothing, margin: x.margin ?? this.margin, centroids: this.centroids, centres: this.centres, memory: this.memory, temperature: this.memoryOptions.temperature };
     // a tidy returning an object keeps exactly the tensors in it
     return tf.tidy(() => {
       const values = this.terms.map((t) => ({ weight: t.weight, value: (LOSSES[t.name] as LossEntry).run(x, ctx) }));
@@ -329,38 +353,49 @@ export class Objective {
     }) as unknown as LossValue;
   }
 
-  /** After the optimiser step: the centre loss moves its centres towards this batch's embeddings (rate α). */
+  /** After the optimiser step: the centre loss moves its centres towards this batch's embeddings (rate α), the cluster memory its centroids (momentum m). */
   afterStep(embeddings: tf.Tensor2D, labels: tf.Tensor1D): void {
-    if (this.centres === null) return;
-    const next = updateCentres(embeddings, labels, this.centres, { alpha: this.centreRate });
-    this.centres.dispose();
-    this.centres = next;
+    if (this.centres !== null) {
+      const next = updateCentres(embeddings, labels, this.centres, { alpha: this.centreRate });
+      this.centres.dispose();
+      this.centres = next;
+    }
+    if (this.memory !== null) {
+      const next = updateClusterMemory(embeddings, labels, this.memory, this.memoryOptions);
+      this.memory.dispose();
+      this.memory = next;
+    }
   }
 
   /** Whether afterStep does anything (the trainer keeps the embeddings for it only then). */
   get stateful(): boolean {
-    return this.centres !== null;
+    return this.centres !== null || this.memory !== null;
   }
 
   /** The state to checkpoint (copies, the caller disposes them), named `objective/…`. */
   state(): NamedState[] {
-    return this.centres === null ? [] : [{ name: CENTRES, tensor: tf.clone(this.centres) }];
+    return [...(this.centres === null ? [] : [{ name: CENTRES, tensor: tf.clone(this.centres) }]), ...(this.memory === null ? [] : [{ name: MEMORY, tensor: tf.clone(this.memory) }])];
   }
 
   /** Restores `state()` entries (others are ignored); a missing entry keeps the fresh state. */
   restore(entries: readonly NamedState[]): void {
-    const saved = entries.find((e) => e.name === CENTRES);
-    if (saved === undefined || this.centres === null) return;
-    if (saved.tensor.shape.join('×') !== this.centres.shape.join('×')) {
-      throw new PulError('checkpoint.mismatch', `saved centres are ${saved.tensor.shape.join('×')}, this training's ${this.centres.shape.join('×')}`);
-    }
-    this.centres.dispose();
-    this.centres = tf.clone(saved.tensor) as tf.Tensor2D;
+    const take = (name: string, current: tf.Tensor2D | null): tf.Tensor2D | null => {
+      const saved = entries.find((e) => e.name === name);
+      if (saved === undefined || current === null) return current;
+      if (saved.tensor.shape.join('×') !== current.shape.join('×')) {
+        throw new PulError('checkpoint.mismatch', `saved ${name.slice('objective/'.length)} are ${saved.tensor.shape.join('×')}, this training's ${current.shape.join('×')}`);
+      }
+      current.dispose();
+      return tf.clone(saved.tensor) as tf.Tensor2D;
+    };
+    this.centres = take(CENTRES, this.centres);
+    this.memory = take(MEMORY, this.memory);
   }
 
   dispose(): void {
-    tf.dispose([...(this.centroids ? [this.centroids] : []), ...(this.centres ? [this.centres] : [])]);
+    tf.dispose([...(this.centroids ? [this.centroids] : []), ...(this.centres ? [this.centres] : []), ...(this.memory ? [this.memory] : [])]);
     this.centres = null;
+    this.memory = null;
   }
 }
 

@@ -10,7 +10,8 @@ import { tf } from '../backend/tf.js';
 import { PulError } from '../core/errors.js';
 import { deriveSeed } from '../core/random.js';
 import { silentProgress, type ProgressSink } from '../core/progress.js';
-import { LAYER_BNNECK, LAYER_CLASSIFIER, type ReidModel } from '../model/build-model.js';
+import type { ReidModel } from '../model/build-model.js';
+import { forwardTraining } from '../model/training-forward.js';
 import type { BatchSource, TrainBatch } from './batch-source.js';
 import { Objective, parseLossSpec, type NamedState } from './objective.js';
 import { createOptimizer, disposeOptimizer, learningRateAt, setLearningRate, type OptimizerOptions } from './optimizer.js';
@@ -181,7 +182,7 @@ export class Trainer {
     const y = tf.tensor1d(batch.labels, 'int32');
     try {
       const { value, grads } = tf.variableGrads(() => {
-        const [emb, logits] = this.forward(x, seed);
+        const [emb, logits] = forwardTraining(this.model, x, seed);
         if (objective.usesLogits) hits = keep(tf.sum<tf.Scalar>(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'int32')));
         // the centre update after the step reads this batch's embeddings
         if (objective.stateful) embeddings = keep(emb);
@@ -207,18 +208,6 @@ export class Trainer {
     }
   }
 
-  /** Training-mode forward → [embedding, logits], with the model's dropout before the classifier. */
-  private forward(x: tf.Tensor4D, seed: number): [tf.Tensor2D, tf.Tensor2D] {
-    const rate = this.model.spec.dropout;
-    const net = this.model.net;
-    const head = rate > 0 ? headLayers(net) : null;
-    if (head === null) return net.apply(x, { training: true }) as [tf.Tensor2D, tf.Tensor2D];
-    const emb = this.model.embedder.apply(x, { training: true }) as tf.Tensor2D;
-    const normalised = head.bnneck.apply(emb, { training: true }) as tf.Tensor2D;
-    const dropped = tf.dropout(normalised, rate, undefined, seed);
-    return [emb, head.classifier.apply(dropped, { training: true }) as tf.Tensor2D];
-  }
-
   /** The optimiser's state (copies; the caller disposes them) and the completed epoch count. */
   async state(): Promise<TrainerState> {
     const named = await this.optimizer.getWeights();
@@ -241,12 +230,3 @@ export class Trainer {
     if (this.ownsObjective) this.objective.dispose();
   }
 }
-
-/** The BNNeck and classifier of a pul network, or null for a graph of another shape (dropout then skipped). */
-function headLayers(net: tf.LayersModel): { bnneck: tf.layers.Layer; classifier: tf.layers.Layer } | null {
-  const find = (name: string) => net.layers.find((l) => l.name === name);
-  const bnneck = find(LAYER_BNNECK);
-  const classifier = find(LAYER_CLASSIFIER);
-  return bnneck && classifier ? { bnneck, classifier } : null;
-}
-

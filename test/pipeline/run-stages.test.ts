@@ -106,7 +106,7 @@ test('describeRun tells per round what ran and what comes next; pul inspect prin
     const overview = describeRun(state!);
     assert.deepEqual(overview.next, { round: 1, stage: 'select' });
     assert.deepEqual(Object.keys(overview.rounds[1]!.stages), ['extract', 'cluster']);
-    assert.match(formatRunOverview(overview), /^run toy: next: select of round 1\nsetup: source [\d.]+s \(value \d+\)\nround 1: extract/);
+    assert.match(formatRunOverview(overview), /^run toy \(pul: k-means K=2, 3 rounds at most\): next: select of round 1\nsetup: source [\d.]+s \(value \d+\)\nround 1: extract/);
     const { runCli } = await import('../helpers/run-cli.js');
     const r = await runCli(['inspect', dir, '--json']);
     assert.equal(r.code, 0, r.stderr);

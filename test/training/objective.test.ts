@@ -15,13 +15,13 @@ describe('loss spec', () => {
     assert.deepEqual(parseLossSpec(' ce + 2 * triplet-hard '), [{ name: 'ce', weight: 1 }, { name: 'triplet-hard', weight: 2 }]);
     assert.deepEqual(parseLossSpec('1e-1*lifted+.5*npair'), [{ name: 'lifted', weight: 0.1 }, { name: 'npair', weight: 0.5 }]);
     assert.equal(formatLossSpec(parseLossSpec('1*ce+ 0.50*center')), 'ce+0.5*center');
-    assert.deepEqual(LOSS_NAMES, ['ce', 'cluster', 'center', 'contrastive', 'triplet-hard', 'triplet-soft', 'triplet-all', 'triplet-weighted', 'triplet-random', 'lifted', 'npair', 'global', 'hash']);
+    assert.deepEqual(LOSS_NAMES, ['ce', 'cluster', 'center', 'contrastive', 'triplet-hard', 'triplet-soft', 'triplet-all', 'triplet-weighted', 'triplet-random', 'lifted', 'npair', 'global', 'hash', 'cluster-memory']);
   });
 
   it('names the option and the rule for an unknown name, a bad weight, an empty term, a repeated name', () => {
     const fails = (spec: string, pattern: RegExp) =>
       assert.throws(() => parseLossSpec(spec, '--loss'), (e) => isPulError(e) && e.code === 'option.invalid' && e.exitCode === 2 && e.where?.option === '--loss' && pattern.test(e.message), spec);
-    fails('ce+tripplet', /unknown loss "tripplet"; known losses: ce, cluster, center, contrastive, triplet-hard, triplet-soft, triplet-all, triplet-weighted, triplet-random, lifted, npair, global, hash$/);
+    fails('ce+tripplet', /unknown loss "tripplet"; known losses: ce, cluster, center, contrastive, triplet-hard, triplet-soft, triplet-all, triplet-weighted, triplet-random, lifted, npair, global, hash, cluster-memory$/);
     fails('0*ce', /weight "0" of ce must be a positive number/);
     fails('-1*ce', /weight "-1" of ce must be a positive number/);
     fails('abc*ce', /weight "abc"/);

@@ -30,7 +30,7 @@ export function registerInspect(program: Command): void {
         }
         const next = overview.next ? `next: ${overview.next.stage} of ${overview.next.round === 0 ? 'setup' : `round ${overview.next.round}`} (pul run --resume ${target})` : 'nothing left to run';
         const skipped = skippedImages === null ? '' : `skipped images: ${skippedImages.length} that cannot be decoded (listed in ${path.join(target, SKIPPED_IMAGES)})\n`;
-        process.stdout.write(`run ${overview.name} (${state.config.mode}), ${overview.finished ? `finished: ${overview.finished}` : next}\n${skipped}\n${formatPulSummary(summary)}`);
+        process.stdout.write(`run ${overview.name} (${state.config.mode}; ${overview.method}), ${overview.finished ? `finished: ${overview.finished}` : next}\n${skipped}\n${formatPulSummary(summary)}`);
       }),
     );
 }

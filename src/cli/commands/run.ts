@@ -11,13 +11,14 @@ import {
 } from '../../index.js';
 import { withCtrlC } from '../ctrl-c.js';
 import { activateBackend } from '../global-options.js';
-import { parseNumber, parseWhole } from '../parse-options.js';
+import { parseChoice, parseNumber, parseWhole } from '../parse-options.js';
 import { inFlagTerms, runAction, type FlagTable } from '../run-action.js';
 import { allowOutsideOption, checkImagesOption, skipBadOption } from '../data-options.js';
 
 interface RunCliOptions {
   unsupervised?: boolean;
   semi?: boolean;
+  method?: 'pul' | 'cluster-contrast';
   config?: string;
   source?: string;
   target?: string;
@@ -43,11 +44,14 @@ interface RunCliOptions {
 
 /** The demo configuration shipped with pul (used when neither --config nor data flags are given). */
 export const DEMO_CONFIG = fileURLToPath(new URL('../../../../pipelines/demo.json', import.meta.url));
+/** The demo with Cluster-Contrast (`--method cluster-contrast` and no config, no data flags). */
+export const DEMO_CC_CONFIG = fileURLToPath(new URL('../../../../pipelines/demo-cc.json', import.meta.url));
 
 type Plain = Record<string, unknown>;
 
 /** Config keys → the flag of `pul run` that sets them, with the option attribute commander fills. */
 const FLAGS: Readonly<Record<string, { flag: string; attr: keyof RunCliOptions }>> = {
+  method: { flag: '--method', attr: 'method' },
   'data.source': { flag: '--source', attr: 'source' },
   'data.target': { flag: '--target', attr: 'target' },
   'data.labeled': { flag: '--labeled', attr: 'labeled' },
@@ -86,6 +90,7 @@ function applyFlags(base: Plain, o: RunCliOptions): Plain {
   const overrides: Plain = {
     data,
     ...(o.semi ? { mode: 'semi' } : o.unsupervised ? { mode: 'unsupervised' } : {}),
+    ...(o.method === undefined ? {} : { method: o.method }),
     ...(o.seed === undefined ? {} : { seed: o.seed }),
     ...(o.out === undefined ? {} : { out: o.out }),
     ...(o.name === undefined ? {} : { name: o.name }),
@@ -111,7 +116,7 @@ async function resolveConfig(o: RunCliOptions): Promise<{ config: PipelineConfig
     if (saved === null) throw new PulError('state.invalid', `${o.resume} holds no run.json: not a pul run folder (--resume)`, { file: o.resume, option: '--resume' });
     base = saved.config;
   } else {
-    if (file === undefined && !dataFlags) file = DEMO_CONFIG;
+    if (file === undefined && !dataFlags) file = o.method === 'cluster-contrast' ? DEMO_CC_CONFIG : DEMO_CONFIG;
     if (file !== undefined) {
       base = await readConfigFile(file);
     }
@@ -140,6 +145,7 @@ export function registerRun(program: Command): void {
     .description('run PUL: adapt a re-ID model to an unlabelled target, round by round (no options: the built-in demo)')
     .option('--unsupervised', 'source model → unlabelled target (the default mode)')
     .option('--semi', 'also train on a labelled part of the target every round (--labeled)')
+    .option('--method <name>', "pul (k-means rounds, the default) | cluster-contrast (DBSCAN + cluster-memory contrastive epochs; see clusterContrast in the config)", parseChoice('--method', ['pul', 'cluster-contrast'] as const))
     .option('--config <file>', 'pipeline configuration (pipelines/*.json); flags below override it')
     .option('--source <path>', 'labelled source data set (trains the source model)')
     .option('--target <path>', 'target data set: its training images are used unlabelled')
