@@ -23,7 +23,7 @@ export interface BatchOptions extends ImageSpec {
   readonly prefetch?: number;
   /** Images of one batch decoded at the same time (default 8). */
   readonly concurrency?: number;
-  /** Decoder to use (keep one across epochs so IDX files are read once); default a new one. */
+  /** Decoder to use (keep one across epochs so images are decoded once); default a new one that caches nothing (one pass). */
   readonly reader?: ImageReader;
   /** Drop a final batch smaller than batchSize (default false). */
   readonly dropLast?: boolean;
@@ -64,7 +64,7 @@ export async function* iterateBatches(samples: readonly Sample[], opts: BatchOpt
       throw new PulError('option.outOfRange', `order holds index ${i}, outside 0…${samples.length - 1}`, { option: 'order' });
     }
   }
-  const reader = opts.reader ?? new ImageReader();
+  const reader = opts.reader ?? new ImageReader({ cacheBytes: 0 });
   const prefetch = opts.prefetch ?? 2;
   const starts: number[] = [];
   for (let s = 0; s < order.length; s += opts.batchSize) {

@@ -52,7 +52,7 @@ export async function looksLikeIdx(root: string): Promise<boolean> {
 
 /** Loads an IDX folder (train → train; t10k/test → query + gallery by the every-10th rule). */
 export async function loadIdx(root: string, opts: IdxOptions = {}): Promise<Dataset> {
-  const reader = opts.reader ?? new ImageReader();
+  const reader = opts.reader ?? new ImageReader({ cacheBytes: 0 });
   const sets = await findIdxFiles(root);
   if (sets.size === 0) throw new PulError('dataset.unknownLayout', `${root} has no *-images-idx3-ubyte[.gz] file`, { file: root });
   const keep = opts.classes ? new Set(opts.classes) : undefined;

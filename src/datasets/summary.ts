@@ -42,7 +42,7 @@ export interface DatasetSummary {
  * ```
  */
 export async function summarizeDataset(dataset: Dataset, opts: { readonly reader?: ImageReader; readonly sizeSample?: number } = {}): Promise<DatasetSummary> {
-  const reader = opts.reader ?? new ImageReader();
+  const reader = opts.reader ?? new ImageReader({ cacheBytes: 0 });
   const splits: Partial<Record<Split, SplitSummary>> = {};
   for (const split of SPLITS) {
     const s = dataset.samples.filter((x) => x.split === split);
@@ -130,7 +130,7 @@ export interface CheckReport {
 
 /** Fully decodes every sample's image and lists the ones that fail (corrupt, truncated, unreadable). */
 export async function checkImages(samples: readonly Sample[], opts: { readonly reader?: ImageReader; readonly concurrency?: number; readonly onProgress?: (done: number) => void } = {}): Promise<CheckReport> {
-  const reader = opts.reader ?? new ImageReader();
+  const reader = opts.reader ?? new ImageReader({ cacheBytes: 0 });
   const corrupt: { path: string; code: string; message: string }[] = [];
   let cursor = 0;
   let done = 0;

@@ -48,6 +48,8 @@ export interface EpochRecord {
   readonly lr: number;
   readonly seconds: number;
   readonly imagesPerSecond: number;
+  /** Where the epoch's seconds went: waiting for batches (decoding, augmenting), optimiser steps, the first step alone (kernel warm-up). */
+  readonly breakdown?: { readonly dataSeconds: number; readonly stepSeconds: number; readonly firstStepSeconds: number };
 }
 
 /** A tensor with a name, as tfjs's optimizer.getWeights returns them. */
@@ -123,11 +125,20 @@ export class Trainer {
     let correct = 0;
     const activeShares: number[] = [];
     let lr = this.opts.optimizer.lr;
+    let dataMs = 0;
+    let stepMs = 0;
+    let firstStepMs = 0;
+    let waitStart = performance.now();
     for await (const batch of source.batches(epoch, ctx.signal)) {
+      const stepStart = performance.now();
+      dataMs += stepStart - waitStart;
       if (ctx.signal?.aborted) throw new PulError('interrupted', `training interrupted at epoch ${epoch + 1}, step ${steps + 1}`);
       lr = learningRateAt(this.opts.optimizer, epoch + steps / source.stepsPerEpoch, this.opts.epochs);
       setLearningRate(this.optimizer, lr);
       const { loss, hits, activeShare } = this.step(batch, source, vars, wd, deriveSeed(this.opts.seed ?? 0, epoch, steps) & 0x7fffffff);
+      const stepEnd = performance.now();
+      stepMs += stepEnd - stepStart;
+      if (steps === 0) firstStepMs = stepEnd - stepStart;
       steps++;
       images += batch.labels.length;
       if (!Number.isFinite(loss)) {
@@ -142,6 +153,7 @@ export class Trainer {
       // a step is synchronous and batches arrive as microtasks: without a macrotask turn here a
       // Ctrl-C (signal handler) would only be seen at the end of the epoch
       await new Promise<void>((resolve) => setImmediate(resolve));
+      waitStart = performance.now();
     }
     if (ctx.signal?.aborted) throw new PulError('interrupted', `training interrupted at the end of epoch ${epoch + 1}`);
     const seconds = (performance.now() - started) / 1000;
@@ -155,6 +167,7 @@ export class Trainer {
       lr,
       seconds,
       imagesPerSecond: images / seconds,
+      breakdown: { dataSeconds: dataMs / 1000, stepSeconds: stepMs / 1000, firstStepSeconds: firstStepMs / 1000 },
     };
     this.completedEpochs++;
     if (this.opts.metricsLog !== undefined) {

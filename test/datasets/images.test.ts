@@ -51,7 +51,7 @@ describe('image decoding', () => {
     });
   });
 
-  it('caches decoded bytes only when asked, within its byte budget', () => {
+  it('caches decoded bytes within its byte budget (none with cacheBytes 0)', () => {
     return withTempDir(async (dir) => {
       const file = path.join(dir, 'a.png');
       await writeSolidImage(file, [10, 20, 30]);
@@ -61,7 +61,15 @@ describe('image decoding', () => {
       await writeSolidImage(file, [200, 200, 200]);
       assert.equal(await cached.readBytes(file, spec), first, 'served from the cache');
       assert.equal((await cached.readBytes(file, { ...spec, height: 1 }))[0], 200, 'another size is not cached (budget full)');
-      assert.equal((await new ImageReader().readBytes(file, spec))[0], 200);
+      assert.equal((await new ImageReader({ cacheBytes: 0 }).readBytes(file, spec))[0], 200);
+      const uncached = new ImageReader({ cacheBytes: 0 });
+      assert.equal((await uncached.readBytes(file, spec))[0], 200);
+      await writeSolidImage(file, [90, 90, 90]);
+      assert.equal((await uncached.readBytes(file, spec))[0], 90, 'cacheBytes 0 decodes every read');
+      const byDefault = new ImageReader();
+      const kept = await byDefault.readBytes(file, spec);
+      await writeSolidImage(file, [7, 7, 7]);
+      assert.equal(await byDefault.readBytes(file, spec), kept, 'the default reader keeps a small set decoded');
     });
   });
 

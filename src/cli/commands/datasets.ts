@@ -90,7 +90,7 @@ export function registerDatasets(program: Command): void {
       runAction(async (root: string, raw: Omit<InfoOptions, 'classes'> & { classes?: string }) => {
         const { classes, ...rest } = raw;
         const opts: InfoOptions = { ...rest, ...(classes === undefined ? {} : { classes: parseClasses(classes) }) };
-        const reader = new ImageReader();
+        const reader = new ImageReader({ cacheBytes: 0 }); // one pass over the set
         const dataset = await loadDataset(root, { reader, ...datasetLoadOptions(opts) });
         const summary = await summarizeDataset(dataset, { reader });
         const check = opts.check ? await checkImages(dataset.samples, { reader }) : undefined;

@@ -77,7 +77,7 @@ export async function evalAllVsAll(program: Command, o: AllVsAllCliOptions): Pro
     dim = folder.features.dim;
   } else {
     const data = o.data as string;
-    const reader = new ImageReader();
+    const reader = new ImageReader({ cacheBytes: 0 }); // one pass over the set
     const dataset = await loadDataset(data, { ...datasetLoadOptions(o), reader });
     const samples = heldOutSamples(dataset);
     source = `${data} (held-out images)`;
