@@ -401,6 +401,41 @@ static napi_value hamming_paths(napi_env env, napi_callback_info info) {
   CHECK(napi_create_int32(env, pul_hamming_paths(), &result));
   return result;
 }
+/* sgemmPackB(b Float32Array, packed Float32Array, n, k, transB): op(b) (k×n) packed for sgemmPacked; returns
+   the floats the packing needs (nothing written when `packed` is shorter: call with an empty array to size it). */
+static napi_value sgemm_pack_b(napi_env env, napi_callback_info info) {
+  napi_value args[5], result;
+  size_t argc = 5, lb, lp;
+  float *b, *packed;
+  int64_t n, k, tb;
+  CHECK(napi_get_cb_info(env, info, &argc, args, 0, 0));
+  if (argc < 5 || !float_array(env, args[0], &b, &lb) || !float_array(env, args[1], &packed, &lp) || !int_at(env, args[2], &n) || !int_at(env, args[3], &k) ||
+      !int_at(env, args[4], &tb) || n < 0 || k < 0 || !inside(0, k * n, lb)) {
+    napi_throw_type_error(env, 0, "pul_native.sgemmPackB(b, packed, n, k, transB): bad arguments");
+    return 0;
+  }
+  size_t need = pul_sgemm_packed_b_length((int)n, (int)k);
+  if (lp >= need) pul_sgemm_pack_b((int)n, (int)k, b, tb ? (int)k : (int)n, (int)tb, packed);
+  CHECK(napi_create_double(env, (double)need, &result));
+  return result;
+}
+
+/* sgemmPacked(a, packed, c, m, n, k, transA): c = op(a)·B on every core, B packed by sgemmPackB (same bits as sgemm). */
+static napi_value sgemm_packed(napi_env env, napi_callback_info info) {
+  napi_value args[7];
+  size_t argc = 7, la, lp, lc;
+  float *a, *packed, *c;
+  int64_t m, n, k, ta;
+  CHECK(napi_get_cb_info(env, info, &argc, args, 0, 0));
+  if (argc < 7 || !float_array(env, args[0], &a, &la) || !float_array(env, args[1], &packed, &lp) || !float_array(env, args[2], &c, &lc) ||
+      !int_at(env, args[3], &m) || !int_at(env, args[4], &n) || !int_at(env, args[5], &k) || !int_at(env, args[6], &ta) || m < 0 || n < 0 || k < 0 ||
+      !inside(0, m * k, la) || lp < pul_sgemm_packed_b_length((int)n, (int)k) || !inside(0, m * n, lc)) {
+    napi_throw_type_error(env, 0, "pul_native.sgemmPacked(a, packed, c, m, n, k, transA): bad arguments");
+    return 0;
+  }
+  pul_sgemm_packed_parallel((int)m, (int)n, (int)k, a, ta ? (int)m : (int)k, (int)ta, packed, c, (int)n);
+  return 0;
+}
 
 static napi_value threads(napi_env env, napi_callback_info info) {
   napi_value args[1], result;
@@ -424,7 +459,7 @@ static napi_value simd(napi_env env, napi_callback_info info) {
 NAPI_MODULE_INIT() {
   struct { const char *name; napi_callback fn; } fns[] = {
       {"conv2d", conv2d}, {"conv2dBackpropInput", backprop_input}, {"conv2dBackpropFilter", backprop_filter},
-      {"sgemm", sgemm}, {"threads", threads}, {"avx2", simd}, {"channelSum", channel_sum}, {"broadcastChannels", broadcast_channels}, {"channelAffine", channel_affine},
+      {"sgemm", sgemm}, {"sgemmPackB", sgemm_pack_b}, {"sgemmPacked", sgemm_packed}, {"threads", threads}, {"avx2", simd}, {"channelSum", channel_sum}, {"broadcastChannels", broadcast_channels}, {"channelAffine", channel_affine},
       {"batchNormGrad", batch_norm_grad}, {"maxPoolGrad", max_pool_grad}, {"batchMatMul", batch_mat_mul}, {"kmeansStep", kmeans_step}, {"kmeansAccumulate", kmeans_accumulate},
       {"hamming", hamming}, {"hammingRank", hamming_rank}, {"hammingPaths", hamming_paths}, {"topkRows", topk_rows},
   };

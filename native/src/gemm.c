@@ -200,3 +200,75 @@ void pul_sgemm_parallel(int M, int N, int K, const float *A, int lda, int transA
   gemm_ctx g = {M, N, K, lda, transA, ldb, transB, ldc, rows, A, B, C, 0};
   pul_parallel_for((M + rows - 1) / rows, gemm_task, &g);
 }
+
+/* ---- op(B) packed once (the k-means++ candidates against every point: one B, hundreds of small A) ---- */
+
+static int round_up_nr(int n) { return (n + NR - 1) / NR * NR; }
+
+size_t pul_sgemm_packed_b_length(int N, int K) { return (size_t)K * (size_t)round_up_nr(N); }
+
+/* Block (jc, pc) starts at jc·K + pc·ncpad(jc): blocks before jc are full NC-wide, and within a jc block the
+   KC slices before pc sum to pc rows; panel jr of a block starts jr·kc further. */
+static size_t packed_offset(int N, int K, int col, int pc, int kc) {
+  int jc = col / NC * NC;
+  return (size_t)jc * K + (size_t)pc * round_up_nr(min_int(NC, N - jc)) + (size_t)(col - jc) * kc;
+}
+
+void pul_sgemm_pack_b(int N, int K, const float *B, int ldb, int transB, float *packed) {
+  for (int jc = 0; jc < N; jc += NC) {
+    int nc = min_int(NC, N - jc);
+    for (int pc = 0; pc < K; pc += KC) {
+      int kc = min_int(KC, K - pc);
+      const float *Bp = transB ? B + (size_t)jc * ldb + pc : B + (size_t)pc * ldb + jc;
+      pack_b(kc, nc, Bp, ldb, transB, packed + packed_offset(N, K, jc, pc, kc));
+    }
+  }
+}
+
+/* Columns [NR·p0, NR·p1) of C = op(A)·B; the same blocking and summation order as pul_sgemm, so the same bits. */
+static void sgemm_packed_panels(int M, int N, int K, const float *A, int lda, int transA, const float *packed, float *C, int ldc, int p0, int p1) {
+  int col0 = p0 * NR, col1 = min_int(p1 * NR, N);
+  for (int i = 0; i < M; i++) memset(C + (size_t)i * ldc + col0, 0, (size_t)(col1 - col0) * sizeof(float));
+  if (M == 0 || K == 0) return;
+  micro_kernel_fn micro_kernel = chosen_kernel();
+  float *bufA = aligned_alloc(64, sizeof(float) * MC * KC);
+  for (int pc = 0; pc < K; pc += KC) {
+    int kc = min_int(KC, K - pc);
+    for (int ic = 0; ic < M; ic += MC) {
+      int mc = min_int(MC, M - ic);
+      pack_a(mc, kc, transA ? A + (size_t)pc * lda + ic : A + (size_t)ic * lda + pc, lda, transA, bufA);
+      for (int col = col0; col < col1; col += NR) {
+        const float *b = packed + packed_offset(N, K, col, pc, kc);
+        int nr = min_int(NR, N - col);
+        for (int ir = 0; ir < mc; ir += MR)
+          micro_kernel(kc, bufA + (size_t)ir * kc, b, C + (size_t)(ic + ir) * ldc + col, ldc, min_int(MR, mc - ir), nr);
+      }
+    }
+  }
+  free(bufA);
+}
+
+typedef struct {
+  int M, N, K, lda, transA, ldc, panels_per_task;
+  const float *A, *packed;
+  float *C;
+} packed_ctx;
+
+static void packed_task(void *p, int task, int worker) {
+  (void)worker;
+  packed_ctx *g = p;
+  int panels = (g->N + NR - 1) / NR;
+  int p0 = task * g->panels_per_task;
+  sgemm_packed_panels(g->M, g->N, g->K, g->A, g->lda, g->transA, g->packed, g->C, g->ldc, p0, min_int(panels, p0 + g->panels_per_task));
+}
+
+void pul_sgemm_packed_parallel(int M, int N, int K, const float *A, int lda, int transA, const float *packed, float *C, int ldc) {
+  int panels = (N + NR - 1) / NR;
+  if (panels == 0) return;
+  int threads = pul_threads();
+  int tasks = (double)M * N * K < 4e6 || threads < 2 ? 1 : threads * 4;
+  int per = (panels + tasks - 1) / tasks;
+  packed_ctx g = {M, N, K, lda, transA, ldc, per, A, packed, C};
+  if (tasks == 1) packed_task(&g, 0, 0);
+  else pul_parallel_for((panels + per - 1) / per, packed_task, &g);
+}

@@ -5,6 +5,12 @@ void pul_sgemm(int M, int N, int K, const float *A, int lda, int transA, const f
                float *C, int ldc, int accumulate);
 /* C = op(A)·op(B) on every core (row blocks of C). */
 void pul_sgemm_parallel(int M, int N, int K, const float *A, int lda, int transA, const float *B, int ldb, int transB, float *C, int ldc);
+/* op(B) (K×N) packed once for many products with different A: a buffer of pul_sgemm_packed_b_length floats. */
+#include <stddef.h>
+size_t pul_sgemm_packed_b_length(int N, int K);
+void pul_sgemm_pack_b(int N, int K, const float *B, int ldb, int transB, float *packed);
+/* C = op(A)·B from a packed B, on every core; bit-identical to pul_sgemm_parallel on the same operands. */
+void pul_sgemm_packed_parallel(int M, int N, int K, const float *A, int lda, int transA, const float *packed, float *C, int ldc);
 /* 1 when the AVX2/FMA micro-kernel runs on this CPU. */
 int pul_sgemm_uses_avx2(void);
 #endif

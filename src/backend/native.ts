@@ -24,6 +24,10 @@ export interface NativeKernels {
   maxPoolGrad(heap: Float32Array, x: number, dy: number, dx: number, dims: Int32Array): void;
   batchMatMul(heap: Float32Array, a: number, b: number, c: number, batch: number, m: number, n: number, k: number, transA: number, transB: number, broadcastB: number): void;
   sgemm(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number, transA: number, transB: number): void;
+  /** Packs op(b) (k×n) into `packed` for sgemmPacked; returns the length `packed` needs (writes nothing when shorter). */
+  sgemmPackB(b: Float32Array, packed: Float32Array, n: number, k: number, transB: number): number;
+  /** c = op(a)·B, B packed by sgemmPackB: the same bits as sgemm on the unpacked operands. */
+  sgemmPacked(a: Float32Array, packed: Float32Array, c: Float32Array, m: number, n: number, k: number, transA: number): void;
   /** One k-means assignment step with Yinyang bounds (drift null: search everything); see native/src/kmeans.h. Returns the distances computed. */
   kmeansStep(
     x: Float32Array, d: number, xNorms: Float64Array, centres: Float32Array, cNorms: Float64Array, order: Int32Array, start: Int32Array, groupOf: Int32Array,
@@ -66,7 +70,7 @@ let loaded: { kernels: NativeKernels | null; status: NativeStatus } | null = nul
 
 /** Every function this version calls: an addon built from older sources lacks some (a pull without a rebuild). */
 const REQUIRED: readonly (keyof NativeKernels)[] = [
-  'channelSum', 'broadcastChannels', 'channelAffine', 'batchNormGrad', 'maxPoolGrad', 'batchMatMul', 'sgemm',
+  'channelSum', 'broadcastChannels', 'channelAffine', 'batchNormGrad', 'maxPoolGrad', 'batchMatMul', 'sgemm', 'sgemmPackB', 'sgemmPacked',
   'kmeansStep', 'kmeansAccumulate', 'hamming', 'hammingRank', 'hammingPaths', 'threads', 'avx2',
 ];
 

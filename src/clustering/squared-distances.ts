@@ -2,8 +2,7 @@
  * Squared Euclidean distances of a block of rows to a set of points as one GEMM: ‖x‖² + ‖c‖² − 2·x·cᵀ,
  * on pul's native SGEMM (every core, straight on the Float32Arrays) when it is loaded, else on the
  * active tfjs backend. The other side is kept pre-transposed ([D, M]) because the wasm backend's matMul
- * is ~10× slower with transposeB (the native SGEMM does not care either way; it gets the same operands,
- * so its products are those the wasm backend's native-wrapped matMul gave).
+ * is ~10× slower with transposeB (the native SGEMM packs the points once, see transposedPoints).
  */
 import { tf } from '../backend/tf.js';
 import { loadedNativeKernels, type NativeKernels } from '../backend/native.js';
@@ -20,18 +19,25 @@ export interface TransposedPoints {
   dispose(): void;
 }
 
-/** `native`: the kernels to multiply with (default: the loaded ones; null: the tfjs backend). */
+/**
+ * `native`: the kernels to multiply with (default: the loaded ones; null: the tfjs backend). The native
+ * path packs the points once into the SGEMM's panel layout (straight from the row-major rows): a product
+ * then only packs its small block, where a plain sgemm call re-packed all the points (k-means++ seeding
+ * multiplies 2 + ln K candidates by every row K times). Same operands, same bits as sgemm.
+ */
 export function transposedPoints(data: Float32Array, count: number, dim: number, norms: Float64Array, native: NativeKernels | null = loadedNativeKernels()): TransposedPoints {
-  const tr = new Float32Array(count * dim);
-  for (let i = 0; i < count; i++) for (let j = 0; j < dim; j++) tr[j * count + i] = data[i * dim + j]!;
   if (native !== null) {
+    const packed = new Float32Array(native.sgemmPackB(data, new Float32Array(0), count, dim, 1));
+    native.sgemmPackB(data, packed, count, dim, 1);
     const dot = (block: Float32Array, rows: number, into?: Float32Array): Float32Array => {
       const out = into?.subarray(0, rows * count) ?? new Float32Array(rows * count);
-      native.sgemm(block, tr, out, rows, count, dim, 0, 0);
+      native.sgemmPacked(block, packed, out, rows, count, dim, 0);
       return out;
     };
     return { count, dim, norms, dot, dispose: () => undefined };
   }
+  const tr = new Float32Array(count * dim);
+  for (let i = 0; i < count; i++) for (let j = 0; j < dim; j++) tr[j * count + i] = data[i * dim + j]!;
   const t = tf.tensor2d(tr, [dim, count]);
   const dot = (block: Float32Array, rows: number): Float32Array => {
     const product = tf.tidy(() => tf.matMul(tf.tensor2d(block, [rows, dim]), t));

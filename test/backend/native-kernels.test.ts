@@ -60,6 +60,35 @@ test('native SGEMM matches a float64 reference for every transpose combination a
   assert.throws(() => native.sgemm(new Float32Array(2), new Float32Array(4), new Float32Array(4), 2, 2, 2, 0, 0), /bad arguments/);
 });
 
+test('SGEMM from a packed B gives the bits of the plain SGEMM (blocks across NC and KC, every core)', async (t) => {
+  const { loadNativeKernels } = await import('../../src/backend/native.js');
+  const native = loadNativeKernels(2).kernels;
+  if (native === null) {
+    t.skip('native kernels not available');
+    return;
+  }
+  const rng = new Rng(22);
+  // 4100 columns span three NC blocks of 2048 (the last partial, not a multiple of 16); 300 > KC = 256
+  for (const [m, n, k] of [[1, 1, 1], [8, 4100, 300], [13, 37, 256], [2, 2100, 5]] as const) {
+    for (const ta of [0, 1]) {
+      for (const tb of [0, 1]) {
+        const a = randomArray(rng, m * k);
+        const b = randomArray(rng, k * n);
+        const plain = new Float32Array(m * n);
+        native.sgemm(a, b, plain, m, n, k, ta, tb);
+        const length = native.sgemmPackB(b, new Float32Array(0), n, k, tb);
+        assert.equal(length, k * Math.ceil(n / 16) * 16);
+        const packed = new Float32Array(length);
+        native.sgemmPackB(b, packed, n, k, tb);
+        const c = new Float32Array(m * n).fill(Number.NaN); // overwritten, not accumulated
+        native.sgemmPacked(a, packed, c, m, n, k, ta);
+        assert.deepEqual(c, plain, `${m}x${n}x${k} ta=${ta} tb=${tb}`);
+      }
+    }
+  }
+  assert.throws(() => native.sgemmPacked(new Float32Array(4), new Float32Array(15), new Float32Array(4), 2, 2, 2, 0), /bad arguments/);
+});
+
 test('forward convolutions (plain, fused bias + ReLU, strided, 1×1) match the cpu backend', async () => {
   const rng = new Rng(23);
   for (const [h, w, ci, co, k, s, pad] of [[9, 7, 3, 5, 3, 1, 'same'], [8, 8, 4, 6, 3, 2, 'same'], [9, 9, 2, 3, 3, 2, 'valid'], [10, 6, 3, 4, 1, 1, 'valid'], [7, 5, 16, 8, 5, 1, 'same']] as const) {
