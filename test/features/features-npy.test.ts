@@ -3,7 +3,8 @@ import { readFile, writeFile, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { PulError, readFeatureFolder, writeFeatureFolder, featureMatrix } from '../../src/index.js';
-import { decodeNpy, encodeNpy } from '../../src/features/features-npy.js';
+import { decodeNpy, encodeNpy, readNpy } from '../../src/features/features-npy.js';
+import { assertFinite } from '../../src/features/feature-matrix.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 
 const isPul = (code: string, pattern: RegExp) => (e: unknown) => e instanceof PulError && e.code === code && pattern.test(e.message);
@@ -84,3 +85,37 @@ test('a failed folder write leaves the previous folder intact', () =>
     assert.deepEqual((await readFeatureFolder(folder)).index, [{ path: 'a.jpg', pid: 1, camid: 0 }]);
     assert.deepEqual((await readdir(dir)).sort(), ['g', 'other']);
   }));
+
+test('readNpy reads files straight into the matrix: v1, a v2 header past 64 KiB, truncated and missing files', () => {
+  return withTempDir(async (dir) => {
+    const m = featureMatrix(3, 5, Float32Array.from({ length: 15 }, (_, i) => i - 7.25));
+    const v1 = encodeNpy(m);
+    await writeFile(path.join(dir, 'v1.npy'), v1);
+    assert.deepEqual(await readNpy(path.join(dir, 'v1.npy')), m);
+    // a v2.0 header of 70 000 bytes (numpy writes one for many-field dtypes): read past the first 64 KiB
+    const headerLength = v1.readUInt16LE(8);
+    const text = v1.subarray(10, 10 + headerLength).toString('latin1').trimEnd();
+    const header = `${text}${' '.repeat(70_000 - text.length - 1)}\n`;
+    const head = Buffer.alloc(12);
+    v1.copy(head, 0, 0, 6);
+    head[6] = 2;
+    head.writeUInt32LE(header.length, 8);
+    await writeFile(path.join(dir, 'v2.npy'), Buffer.concat([head, Buffer.from(header, 'latin1'), v1.subarray(10 + headerLength)]));
+    assert.deepEqual(await readNpy(path.join(dir, 'v2.npy')), m);
+    await writeFile(path.join(dir, 'short.npy'), v1.subarray(0, v1.length - 4));
+    await assert.rejects(readNpy(path.join(dir, 'short.npy')), isPul('features.malformed', /short\.npy.*needs 60 bytes of data, the file has 56/));
+    await writeFile(path.join(dir, 'head.npy'), v1.subarray(0, 20));
+    await assert.rejects(readNpy(path.join(dir, 'head.npy')), isPul('features.malformed', /head\.npy.*truncated header/));
+    await assert.rejects(readNpy(path.join(dir, 'none.npy')), isPul('features.malformed', /cannot read .*none\.npy/));
+  });
+});
+
+test('assertFinite names the first non-finite value, at any position of the unrolled check', () => {
+  for (const bad of [Number.NaN, Infinity, -Infinity]) {
+    for (const at of [0, 5, 6]) {
+      const m = featureMatrix(7, 1, Float32Array.from({ length: 7 }, (_, i) => (i === at ? bad : i)));
+      assert.throws(() => assertFinite(m, 'f.npy'), isPul('features.malformed', new RegExp(`row ${at} \\(0-based\\) holds ${bad}`)));
+    }
+  }
+  assert.doesNotThrow(() => assertFinite(featureMatrix(7, 1, Float32Array.from([0, -0, 1e38, -1e38, 3, 4, 5])), 'f.npy'));
+});
