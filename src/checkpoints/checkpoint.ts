@@ -3,7 +3,7 @@
  * tf.loadLayersModel reads it), `meta.json` (the manifest below) and, for exact resume,
  * `optimizer.bin` (the optimiser's moments, tfjs weight encoding, specs in the manifest).
  */
-import { z } from '../core/zod.js';
+import { lazySchema, z } from '../core/zod.js';
 import { ARCHITECTURES } from '../model/build-model.js';
 import { hashBitsProblem } from '../model/hash-bits.js';
 import { INIT_KINDS } from '../model/initializers.js';
@@ -13,9 +13,9 @@ export const CHECKPOINT_FORMAT_VERSION = 1;
 export const META_JSON = 'meta.json';
 export const OPTIMIZER_BIN = 'optimizer.bin';
 
-const WeightSpecSchema = z.object({ name: z.string(), shape: z.array(z.number().int().nonnegative()), dtype: z.enum(['float32', 'int32', 'bool', 'string', 'complex64']) });
+const WeightSpecSchema = lazySchema(() => z.object({ name: z.string(), shape: z.array(z.number().int().nonnegative()), dtype: z.enum(['float32', 'int32', 'bool', 'string', 'complex64']) }));
 
-const ModelSpecSchema = z.object({
+const ModelSpecSchema = lazySchema(() => z.object({
   architecture: z.enum(ARCHITECTURES),
   input: z.object({ height: z.number().int().positive(), width: z.number().int().positive(), channels: z.union([z.literal(1), z.literal(3)]) }),
   embeddingDim: z.number().int().positive(),
@@ -30,10 +30,10 @@ const ModelSpecSchema = z.object({
   pooling: z.enum(['avg', 'gem']).optional(),
   gem: z.object({ p: z.number().min(1), learnable: z.boolean() }).optional(),
   ghostBatchSize: z.number().int().min(2).optional(),
-});
+}));
 
 /** meta.json, validated on load. `training` and `state` are free-form (the pipeline versions its own). */
-export const CheckpointManifestSchema = z.object({
+export const CheckpointManifestSchema = lazySchema(() => z.object({
   formatVersion: z.literal(CHECKPOINT_FORMAT_VERSION),
   packageVersion: z.string(),
   created: z.string(),
@@ -46,7 +46,7 @@ export const CheckpointManifestSchema = z.object({
   optimizer: z.object({ file: z.literal(OPTIMIZER_BIN), weights: z.array(WeightSpecSchema) }).nullable(),
   /** SHA-256 (hex) of every weight file, by file name; absent in checkpoints saved before pul recorded it. */
   sha256: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 in hex')).optional(),
-});
+}));
 
 /** A checkpoint's meta.json, validated: model spec, normalisation, epoch, training, state and weight-file hashes. */
 export type CheckpointManifest = z.output<typeof CheckpointManifestSchema>;

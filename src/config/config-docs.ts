@@ -1,10 +1,10 @@
 /** pipelines/schema.json and the key reference of pipelines/README.md, generated from the zod schema. */
-import { z } from '../core/zod.js';
+import { builtSchema, z } from '../core/zod.js';
 import { PipelineConfigSchema } from './schema.js';
 
 /** The JSON Schema of a pipeline configuration (pipelines/schema.json). */
 export function configJsonSchema(): unknown {
-  return z.toJSONSchema(PipelineConfigSchema, { io: 'input' });
+  return z.toJSONSchema(builtSchema(PipelineConfigSchema), { io: 'input' });
 }
 
 interface JsonSchemaNode {

@@ -3,7 +3,7 @@
  * and where it comes from: the paper (Fan et al., ACM TOMM 2018) or the authors' released code
  * (PUL/unsupervised.py), which differ; pul offers both as explicit options.
  */
-import { z } from '../core/zod.js';
+import { lazySchema, z } from '../core/zod.js';
 import { DATASET_FORMATS, type DatasetFormat } from '../datasets/sample.js';
 import { AUGMENT_NAMES } from '../datasets/augment.js';
 import { hashBitsProblem } from '../model/hash-bits.js';
@@ -12,24 +12,24 @@ import { OPTIMIZER_TYPES } from '../training/optimizer.js';
 import { LOSS_NAMES, resolveLossSpec } from '../training/objective.js';
 import { SAMPLER_NAMES } from '../datasets/samplers.js';
 
-const datasetRef = z
+const datasetRef = lazySchema(() => z
   .strictObject({
     path: z.string().min(1).describe('folder or file of the data set (Market-1501/Duke layout, MSMT17 lists, CSV manifest, IDX files, folder per identity)'),
     format: z.enum(DATASET_FORMATS as [DatasetFormat, ...DatasetFormat[]]).optional().describe('force a layout instead of detecting it'),
     classes: z.array(z.number().int()).optional().describe('IDX only: keep these labels (e.g. [5,6,7,8,9])'),
   })
-  .describe('a data set');
+  .describe('a data set'));
 
-const optimizer = z
+const optimizer = lazySchema(() => z
   .strictObject({
     type: z.enum(OPTIMIZER_TYPES).default('sgd').describe('default sgd (paper and code: SGD with momentum)'),
     lr: z.number().positive().default(0.01).describe('learning rate; default 0.01 (code: 0.001 from ImageNet weights; 0.01 trains the small nets from scratch)'),
     momentum: z.number().min(0).max(1).default(0.9).describe('SGD momentum; default 0.9 (paper and code)'),
     weightDecay: z.number().min(0).default(0).describe('L2 weight decay; default 0 (code)'),
   })
-  .describe('optimizer');
+  .describe('optimizer'));
 
-const lambdaSchedule = z
+const lambdaSchedule = lazySchema(() => z
   .discriminatedUnion('schedule', [
     z.strictObject({
       schedule: z.literal('constant'),
@@ -42,10 +42,10 @@ const lambdaSchedule = z
       max: z.number().min(-1).max(1).describe('upper bound'),
     }),
   ])
-  .describe('reliability threshold λ on cosine similarity to an anchor');
+  .describe('reliability threshold λ on cosine similarity to an anchor'));
 
 /** The zod schema of pipelines/*.json: every key, its default and where the default comes from. */
-export const PipelineConfigSchema = z
+export const PipelineConfigSchema = lazySchema(() => z
   .strictObject({
     $schema: z.string().optional().describe('editor hint: the path of pipelines/schema.json'),
     name: z
@@ -194,7 +194,7 @@ export const PipelineConfigSchema = z
   .superRefine((c, ctx) => {
     if (c.method === 'pul' && c.clustering.k === undefined) ctx.addIssue({ code: 'custom', path: ['clustering', 'k'], message: "required by method 'pul' (the number of k-means clusters)" });
   })
-  .describe('PUL pipeline configuration');
+  .describe('PUL pipeline configuration'));
 
 /** A validated configuration, every default filled in. */
 export type PipelineConfig = z.output<typeof PipelineConfigSchema>;

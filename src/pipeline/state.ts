@@ -3,7 +3,7 @@
  * `pul run --resume` continues at the first unfinished stage after a crash, a kill or Ctrl-C.
  */
 import path from 'node:path';
-import { z } from '../core/zod.js';
+import { lazySchema, z } from '../core/zod.js';
 import { PulError } from '../core/errors.js';
 import { readJson, writeJsonAtomic, exists } from '../core/atomic-fs.js';
 import { PipelineConfigSchema, type PipelineConfig } from '../config/schema.js';
@@ -40,7 +40,7 @@ export interface RunState {
   readonly finished: { readonly reason: string } | null;
 }
 
-const RunStateSchema = z.strictObject({
+const RunStateSchema = lazySchema(() => z.strictObject({
   version: z.literal(RUN_STATE_VERSION),
   config: PipelineConfigSchema,
   plan: z.strictObject({ setup: z.array(z.string()), round: z.array(z.string()), maxRounds: z.number().int().min(1) }),
@@ -48,7 +48,7 @@ const RunStateSchema = z.strictObject({
   updatedAt: z.string(),
   completed: z.array(z.strictObject({ round: z.number().int().min(0), stage: z.string(), seconds: z.number(), summary: z.record(z.string(), z.unknown()) })),
   finished: z.strictObject({ reason: z.string() }).nullable(),
-});
+}));
 
 export function newRunState(config: PipelineConfig, plan: PlanOutline, now = new Date()): RunState {
   return { version: RUN_STATE_VERSION, config, plan, createdAt: now.toISOString(), updatedAt: now.toISOString(), completed: [], finished: null };
