@@ -28,11 +28,13 @@ interface SkResult {
   inertia: number;
 }
 
-const SHAPES: readonly [number, number, number][] = [
+const ALL_SHAPES: readonly [number, number, number][] = [
   [12936, 2048, 750],
   [12936, 256, 750],
   [30000, 128, 50],
 ];
+/** PUL_BENCH_QUICK=1 (npm run bench -- --quick): without the 2048-d shape. */
+const SHAPES = process.env['PUL_BENCH_QUICK'] === '1' ? ALL_SHAPES.filter(([, d]) => d !== 2048) : ALL_SHAPES;
 
 /** kmeans_ref.py's make_data: centres N(0, I)·sep·√(2/D)/√D, uniform labels, noise N(0, I)/√D. */
 function makeData(n: number, d: number, k: number, seed: number, sep = 3): FeatureMatrix {

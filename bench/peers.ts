@@ -5,7 +5,7 @@
  * depend on ../shared.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -60,8 +60,13 @@ export async function peerFigures<T>(script: string, args: readonly string[], re
   return { value: recordedPeer<T>(recordedName), source: `recorded (peers/results/${recordedName}.json)` };
 }
 
-/** A fixed-width table for bench output. */
+/**
+ * A fixed-width table for bench output. With PUL_BENCH_JSON=FILE (set by `npm run bench`) the table is
+ * also appended to FILE as one JSON line {header, rows}, so the runner collects every bench's figures.
+ */
 export function table(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
+  const record = process.env['PUL_BENCH_JSON'];
+  if (record) appendFileSync(record, `${JSON.stringify({ header, rows: rows.map((r) => r.map((c) => (typeof c === 'number' && !Number.isFinite(c) ? null : c))) })}\n`);
   const cells = [header, ...rows].map((r) => r.map((c) => (typeof c === 'number' ? formatNumber(c) : c)));
   const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
   return cells.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ')).join('\n');
