@@ -3,6 +3,8 @@
  * 5e-4, cross-entropy) images/s of the two reference nets of ../shared/peers (train_ref.py's SmallCNN),
  * beside PyTorch's figures on this machine, as ratios. PyTorch runs in the same session when it can.
  */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { BACKEND_NAMES, selectBackend, tf, type BackendChoice } from '../src/index.js';
 import { buildReferenceNet, REFERENCE_NETS, type ReferenceNetName } from './reference-nets.js';
 import { peerFigures, table } from './peers.js';
@@ -69,6 +71,73 @@ async function measure(name: ReferenceNetName): Promise<{ forward: number; train
   return { forward: forward.rate, train: train.rate, stepMs: train.ms, forwardMs: fwd64.ms };
 }
 
+/**
+ * The machine's fp32 peak as the issue defines it: cores × FMA width (lanes of the widest vector ISA the
+ * CPU reports: 16 with AVX-512F, 8 with AVX2+FMA, else 4) × 2 (an FMA is two flops) × clock. Cores with
+ * two FMA pipes (Zen, Intel server cores) reach twice this; the figure is a yardstick, not a bound.
+ */
+function fp32Peak(): { gflops: number; formula: string } {
+  let flags = new Set<string>();
+  let mhz = os.cpus()[0]?.speed ?? 0;
+  try {
+    const info = readFileSync('/proc/cpuinfo', 'utf8');
+    flags = new Set(/^flags\s*:(.*)$/m.exec(info)?.[1]?.trim().split(/\s+/) ?? []);
+    mhz = Number(/^cpu MHz\s*:\s*([\d.]+)/m.exec(info)?.[1] ?? mhz);
+  } catch {
+    // not Linux: the clock os.cpus() reports, 4 lanes
+  }
+  const [lanes, isa] = flags.has('avx512f') ? [16, 'AVX-512'] : flags.has('avx2') && flags.has('fma') ? [8, 'AVX2+FMA'] : [4, 'SSE/NEON'];
+  const cores = os.cpus().length;
+  const gflops = (cores * lanes * 2 * mhz) / 1000;
+  return { gflops, formula: `${cores} cores × ${lanes} lanes (${isa}) × 2 × ${(mhz / 1000).toFixed(2)} GHz = ${gflops.toFixed(0)} GFLOP/s` };
+}
+
+/** Forward time and GFLOP/s of each layer of a reference net at batch 64 in training mode (the step's shapes). */
+async function layerProfile(name: ReferenceNetName, peak: number): Promise<(string | number)[][]> {
+  const spec = REFERENCE_NETS[name];
+  const model = buildReferenceNet(name);
+  let x: tf.Tensor = tf.randomNormal([64, ...spec.input]);
+  const rows: (string | number)[][] = [];
+  let totalFlops = 0;
+  let totalMs = 0;
+  for (const [i, layer] of model.layers.slice(1).entries()) {
+    const input = x;
+    const once = async (): Promise<tf.Tensor> => {
+      const y = layer.apply(input, { training: true }) as tf.Tensor;
+      await y.data();
+      return y;
+    };
+    (await once()).dispose();
+    const reps = 3;
+    const t = performance.now();
+    for (let r = 0; r < reps - 1; r++) (await once()).dispose();
+    const y = await once();
+    const ms = (performance.now() - t) / reps;
+    const config = layer.getConfig();
+    const inShape = input.shape;
+    const outShape = y.shape;
+    let flops = 0;
+    const cls = layer.getClassName();
+    if (cls === 'Conv2D') {
+      const [kh, kw] = config['kernelSize'] as number[];
+      flops = 2 * outShape[0] * outShape[1]! * outShape[2]! * kh! * kw! * inShape[3]! * outShape[3]!;
+    } else if (cls === 'Dense') {
+      flops = 2 * outShape[0] * inShape[1]! * outShape[1]!;
+    }
+    totalFlops += flops;
+    totalMs += ms;
+    const gflops = flops / ms / 1e6;
+    rows.push([`${name} ${i + 1} ${cls}`, outShape.slice(1).join('×'), flops ? +(flops / 1e6).toFixed(1) : '–', +ms.toFixed(3), flops ? +gflops.toFixed(1) : '–', flops ? `${((100 * gflops) / peak).toFixed(1)} %` : '–']);
+    x = y;
+    input.dispose();
+  }
+  x.dispose();
+  model.dispose();
+  const g = totalFlops / totalMs / 1e6;
+  rows.push([`${name} forward, all layers`, '', +(totalFlops / 1e6).toFixed(1), +totalMs.toFixed(3), +g.toFixed(1), `${((100 * g) / peak).toFixed(1)} %`]);
+  return rows;
+}
+
 async function main(): Promise<void> {
   const requested = (process.argv[2] ?? 'auto') as BackendChoice;
   if (requested !== 'auto' && !(BACKEND_NAMES as readonly string[]).includes(requested)) throw new Error(`unknown backend ${requested}`);
@@ -88,6 +157,18 @@ async function main(): Promise<void> {
   });
   process.stdout.write(`pul backend: ${info.backend}${info.wasmThreads ? ` (${info.wasmThreads} threads, SIMD ${info.wasmSimd ? 'on' : 'off'})` : ''}; PyTorch: ${peer.source}\n`);
   process.stdout.write(`${table(['net', 'fwd img/s', 'torch fwd', 'ratio', 'train img/s', 'torch train', 'ratio', 'backward/forward'], rows)}\n`);
+  // how far from the machine's limit: per layer (forward, batch 64, training mode), and the whole step
+  // (a step does ~3× the forward's multiply-adds: forward, input gradient, weight gradient)
+  const peak = fp32Peak();
+  process.stdout.write(`\nfp32 peak: ${peak.formula}\n`);
+  const layers: (string | number)[][] = [];
+  for (const name of Object.keys(REFERENCE_NETS) as ReferenceNetName[]) {
+    const profile = await layerProfile(name, peak.gflops);
+    const forwardFlops = Number(profile.at(-1)![2]) * 1e6;
+    const stepG = (3 * forwardFlops) / ours[name]!.stepMs / 1e6;
+    layers.push(...profile, [`${name} train step (3 × forward FLOPs)`, '', +((3 * forwardFlops) / 1e6).toFixed(1), +ours[name]!.stepMs.toFixed(3), +stepG.toFixed(1), `${((100 * stepG) / peak.gflops).toFixed(1)} %`]);
+  }
+  process.stdout.write(`${table(['layer', 'output', 'MFLOP', 'ms', 'GFLOP/s', 'of peak'], layers)}\n`);
 }
 
 main().catch((err: unknown) => {
