@@ -14,9 +14,12 @@ import { registerTrain } from './commands/train.js';
 import { registerCluster } from './commands/cluster.js';
 import { registerSelect } from './commands/select.js';
 import { registerRun } from './commands/run.js';
+import { registerIndex } from './commands/index-gallery.js';
+import { registerSearch } from './commands/search.js';
+import { registerServe } from './commands/serve.js';
 import { reportError } from './run-action.js';
 
-const COMMANDS: readonly ((program: Command) => void)[] = [registerRun, registerInfo, registerExtract, registerEval, registerInspect, registerDatasets, registerCluster, registerSelect, registerTrain];
+const COMMANDS: readonly ((program: Command) => void)[] = [registerRun, registerInfo, registerExtract, registerEval, registerInspect, registerDatasets, registerCluster, registerSelect, registerTrain, registerIndex, registerSearch, registerServe];
 
 export function buildProgram(): Command {
   const program = new Command('pul')
