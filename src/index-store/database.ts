@@ -32,6 +32,12 @@ export interface Database extends Queryable {
   readonly location: string;
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs one read-only statement with planner settings in effect (e.g. hnsw.ef_search). PGlite has one
+   * session: a setting is changed there only when it differs, so a search is one statement, not four;
+   * on a server pool, SET LOCAL in a transaction keeps other connections' settings untouched.
+   */
+  queryWith<R extends object>(settings: Readonly<Record<string, string>>, sql: string, params?: readonly unknown[]): Promise<R[]>;
   close(): Promise<void>;
 }
 
@@ -85,10 +91,15 @@ async function openPostgres(location: string, options: OpenOptions): Promise<Dat
     throw new PulError('index.unreachable', `cannot connect to ${shown} (${options.option ?? '--db'}): ${(err as Error).message}`, { option: options.option ?? '--db' }, { cause: err });
   }
   const run = async <R extends object>(client: Pool | PoolClient, sql: string, params: readonly unknown[] = []): Promise<R[]> => (await client.query(sql, params as unknown[])).rows as R[];
-  return {
+  const db: Database = {
     kind: 'postgres',
     location: shown,
     query: (sql, params) => run(pool, sql, params),
+    queryWith: (settings, sql, params) =>
+      db.transaction(async (tx) => {
+        await applySettings(tx, settings, true);
+        return tx.query(sql, params);
+      }),
     async transaction(fn) {
       const client = await pool.connect();
       try {
@@ -105,6 +116,15 @@ async function openPostgres(location: string, options: OpenOptions): Promise<Dat
     },
     close: () => pool.end(),
   };
+  return db;
+}
+
+/** set_config of each setting (local: until the transaction ends); names and values are parameters. */
+async function applySettings(q: Queryable, settings: Readonly<Record<string, string>>, local: boolean): Promise<void> {
+  const entries = Object.entries(settings);
+  if (entries.length === 0) return;
+  const calls = entries.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, ${local})`);
+  await q.query(`SELECT ${calls.join(', ')}`, entries.flat());
 }
 
 async function openPglite(location: string, options: OpenOptions): Promise<Database> {
@@ -139,10 +159,18 @@ async function openPglite(location: string, options: OpenOptions): Promise<Datab
       await q.query(`COPY ${table} (${columns.join(', ')}) FROM '/dev/blob' WITH (FORMAT binary)`, [], { blob: new Blob([bytes]) });
     },
   });
+  const session = new Map<string, string>();
+  const main = queryable(db);
   return {
     kind: 'pglite',
     location,
-    ...queryable(db),
+    ...main,
+    async queryWith(settings, sql, params) {
+      const changed = Object.fromEntries(Object.entries(settings).filter(([k, v]) => session.get(k) !== v));
+      await applySettings(main, changed, false);
+      for (const [k, v] of Object.entries(changed)) session.set(k, v);
+      return main.query(sql, params);
+    },
     transaction: (fn) => db.transaction((tx) => fn(queryable(tx))),
     async close() {
       try {

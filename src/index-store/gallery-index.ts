@@ -180,10 +180,7 @@ export class GalleryIndex {
       `${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY embedding <=> $1::vector LIMIT $2) nearest ORDER BY distance, id`;
     const ef = Math.min(1000, options.efSearch ?? Math.max(100, 2 * top));
     const run = (exact: boolean): Promise<Match[]> =>
-      this.db.transaction(async (tx) => {
-        await tx.query("SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('enable_indexscan', $2, true)", [String(ef), exact ? 'off' : 'on']);
-        return tx.query<Match>(sql, params);
-      });
+      this.db.queryWith<Match>({ 'hnsw.ef_search': String(ef), 'hnsw.iterative_scan': 'relaxed_order', enable_indexscan: exact ? 'off' : 'on' }, sql, params);
     const matches = await run(options.exact ?? false);
     // the iterative scan gives up after hnsw.max_scan_tuples: a very selective filter may still come up short
     if (matches.length < top && where.length > 0 && !options.exact) return run(true);
