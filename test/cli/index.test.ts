@@ -3,25 +3,18 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { GalleryIndex, MODEL_PRESETS, Rng, buildModel, disposeModel, featureMatrix, openDatabase, readFeatureFolder, saveCheckpoint, selectBackend, writeFeatureFolder, writeLatest, type IndexRow } from '../../src/index.js';
+import { GalleryIndex, Rng, featureMatrix, openDatabase, readFeatureFolder, writeFeatureFolder, type IndexRow } from '../../src/index.js';
 import { runCli } from '../helpers/run-cli.js';
-import { writeReidImages } from '../helpers/reid-images.js';
 import { hashTree } from '../helpers/tree-hash.js';
 import { withTempDir } from '../helpers/temp-dir.js';
+import { writeToyRun } from '../helpers/toy-run.js';
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
 const json = <T>(text: string): T => JSON.parse(text) as T;
 
 test('pul extract --shard 1/2 and 2/2 merge in pul index; re-running adds nothing; pul search and pul eval --db read the index', () =>
   withTempDir(async (dir) => {
-    await selectBackend('wasm');
-    const data = path.join(dir, 'data');
-    await writeReidImages(data);
-    const model = await buildModel(MODEL_PRESETS.fmnist, new Rng(3));
-    const run = path.join(dir, 'run');
-    await saveCheckpoint(path.join(run, 'epoch-001'), { model, normalization: 'unit', epoch: 1 });
-    await writeLatest(run, 'epoch-001');
-    disposeModel(model);
+    const { data, run } = await writeToyRun(dir);
     const ex = (args: string[]) => runCli(['extract', '--checkpoint', run, '--data', data, '--format', 'folder', '--backend', 'wasm', ...args]);
     const shards = [path.join(dir, 's1'), path.join(dir, 's2')];
     const results = await Promise.all([ex(['--split', 'gallery', '--shard', '1/2', '--out', shards[0]!]), ex(['--split', 'gallery', '--shard', '2/2', '--out', shards[1]!]), ex(['--split', 'query', '--out', path.join(dir, 'q')])]);
