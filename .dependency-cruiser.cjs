@@ -17,6 +17,8 @@ const ALLOWED = {
   checkpoints: ['model', 'backend'],
   evaluation: ['features', 'datasets', 'model', 'backend'],
   config: ['selection', 'clustering', 'training', 'datasets', 'model', 'evaluation', 'features'],
+  'index-store': ['features', 'evaluation', 'datasets'],
+  serve: ['index-store', 'features', 'datasets'],
   pipeline: ['mining', 'config', 'datasets', 'features', 'clustering', 'selection', 'training', 'checkpoints', 'evaluation', 'model', 'losses', 'backend'],
   // reports read what every stage wrote: the end of the data flow
   report: ['pipeline', 'config', 'datasets', 'features', 'clustering', 'selection', 'checkpoints', 'evaluation', 'model', 'backend'],

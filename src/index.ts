@@ -206,3 +206,22 @@ export type { ClusterView, ClusterCard, ClusterSampleOptions } from './report/cl
 export { embeddingMap } from './report/embedding-map.js';
 export type { EmbeddingMap } from './report/embedding-map.js';
 export { checkReportFile, writeReportFile } from './report/write-report.js';
+
+// gallery index (PostgreSQL + pgvector: PGlite embedded or a server), search and the HTTP API
+export { openDatabase, isPostgresUrl, maskUrl } from './index-store/database.js';
+export type { Database, Queryable, OpenOptions } from './index-store/database.js';
+export { GalleryIndex } from './index-store/gallery-index.js';
+export type { GalleryRow, IndexMeta, SearchFilter, SearchOptions, Match, GalleryLabels } from './index-store/gallery-index.js';
+export { loadIntoIndex, featureSource } from './index-store/index-features.js';
+export type { EmbeddingSource, IndexLoadOptions, IndexLoadReport } from './index-store/index-features.js';
+export { evaluateIndex } from './index-store/evaluate-index.js';
+export type { IndexEvalOptions } from './index-store/evaluate-index.js';
+export { shardSamples, parseShard } from './datasets/shard.js';
+export type { Shard } from './datasets/shard.js';
+export { weightsFingerprint } from './checkpoints/weight-hashes.js';
+export { BatchEmbedder } from './features/batch-embedder.js';
+export { buildServer } from './serve/server.js';
+export type { ServeOptions } from './serve/server.js';
+export { DecodePool } from './serve/decode-pool.js';
+export { UploadError, decodeUpload, UPLOAD_FORMATS } from './serve/decode-image.js';
+export { parseMarketName } from './datasets/market1501.js';

@@ -42,3 +42,16 @@ export async function verifyWeightFile(checkpoint: Checkpoint, name: string, byt
   }
   return true;
 }
+
+/**
+ * One hash naming a checkpoint's weights (SHA-256 of its per-file hashes, sorted by file name), e.g. so
+ * a gallery index can refuse queries embedded by another model; null when meta.json recorded no hashes.
+ * @example
+ * weightsFingerprint(checkpoint); // '3f9a…' (64 hex digits)
+ */
+export function weightsFingerprint(checkpoint: Checkpoint): string | null {
+  const hashes = checkpoint.manifest.sha256;
+  if (hashes === undefined || Object.keys(hashes).length === 0) return null;
+  const lines = Object.keys(hashes).sort().map((name) => `${name} ${hashes[name]}\n`);
+  return sha256(Buffer.from(lines.join(''), 'utf8'));
+}

@@ -15,9 +15,12 @@ import { registerCluster } from './commands/cluster.js';
 import { registerSelect } from './commands/select.js';
 import { registerRun } from './commands/run.js';
 import { registerReport } from './commands/report.js';
+import { registerIndex } from './commands/index-gallery.js';
+import { registerSearch } from './commands/search.js';
+import { registerServe } from './commands/serve.js';
 import { reportError } from './run-action.js';
 
-const COMMANDS: readonly ((program: Command) => void)[] = [registerRun, registerInfo, registerExtract, registerEval, registerInspect, registerDatasets, registerCluster, registerSelect, registerTrain, registerReport];
+const COMMANDS: readonly ((program: Command) => void)[] = [registerRun, registerInfo, registerExtract, registerEval, registerInspect, registerDatasets, registerCluster, registerSelect, registerTrain, registerReport, registerIndex, registerSearch, registerServe];
 
 export function buildProgram(): Command {
   const program = new Command('pul')

@@ -39,6 +39,10 @@ export type PulErrorCode =
   | 'output.isInput'
   | 'output.notWritable'
   | 'io.writeFailed'
+  | 'index.unreachable'
+  | 'index.notIndex'
+  | 'index.mismatch'
+  | 'index.empty'
   | 'interrupted';
 
 /** Where an error happened, as precisely as known. */
@@ -72,6 +76,7 @@ const EXIT_CODE_BY_FAMILY: Readonly<Record<string, number>> = {
   state: 4,
   io: 4,
   output: 4,
+  index: 4,
   interrupted: 130,
 };
 

@@ -89,7 +89,7 @@ export function evaluateCodes(query: LabelledCodes, gallery: LabelledCodes, opti
 }
 
 /** Market-1501 metrics: `feed` adds every query to the accumulator, after the labels and ranks are checked. */
-function rankWith(
+export function rankWith(
   queryIndex: readonly IndexRow[], galleryIndex: readonly IndexRow[], options: RankOptions, sources: { query: string; gallery: string },
   feed: (accumulator: RankAccumulator, query: Labels, gallery: Labels) => void,
 ): RankReport {

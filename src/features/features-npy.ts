@@ -24,6 +24,8 @@ export interface IndexRow {
   readonly pid: number | null;
   readonly camid: number;
   readonly split?: IndexSplit;
+  /** When the image was taken, in the user's unit (frame, seconds); an optional `time` column. */
+  readonly time?: number;
 }
 
 /** A feature folder in memory: the matrix and one index row per matrix row. */
@@ -148,7 +150,7 @@ export function parseIndexCsv(text: string, file: string): IndexRow[] {
   for (const name of ['path', 'pid', 'camid']) {
     if (column(name) < 0) throw new PulError('csv.missingColumn', `${file}: the header has no '${name}' column (found: ${header.join(',')})`, { file, line: 1 });
   }
-  const [pathAt, pidAt, camAt, splitAt] = [column('path'), column('pid'), column('camid'), column('split')];
+  const [pathAt, pidAt, camAt, splitAt, timeAt] = [column('path'), column('pid'), column('camid'), column('split'), column('time')];
   return records.slice(1).map(({ fields: record, line }) => {
     const bad = (why: string): never => {
       throw new PulError('csv.malformedLine', `${file}:${line}: ${why}`, { file, line });
@@ -161,14 +163,18 @@ export function parseIndexCsv(text: string, file: string): IndexRow[] {
     if (camText === '' || !Number.isInteger(camid)) bad(`camid '${camText}' is not an integer`);
     const split = splitAt >= 0 ? record[splitAt] : undefined;
     if (split !== undefined && split !== '' && !SPLITS.includes(split)) bad(`split '${split}' is not one of ${SPLITS.join(', ')}`);
-    return { path: record[pathAt] ?? '', pid, camid, ...(split ? { split: split as IndexSplit } : {}) };
+    const timeText = timeAt >= 0 ? (record[timeAt] ?? '') : '';
+    const time = Number(timeText);
+    if (timeText !== '' && !Number.isFinite(time)) bad(`time '${timeText}' is not a number`);
+    return { path: record[pathAt] ?? '', pid, camid, ...(split ? { split: split as IndexSplit } : {}), ...(timeText !== '' ? { time } : {}) };
   });
 }
 
 export function formatIndexCsv(rows: readonly IndexRow[]): string {
   const withSplit = rows.some((r) => r.split !== undefined);
-  const header = withSplit ? ['path', 'pid', 'camid', 'split'] : ['path', 'pid', 'camid'];
-  return formatCsv(header, rows.map((r) => [r.path, r.pid ?? '', r.camid, ...(withSplit ? [r.split ?? ''] : [])]));
+  const withTime = rows.some((r) => r.time !== undefined);
+  const header = ['path', 'pid', 'camid', ...(withSplit ? ['split'] : []), ...(withTime ? ['time'] : [])];
+  return formatCsv(header, rows.map((r) => [r.path, r.pid ?? '', r.camid, ...(withSplit ? [r.split ?? ''] : []), ...(withTime ? [r.time ?? ''] : [])]));
 }
 
 /**

@@ -2,21 +2,14 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { MODEL_PRESETS, Rng, buildModel, disposeModel, readFeatureFolder, saveCheckpoint, selectBackend, writeLatest } from '../../src/index.js';
+import { readFeatureFolder } from '../../src/index.js';
 import { runCli } from '../helpers/run-cli.js';
-import { writeReidImages } from '../helpers/reid-images.js';
 import { withTempDir } from '../helpers/temp-dir.js';
+import { writeToyRun } from '../helpers/toy-run.js';
 
 test('pul extract writes a feature folder, and pul eval --checkpoint equals evaluating the extracted folders', () =>
   withTempDir(async (dir) => {
-    await selectBackend('wasm');
-    const data = path.join(dir, 'data');
-    await writeReidImages(data);
-    const model = await buildModel(MODEL_PRESETS.fmnist, new Rng(3));
-    const run = path.join(dir, 'run');
-    await saveCheckpoint(path.join(run, 'epoch-001'), { model, normalization: 'unit', epoch: 1 });
-    await writeLatest(run, 'epoch-001');
-    disposeModel(model);
+    const { data, run } = await writeToyRun(dir);
 
     const q = path.join(dir, 'q');
     const g = path.join(dir, 'g');

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import path from 'node:path';
-import { PulError, buildRankedListReport, commitOutputDir, renderReportHtml, writeReportFile, type PreparedOutput, disposeModel, evaluateCodes, evaluateFeatures, readCodeFolder, resolveHammingPath, loadDataset, rankModel, readFeatureFolder, samplesOf, streamProgress, type DatasetFormat, type EvaluateOptions, type FeatureFolder, type ApDefinition, type DistanceMetric, type RankReport } from '../../index.js';
+import { GalleryIndex, PulError, evaluateIndex, openDatabase, buildRankedListReport, commitOutputDir, renderReportHtml, writeReportFile, type PreparedOutput, disposeModel, evaluateCodes, evaluateFeatures, readCodeFolder, resolveHammingPath, loadDataset, rankModel, readFeatureFolder, samplesOf, streamProgress, type DatasetFormat, type EvaluateOptions, type FeatureFolder, type ApDefinition, type DistanceMetric, type RankReport } from '../../index.js';
 import { parseChoice, parseInputSize, parseNormalization, parseRanks, parseWhole } from '../parse-options.js';
 import { runAction } from '../run-action.js';
 import { activateBackend } from '../global-options.js';
@@ -29,6 +29,9 @@ interface EvalOptions extends AllVsAllCliOptions {
   cameraFilter: boolean;
   rerank?: boolean;
   binary?: boolean;
+  db?: string;
+  depth: number;
+  exact?: boolean;
   json?: boolean;
   visrank?: number;
   out?: string;
@@ -63,6 +66,9 @@ export function registerEval(program: Command): void {
     .option('--ap <definition>', "standard (torchreid) or trapezoid (the original Market-1501 / PUL code)", parseChoice('--ap', ['standard', 'trapezoid'] as const), 'standard')
     .option('--rerank', 'k-reciprocal re-ranking (Zhong et al. 2017; k1 20, k2 6, λ 0.3)')
     .option('--binary', 'rank the folders\' binary codes (codes.bin, from pul extract --binary) by Hamming distance (XOR + popcount) instead of the float features; with --all-vs-all: --features DIR\'s codes.bin, or a checkpoint\'s sign codes beside its float figures')
+    .option('--db <db>', 'instead of --gallery: rank through a gallery index (pul index; a PGlite folder or postgres:// URL), each --query row\'s --depth nearest rows')
+    .option('--depth <k>', 'with --db: rows retrieved per query; the rest rank after them', parseWhole('--depth', 1), 100)
+    .option('--exact', 'with --db: exact search instead of the HNSW index')
     .option('--no-camera-filter', 'keep same-camera matches (plain retrieval: CMC becomes Recall@K)')
     .option('--all-vs-all', 'the metric-learning protocol: every image of one labelled set a query against all the others (leave-one-out Recall@K, mAP, NMI of k-means with K = the classes); features from --features, --checkpoint + --data (the held-out images) or --pixels + --data')
     .option('--features <dir>', 'with --all-vs-all: one feature folder (every row labelled)')
@@ -82,6 +88,7 @@ export function registerEval(program: Command): void {
         for (const [key, flag] of Object.entries(ALL_VS_ALL_ONLY)) {
           if (opts[key as keyof typeof ALL_VS_ALL_ONLY] !== undefined) throw new PulError('option.invalid', `${flag} goes with --all-vs-all`, { option: flag });
         }
+        if (opts.db !== undefined) return evalIndex(opts);
         const visrank = await visrankOutput(opts);
         await activateBackend(program);
         if (opts.binary) {
@@ -170,5 +177,34 @@ async function evalCodes(opts: EvalOptions): Promise<void> {
         `metric: hamming (popcount: ${kernel}), AP: ${opts.ap}${opts.cameraFilter ? '' : ', no camera filter'}, ${seconds.toFixed(2)} s`,
       ]),
     );
+  }
+}
+
+/** --db: retrieval through a gallery index, with the metrics of pul eval. */
+async function evalIndex(opts: EvalOptions): Promise<void> {
+  if (opts.query === undefined || opts.gallery !== undefined || opts.checkpoint !== undefined || opts.binary || opts.rerank) {
+    throw new PulError('option.invalid', '--db ranks a query feature folder against the index: give --query DIR (not --gallery, --checkpoint, --binary or --rerank)', { option: '--db' });
+  }
+  if (opts.metric !== 'cosine') throw new PulError('option.invalid', 'an index ranks by cosine distance (--metric cosine)', { option: '--metric' });
+  const started = performance.now();
+  const query = await readFeatureFolder(opts.query);
+  const db = await openDatabase(opts.db!, { command: 'pul eval' });
+  try {
+    const index = await GalleryIndex.open(db);
+    const report = await evaluateIndex(index, query, { ranks: opts.ranks ?? [1, 5, 10, 20], ap: opts.ap, removeSameCamera: opts.cameraFilter, depth: opts.depth, ...(opts.exact ? { exact: true } : {}), ...(opts.json ? {} : { progress: streamProgress() }) }, opts.query);
+    const seconds = (performance.now() - started) / 1000;
+    const rows = (await index.labels()).paths.length;
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify({ ...report, metric: 'cosine', ap: opts.ap, db: db.location, depth: opts.depth, exact: opts.exact ?? false, queries: query.features.rows, gallery: rows, seconds })}\n`);
+    } else {
+      process.stdout.write(
+        formatRankReport(report, [
+          `query: ${opts.query} (${query.features.rows} × ${query.features.dim}), gallery: index ${db.location} (${rows} rows)`,
+          `${opts.exact ? 'exact search' : 'HNSW'}, depth ${opts.depth}, AP: ${opts.ap}${opts.cameraFilter ? '' : ', no camera filter'}, ${seconds.toFixed(2)} s`,
+        ]),
+      );
+    }
+  } finally {
+    await db.close();
   }
 }
