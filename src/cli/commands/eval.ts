@@ -88,7 +88,10 @@ export function registerEval(program: Command): void {
         for (const [key, flag] of Object.entries(ALL_VS_ALL_ONLY)) {
           if (opts[key as keyof typeof ALL_VS_ALL_ONLY] !== undefined) throw new PulError('option.invalid', `${flag} goes with --all-vs-all`, { option: flag });
         }
-        if (opts.db !== undefined) return evalIndex(opts);
+        if (opts.db !== undefined) {
+          if (opts.visrank !== undefined || opts.out !== undefined) throw new PulError('option.invalid', '--visrank ranks feature folders or a checkpoint on a data set, not a --db index', { option: '--visrank' });
+          return evalIndex(opts);
+        }
         const visrank = await visrankOutput(opts);
         await activateBackend(program);
         if (opts.binary) {
