@@ -14,7 +14,7 @@ import { createSampler, identityGroups } from '../datasets/samplers.js';
 import { readFeatureFolder } from '../features/features-npy.js';
 import { clusterByDensity } from '../clustering/density-clustering.js';
 import { readClusterFiles, writeClusterFiles } from '../clustering/cluster-files.js';
-import type { Selection } from '../selection/selection.js';
+import { selectDenseClusters } from '../selection/select-dense.js';
 import { readSelectionFile, writeSelectionFile } from '../selection/selection-file.js';
 import { selectionPrecision } from '../selection/selection-precision.js';
 import { normalizedMutualInformation } from '../evaluation/cluster-metrics.js';
@@ -65,19 +65,13 @@ export function densityClusterStage(session: PulSession): Stage {
   };
 }
 
-/** The clustered rows (noise dropped) with their cluster as the pseudo-label. */
-function withoutNoise(assignment: Int32Array): Selection {
-  const indices = Int32Array.from(Array.from(assignment.keys()).filter((i) => assignment[i]! >= 0));
-  return { lambda: 0, indices, labels: Int32Array.from(indices, (i) => assignment[i]!), similarity: new Float32Array(indices.length).fill(1), anchorRows: new Int32Array(0), emptyClusters: new Int32Array(0) };
-}
-
 export function denseSelectStage(session: PulSession): Stage {
   return {
     name: 'select',
     async run({ round, progress }) {
       const dir = session.roundDir(round);
       const clusters = await readClusterFiles(path.join(dir, CLUSTERS));
-      const selection = withoutNoise(clusters.assignment);
+      const selection = selectDenseClusters(clusters);
       await writeSelectionFile(dir, selection, (await session.data()).target.map((s) => s.path));
       const truth = pidsOf((await session.data()).target);
       progress.log(`  training on ${selection.indices.length} of ${clusters.assignment.length} images (noise dropped)`);
