@@ -27,7 +27,7 @@ import type { LossTerm } from '../training/objective.js';
 import type { Stage } from './run-stages.js';
 import type { PulSession } from './pul-session.js';
 import { faultPoint } from './fault.js';
-import { trainResumable } from './resumable-training.js';
+import { keepEpochLog, trainResumable } from './resumable-training.js';
 import { CLUSTERS, FEATURES, pidsOf } from './round-stages.js';
 
 /** The loss of a cluster-contrast epoch. */
@@ -138,6 +138,8 @@ export function contrastTrainStage(session: PulSession): Stage {
         disposeModel(model);
       }
       await writeLatest(session.runDir, session.checkpointName(round));
+      // the per-epoch log (train-epochs.jsonl) outlives the working folder, as in PUL's rounds: pul report's loss curve reads it
+      await keepEpochLog(path.join(dir, 'training'), dir);
       await rm(path.join(dir, 'training'), { recursive: true, force: true });
       const last = records.at(-1);
       return { summary: { images: samples.length, clusters: clusters.k, lossSpec: 'cluster-memory', ...(last ? { loss: last.loss, imagesPerSecond: last.imagesPerSecond } : {}) } };

@@ -49,7 +49,10 @@ describe('pul run --method cluster-contrast', () => {
         assert.ok(r.mAP !== undefined && r.mAP > 0.5, `epoch ${r.round} mAP ${r.mAP}`);
       }
       for (const round of ['round-01', 'round-02']) {
-        assert.deepEqual((await readdir(path.join(runDir, round))).sort(), ['checkpoint', 'clusters', 'features', 'metrics.json', 'selection.csv']);
+        assert.deepEqual((await readdir(path.join(runDir, round))).sort(), ['checkpoint', 'clusters', 'features', 'metrics.json', 'selection.csv', 'train-epochs.jsonl']);
+        // one line per training epoch of this round (pul report's loss curve)
+        const epochLog = (await readFile(path.join(runDir, round, 'train-epochs.jsonl'), 'utf8')).trim().split('\n');
+        assert.ok(epochLog.length >= 1 && epochLog.every((line) => Number.isFinite((JSON.parse(line) as { loss: number }).loss)), `${round}: ${epochLog.length} epoch lines`);
         const rows = (await readFile(path.join(runDir, round, 'clusters', 'assignments.csv'), 'utf8')).trim().split('\n').slice(1);
         const noise = rows.filter((l) => l.split(',')[1] === '-1').length;
         const record = state.completed.find((c) => c.round === Number(round.slice(-2)) && c.stage === 'cluster')!;
