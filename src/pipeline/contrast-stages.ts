@@ -5,7 +5,6 @@
  * dropped) → train (one epoch of the cluster-memory loss, the memory initialised from the clusters'
  * mean features) → evaluate. The extract and evaluate stages are PUL's.
  */
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { exists } from '../core/atomic-fs.js';
 import { deriveSeed } from '../core/random.js';
@@ -18,17 +17,15 @@ import { selectDenseClusters } from '../selection/select-dense.js';
 import { readSelectionFile, writeSelectionFile } from '../selection/selection-file.js';
 import { selectionPrecision } from '../selection/selection-precision.js';
 import { normalizedMutualInformation } from '../evaluation/cluster-metrics.js';
-import { disposeModel } from '../model/build-model.js';
 import { META_JSON } from '../checkpoints/checkpoint.js';
 import { writeLatest } from '../checkpoints/latest.js';
 import { loadCheckpoint, readCheckpoint } from '../checkpoints/load-checkpoint.js';
-import { saveCheckpoint } from '../checkpoints/save-checkpoint.js';
 import type { LossTerm } from '../training/objective.js';
 import type { Stage } from './run-stages.js';
 import type { PulSession } from './pul-session.js';
 import { faultPoint } from './fault.js';
-import { keepEpochLog, trainResumable } from './resumable-training.js';
-import { CLUSTERS, FEATURES, pidsOf } from './round-stages.js';
+import { trainResumable } from './resumable-training.js';
+import { CLUSTERS, FEATURES, commitRoundModel, pidsOf } from './round-stages.js';
 
 /** The loss of a cluster-contrast epoch. */
 export const CLUSTER_CONTRAST_LOSS: readonly LossTerm[] = [{ name: 'cluster-memory', weight: 1 }];
@@ -132,15 +129,7 @@ export function contrastTrainStage(session: PulSession): Stage {
         signal,
         progress,
       });
-      try {
-        await saveCheckpoint(checkpointDir, { model, normalization, epoch: round, training, state });
-      } finally {
-        disposeModel(model);
-      }
-      await writeLatest(session.runDir, session.checkpointName(round));
-      // the per-epoch log (train-epochs.jsonl) outlives the working folder, as in PUL's rounds: pul report's loss curve reads it
-      await keepEpochLog(path.join(dir, 'training'), dir);
-      await rm(path.join(dir, 'training'), { recursive: true, force: true });
+      await commitRoundModel(session, round, dir, { model, normalization, epoch: round, training, state });
       const last = records.at(-1);
       return { summary: { images: samples.length, clusters: clusters.k, lossSpec: 'cluster-memory', ...(last ? { loss: last.loss, imagesPerSecond: last.imagesPerSecond } : {}) } };
     },

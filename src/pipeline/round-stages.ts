@@ -24,7 +24,7 @@ import { disposeModel, replaceClassifier } from '../model/build-model.js';
 import { CheckpointManifestSchema, META_JSON } from '../checkpoints/checkpoint.js';
 import { writeLatest } from '../checkpoints/latest.js';
 import { loadCheckpoint, readCheckpoint } from '../checkpoints/load-checkpoint.js';
-import { saveCheckpoint } from '../checkpoints/save-checkpoint.js';
+import { saveCheckpoint, type SaveCheckpointInput } from '../checkpoints/save-checkpoint.js';
 import type { Stage } from './run-stages.js';
 import type { PulSession } from './pul-session.js';
 import { faultPoint } from './fault.js';
@@ -204,15 +204,8 @@ export function trainStage(session: PulSession): Stage {
         signal,
         progress,
       });
-      try {
-        const normalization = (await readCheckpoint(session.checkpointDir(from))).manifest.normalization;
-        await saveCheckpoint(checkpointDir, { model, normalization, epoch: t.epochsPerRound, training, state });
-      } finally {
-        disposeModel(model);
-      }
-      await writeLatest(session.runDir, session.checkpointName(round));
-      await keepEpochLog(path.join(dir, 'training'), dir);
-      await rm(path.join(dir, 'training'), { recursive: true, force: true });
+      const normalization = (await readCheckpoint(session.checkpointDir(from))).manifest.normalization;
+      await commitRoundModel(session, round, dir, { model, normalization, epoch: t.epochsPerRound, training, state });
       const last = records.at(-1);
       const figures = last ? { loss: last.loss, ...(last.accuracy === null ? {} : { accuracy: last.accuracy }), ...(last.activeShare === null ? {} : { activeShare: last.activeShare }), imagesPerSecond: last.imagesPerSecond } : {};
       return { summary: { images: samples.length, classes, lossSpec: formatLossSpec(loss), ...figures } };
@@ -234,4 +227,19 @@ export function evaluateStage(session: PulSession): Stage {
       return { summary };
     },
   };
+}
+
+/**
+ * Ends a round's training: saves (and frees) its model as the round's checkpoint, points latest.json at
+ * it, keeps the per-epoch log (train-epochs.jsonl, read by pul report) and drops the working folder.
+ */
+export async function commitRoundModel(session: PulSession, round: number, dir: string, input: SaveCheckpointInput): Promise<void> {
+  try {
+    await saveCheckpoint(session.checkpointDir(round), input);
+  } finally {
+    disposeModel(input.model);
+  }
+  await writeLatest(session.runDir, session.checkpointName(round));
+  await keepEpochLog(path.join(dir, 'training'), dir);
+  await rm(path.join(dir, 'training'), { recursive: true, force: true });
 }
