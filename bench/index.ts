@@ -19,9 +19,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import {
-  GalleryIndex, MODEL_PRESETS, Rng, buildModel, disposeModel, evaluateFeatures, evaluateIndex, featureMatrix, featureSource, loadIntoIndex, openDatabase, saveCheckpoint, selectBackend, weightsFingerprint, loadCheckpoint,
-  type FeatureMatrix, type IndexRow,
+  GalleryIndex, MODEL_PRESETS, Rng, buildModel, disposeModel, evaluateFeatures, evaluateIndex, featureSource, loadIntoIndex, openDatabase, saveCheckpoint, selectBackend, silentProgress, weightsFingerprint, loadCheckpoint,
+  type FeatureMatrix, type SearchFilter,
 } from '../src/index.js';
+import { ReidWorld } from './gallery-data.js';
 import { table } from './peers.js';
 
 const arg = (name: string, fallback: string): string => {
@@ -33,23 +34,9 @@ const ONLY = new Set(arg('only', 'recall,scale,serve').split(','));
 const ROWS = Number(arg('rows', '100000'));
 const SECONDS = Number(arg('seconds', '20'));
 const CLIENTS = Number(arg('clients', '8'));
+const SERVE_ROWS = Number(arg('serve-rows', '20000'));
 const DIM = 256;
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli/main.js');
-
-function synthetic(rng: Rng, rows: number, ids: number, centres: Float32Array, dim: number, prefix: string): { features: FeatureMatrix; index: IndexRow[] } {
-  const data = new Float32Array(rows * dim);
-  const index: IndexRow[] = [];
-  for (let i = 0; i < rows; i++) {
-    const pid = 1 + rng.int(ids);
-    for (let d = 0; d < dim; d++) data[i * dim + d] = centres[pid * dim + d]! + 1.2 * rng.normal();
-    index.push({ path: `${prefix}/${i}.jpg`, pid, camid: 1 + rng.int(6) });
-  }
-  return { features: featureMatrix(rows, dim, data), index };
-}
-
-function centresOf(rng: Rng, ids: number, dim: number): Float32Array {
-  return Float32Array.from({ length: (ids + 1) * dim }, () => rng.normal());
-}
 
 const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
@@ -62,30 +49,40 @@ async function withDb<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   }
 }
 
+/** Recall@10 of HNSW against exact search over `probes` queries, each with the filter `filter(q)` gives. */
+async function recallAt10(index: GalleryIndex, query: FeatureMatrix, probes: number, filter: (q: number) => SearchFilter): Promise<number> {
+  let hits = 0;
+  for (let q = 0; q < probes; q++) {
+    const v = query.data.subarray(q * query.dim, (q + 1) * query.dim);
+    const [approx, exact] = [await index.search(v, { top: 10, ...filter(q) }), await index.search(v, { top: 10, exact: true, ...filter(q) })];
+    const want = new Set(exact.map((m) => m.path));
+    hits += approx.filter((m) => want.has(m.path)).length / Math.max(1, exact.length);
+  }
+  return hits / probes;
+}
+
 async function recall(): Promise<Record<string, number>> {
-  const rng = new Rng(1);
-  const centres = centresOf(rng, 751, DIM);
-  const gallery = synthetic(rng, 15_913, 751, centres, DIM, 'g');
-  const query = synthetic(rng, 3_368, 751, centres, DIM, 'q');
+  const world = new ReidWorld(new Rng(1), { ids: 751, cameras: 6, dim: DIM });
+  const gallery = world.sample(15_913, 'g');
+  const query = world.sample(3_368, 'q');
   return withDb(async (dir) => {
     const db = await openDatabase(path.join(dir, 'market.db'), { create: true });
     try {
       const index = await GalleryIndex.create(db, { dim: DIM, metric: 'cosine', model: null });
       const load = await loadIntoIndex(index, [featureSource('gallery', gallery.features, gallery.index)]);
-      let hits = 0;
       const probes = 500;
-      for (let q = 0; q < probes; q++) {
-        const v = query.features.data.subarray(q * DIM, (q + 1) * DIM);
-        const [approx, exact] = [await index.search(v, { top: 10 }), await index.search(v, { top: 10, exact: true })];
-        const want = new Set(exact.map((m) => m.path));
-        hits += approx.filter((m) => want.has(m.path)).length;
-      }
+      const camera = (q: number): number => query.index[q]!.camid;
+      const plain = await recallAt10(index, query.features, probes, () => ({}));
+      const oneCamera = await recallAt10(index, query.features, probes, (q) => ({ cameras: [1 + (q % 6)] }));
+      const otherCameras = await recallAt10(index, query.features, probes, (q) => ({ excludeCamera: camera(q) }));
+      let started = performance.now();
       const reference = evaluateFeatures(query, gallery);
-      const started = performance.now();
+      const exactSeconds = (performance.now() - started) / 1000;
+      started = performance.now();
       const viaIndex = await evaluateIndex(index, query, { depth: 100 });
       return {
-        galleryRows: 15_913, queries: 3_368, recallAt10: hits / (probes * 10), recallProbes: probes,
-        mapExact: reference.mAP, mapIndex: viaIndex.mAP, mapDifference: Math.abs(reference.mAP - viaIndex.mAP), evalSeconds: (performance.now() - started) / 1000,
+        galleryRows: 15_913, queries: 3_368, recallProbes: probes, recallAt10: plain, recallAt10OneCamera: oneCamera, recallAt10ExcludeCamera: otherCameras,
+        mapExact: reference.mAP, mapIndex: viaIndex.mAP, mapDifference: Math.abs(reference.mAP - viaIndex.mAP), exactEvalSeconds: exactSeconds, indexEvalSeconds: (performance.now() - started) / 1000,
         insertRowsPerSecond: load.added / load.insertSeconds, hnswBuildSeconds: load.annSeconds,
       };
     } finally {
@@ -95,18 +92,19 @@ async function recall(): Promise<Record<string, number>> {
 }
 
 async function scale(): Promise<Record<string, number>> {
-  const rng = new Rng(2);
-  const centres = centresOf(rng, 5000, DIM);
-  const gallery = synthetic(rng, ROWS, 5000, centres, DIM, 'g');
+  const world = new ReidWorld(new Rng(2), { ids: Math.round(ROWS / 20), cameras: 6, dim: DIM });
+  const gallery = world.sample(ROWS, 'g');
+  const probes = world.sample(300, 'q').features;
   return withDb(async (dir) => {
     const db = await openDatabase(path.join(dir, 'scale.db'), { create: true });
     try {
       const index = await GalleryIndex.create(db, { dim: DIM, metric: 'cosine', model: null });
-      const load = await loadIntoIndex(index, [featureSource('gallery', gallery.features, gallery.index)]);
-      const times = async (filter: (q: number) => object): Promise<number[]> => {
+      let builds = 0;
+      const load = await loadIntoIndex(index, [featureSource('gallery', gallery.features, gallery.index)], { progress: { ...silentProgress, log: () => builds++ } });
+      const times = async (filter: (q: number) => SearchFilter): Promise<number[]> => {
         const out: number[] = [];
-        for (let q = 0; q < 300; q++) {
-          const v = gallery.features.data.subarray(q * 97 * DIM, (q * 97 + 1) * DIM);
+        for (let q = 0; q < probes.rows; q++) {
+          const v = probes.data.subarray(q * DIM, (q + 1) * DIM);
           const t = performance.now();
           const matches = await index.search(v, { top: 10, ...filter(q) });
           out.push(performance.now() - t);
@@ -114,14 +112,17 @@ async function scale(): Promise<Record<string, number>> {
         }
         return out.slice(20).sort((a, b) => a - b); // the first ones warm the cache
       };
-      const filtered = await times((q) => ({ cameras: [1 + (q % 6)] }));
+      const oneCamera = (q: number): SearchFilter => ({ cameras: [1 + (q % 6)] });
+      const filtered = await times(oneCamera);
       const excluding = await times((q) => ({ excludeCamera: 1 + (q % 6) }));
       const plain = await times(() => ({}));
       return {
-        rows: ROWS, dim: DIM, insertRowsPerSecond: load.added / load.insertSeconds, insertSeconds: load.insertSeconds, hnswBuildSeconds: load.annSeconds,
+        rows: ROWS, dim: DIM, insertRowsPerSecond: load.added / load.insertSeconds, insertSeconds: load.insertSeconds, hnswIndexes: builds, hnswBuildSeconds: load.annSeconds,
         cameraFilterP50Ms: percentile(filtered, 50), cameraFilterP99Ms: percentile(filtered, 99),
         excludeCameraP50Ms: percentile(excluding, 50), excludeCameraP99Ms: percentile(excluding, 99),
         noFilterP50Ms: percentile(plain, 50), noFilterP99Ms: percentile(plain, 99),
+        // exact search of a camera's ~1/6 of the rows costs ~100 ms a query: 60 probes
+        cameraFilterRecallAt10: await recallAt10(index, probes, 60, oneCamera),
       };
     } finally {
       await db.close();
@@ -138,8 +139,7 @@ async function serve(): Promise<Record<string, number | string>> {
     const { checkpoint, model: loaded } = await loadCheckpoint(path.join(dir, 'ck'));
     const dim = loaded.spec.embeddingDim;
     disposeModel(loaded);
-    const rng = new Rng(4);
-    const gallery = synthetic(rng, 20_000, 1000, centresOf(rng, 1000, dim), dim, 'g');
+    const gallery = new ReidWorld(new Rng(4), { ids: Math.max(1, Math.round(SERVE_ROWS / 20)), cameras: 6, dim }).sample(SERVE_ROWS, 'g');
     const db = await openDatabase(path.join(dir, 'serve.db'), { create: true });
     try {
       await loadIntoIndex(await GalleryIndex.create(db, { dim, metric: 'cosine', model: weightsFingerprint(checkpoint) }), [featureSource('gallery', gallery.features, gallery.index)]);
@@ -178,7 +178,7 @@ async function serve(): Promise<Record<string, number | string>> {
       }));
       const seconds = (performance.now() - started) / 1000;
       latencies.sort((a, b) => a - b);
-      return { net: 'reid', galleryRows: 20_000, clients: CLIENTS, seconds, requests: latencies.length, queriesPerSecond: latencies.length / seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
+      return { net: 'reid', galleryRows: SERVE_ROWS, clients: CLIENTS, seconds, requests: latencies.length, queriesPerSecond: latencies.length / seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
     } finally {
       const exited = new Promise((resolve) => child.on('close', resolve));
       child.kill('SIGTERM');

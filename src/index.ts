@@ -210,7 +210,7 @@ export { checkReportFile, writeReportFile } from './report/write-report.js';
 // gallery index (PostgreSQL + pgvector: PGlite embedded or a server), search and the HTTP API
 export { openDatabase, isPostgresUrl, maskUrl } from './index-store/database.js';
 export type { Database, Queryable, OpenOptions } from './index-store/database.js';
-export { GalleryIndex } from './index-store/gallery-index.js';
+export { CAMERA_INDEX_MIN_ROWS, GalleryIndex } from './index-store/gallery-index.js';
 export type { GalleryRow, IndexMeta, SearchFilter, SearchOptions, Match, GalleryLabels } from './index-store/gallery-index.js';
 export { loadIntoIndex, featureSource } from './index-store/index-features.js';
 export type { EmbeddingSource, IndexLoadOptions, IndexLoadReport } from './index-store/index-features.js';

@@ -1,7 +1,7 @@
 /**
  * PostgreSQL's binary COPY format (PGCOPY; "COPY … WITH (FORMAT binary)" in the PostgreSQL manual)
  * for gallery rows: path text, pid int4, camera int4, time float8, embedding vector (pgvector's
- * binary form: int16 dim, int16 unused, dim × float4, big-endian). In PGlite it loads ~9× faster than
+ * binary form: int16 dim, int16 unused, dim × float4, big-endian; also a query's vector parameter). In PGlite it loads ~9× faster than
  * the same rows as text (measured 5 000 × 256 rows: 0.5 s vs 5 s, 2 loaded cores), since no float is
  * printed or parsed.
  */
@@ -45,10 +45,26 @@ export function encodeCopyRows(rows: readonly GalleryRow[], vectors: Float32Arra
     if (row.time === null) o = out.writeInt32BE(-1, o);
     else o = out.writeDoubleBE(row.time, out.writeInt32BE(8, o));
     o = out.writeInt32BE(4 + dim * 4, o);
-    o = out.writeInt16BE(dim, o);
-    o = out.writeInt16BE(0, o);
-    for (let k = i * dim, end = k + dim; k < end; k++) o = out.writeFloatBE(vectors[k]!, o);
+    o = writeVector(out, o, vectors.subarray(i * dim, (i + 1) * dim));
   });
   o = out.writeInt16BE(-1, o); // trailer
   return out.subarray(0, o); // null fields took less than the room reserved for them
+}
+
+/** Writes pgvector's binary form of `v` at `o`; returns the offset after it. */
+function writeVector(out: Buffer, o: number, v: ArrayLike<number>): number {
+  o = out.writeInt16BE(v.length, o);
+  o = out.writeInt16BE(0, o);
+  for (let k = 0; k < v.length; k++) o = out.writeFloatBE(v[k]!, o);
+  return o;
+}
+
+/**
+ * pgvector's binary form of one vector, for a binary query parameter: no float is printed in JS or
+ * parsed in SQL (~1 ms of a 256-d query in PGlite).
+ */
+export function encodeVector(v: ArrayLike<number>): Buffer {
+  const out = Buffer.alloc(4 + 4 * v.length);
+  writeVector(out, 0, v);
+  return out;
 }

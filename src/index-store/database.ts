@@ -15,7 +15,10 @@ import { lockDir, type DirLock } from '../core/dir-lock.js';
 
 /** Something that runs one parameterised statement: a connection or an open transaction. */
 export interface Queryable {
-  /** Runs `sql` with `$1…` bound to `params` (never spliced into the text); the rows it returns. */
+  /**
+   * Runs `sql` with `$1…` bound to `params` (never spliced into the text); the rows it returns.
+   * A Uint8Array parameter is sent in binary format (the type's receive function reads it).
+   */
   query<R extends object>(sql: string, params?: readonly unknown[]): Promise<R[]>;
   /**
    * `COPY table (columns) FROM … WITH (FORMAT binary)` of `bytes` (PGCOPY format), when the connection
@@ -153,8 +156,13 @@ async function openPglite(location: string, options: OpenOptions): Promise<Datab
     await lock.release();
     throw new PulError('index.unreachable', `cannot open the PGlite database in ${location} (${option}): ${(err as Error).message}`, { file: location, option }, { cause: err });
   }
+  // a Uint8Array parameter travels in binary format, as `pg` sends a Buffer; PGlite would send its
+  // toString() for a type it has no serializer for (pgvector's vector), so bytes pass through here
+  const serializers = new Proxy<Record<number, (v: unknown) => string>>({}, {
+    get: (_target, oid) => (value: unknown) => (value instanceof Uint8Array ? value : (db.serializers[Number(oid)]?.(value) ?? String(value))),
+  });
   const queryable = (q: PGlite | Transaction): Queryable => ({
-    query: async <R extends object>(sql: string, params: readonly unknown[] = []) => (await q.query<R>(sql, params as unknown[])).rows,
+    query: async <R extends object>(sql: string, params: readonly unknown[] = []) => (await q.query<R>(sql, params as unknown[], { serializers })).rows,
     copyBinary: async (table, columns, bytes) => {
       await q.query(`COPY ${table} (${columns.join(', ')}) FROM '/dev/blob' WITH (FORMAT binary)`, [], { blob: new Blob([bytes]) });
     },

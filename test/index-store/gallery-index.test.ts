@@ -6,7 +6,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite/vector';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import {
-  GalleryIndex, Rng, evaluateFeatures, evaluateIndex, featureMatrix, featureSource, isPulError, loadIntoIndex, openDatabase, parseShard, shardSamples,
+  CAMERA_INDEX_MIN_ROWS, GalleryIndex, Rng, evaluateFeatures, evaluateIndex, featureMatrix, featureSource, isPulError, loadIntoIndex, openDatabase, parseShard, shardSamples,
   type Database, type GalleryRow, type IndexRow, type Match, type Sample,
 } from '../../src/index.js';
 import { withTempDir } from '../helpers/temp-dir.js';
@@ -14,15 +14,15 @@ import { withTempDir } from '../helpers/temp-dir.js';
 const DIM = 16;
 
 /** `ids` identities × `per` images, each a noisy copy of its identity's centre; camera = image % cameras. */
-function synthetic(seed: number, ids: number, per: number, cameras: number, prefix: string): { rows: IndexRow[]; data: Float32Array } {
+function synthetic(seed: number, ids: number, per: number, cameras: number, prefix: string, dim = DIM): { rows: IndexRow[]; data: Float32Array } {
   const rng = new Rng(seed);
-  const centres = Array.from({ length: ids }, () => Float32Array.from({ length: DIM }, () => rng.next() * 2 - 1));
+  const centres = Array.from({ length: ids }, () => Float32Array.from({ length: dim }, () => rng.next() * 2 - 1));
   const rows: IndexRow[] = [];
-  const data = new Float32Array(ids * per * DIM);
+  const data = new Float32Array(ids * per * dim);
   for (let p = 0; p < ids; p++) {
     for (let k = 0; k < per; k++) {
       const r = rows.length;
-      for (let d = 0; d < DIM; d++) data[r * DIM + d] = centres[p]![d]! + 0.6 * (rng.next() * 2 - 1);
+      for (let d = 0; d < dim; d++) data[r * dim + d] = centres[p]![d]! + 0.6 * (rng.next() * 2 - 1);
       rows.push({ path: `${prefix}/${p}_${k}.jpg`, pid: p, camid: (p + k) % cameras });
     }
   }
@@ -30,14 +30,14 @@ function synthetic(seed: number, ids: number, per: number, cameras: number, pref
 }
 
 /** Exact cosine ranking in JS: the reference for the database's answers. */
-function bruteForce(q: Float32Array, rows: readonly IndexRow[], data: Float32Array, keep: (r: IndexRow) => boolean, top: number): string[] {
+function bruteForce(q: Float32Array, rows: readonly IndexRow[], data: Float32Array, keep: (r: IndexRow) => boolean, top: number, dim = DIM): string[] {
   const norm = (v: Float32Array) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
   const qn = norm(q);
   return rows
     .map((r, i) => {
-      const g = data.subarray(i * DIM, (i + 1) * DIM);
+      const g = data.subarray(i * dim, (i + 1) * dim);
       let dot = 0;
-      for (let d = 0; d < DIM; d++) dot += q[d]! * g[d]!;
+      for (let d = 0; d < dim; d++) dot += q[d]! * g[d]!;
       return { path: r.path, keep: keep(r), distance: 1 - dot / (qn * norm(g)) };
     })
     .filter((r) => r.keep)
@@ -119,6 +119,52 @@ test('a hostile path is stored and returned as data, never run as SQL', async ()
   assert.equal(best?.path, nasty);
   assert.equal(await index.count(), 1211);
 });
+
+test('a camera with enough rows gets its own HNSW index: the camera filter searches it (plan), agrees with exact search, several cameras merge', () =>
+  withTempDir(async (dir) => {
+    // cameras 1 and 2 above CAMERA_INDEX_MIN_ROWS, camera 3 below it
+    const dim = 256; // rows as wide as real embeddings', or the planner prefers scanning the table
+    const big = synthetic(3, 300, 10, 2, 'big', dim); // 3 000 rows, cameras 0/1 → 1/2
+    big.rows.forEach((r, i) => (big.rows[i] = { ...r, camid: r.camid + 1 }));
+    const small = synthetic(4, 30, 10, 1, 'small', dim);
+    small.rows.forEach((r, i) => (small.rows[i] = { ...r, camid: 3 }));
+    const rows = [...big.rows, ...small.rows];
+    const data = new Float32Array([...big.data, ...small.data]);
+    assert.ok(CAMERA_INDEX_MIN_ROWS <= 1500 && CAMERA_INDEX_MIN_ROWS > 300);
+    const cdb = await openDatabase(path.join(dir, 'cams.db'), { create: true });
+    try {
+      const ci = await GalleryIndex.create(cdb, { dim, metric: 'cosine', model: null });
+      const report = await loadIntoIndex(ci, [featureSource('g', featureMatrix(rows.length, dim, data), rows)]);
+      assert.ok(report.annSeconds > 0);
+      const names = async (): Promise<string[]> => (await cdb.query<{ n: string }>("SELECT indexname AS n FROM pg_indexes WHERE indexname LIKE '%hnsw%' ORDER BY 1")).map((r) => r.n);
+      assert.deepEqual(await names(), ['pul_gallery_embedding_hnsw', 'pul_gallery_hnsw_camera_1', 'pul_gallery_hnsw_camera_2']);
+      const query = data.subarray(7 * dim, 8 * dim);
+      assert.match((await ci.explain(query, { top: 10, cameras: [2] })).join('\n'), /Index Scan using pul_gallery_hnsw_camera_2 /);
+      // the small camera is ranked exactly, not through the whole graph's filtered scan
+      assert.doesNotMatch((await ci.explain(query, { top: 10, cameras: [3] })).join('\n'), /hnsw/);
+      let hits = 0;
+      for (let q = 0; q < 20; q++) {
+        const v = data.subarray(q * 113 * dim, (q * 113 + 1) * dim);
+        const camera = 1 + (q % 2);
+        const got = await ci.search(v, { top: 10, cameras: [camera] });
+        assert.ok(got.length === 10 && got.every((m) => m.camera === camera));
+        const want = bruteForce(v, rows, data, (r) => r.camid === camera, 10, dim);
+        hits += got.filter((m) => want.includes(m.path)).length;
+      }
+      assert.ok(hits / 200 >= 0.95, `recall@10 through a camera's index ${hits / 200}`);
+      const both = await ci.search(query, { top: 15, cameras: [3, 2] });
+      assert.deepEqual(both.map((m) => m.path), bruteForce(query, rows, data, (r) => r.camid === 2 || r.camid === 3, 15, dim));
+      // a load bigger than the index drops every graph; the load rebuilds them all
+      await ci.dropAnnIndex();
+      assert.deepEqual(await names(), []);
+      const again = await loadIntoIndex(ci, [featureSource('g', featureMatrix(rows.length, dim, data), rows)]);
+      assert.equal(again.added, 0);
+      assert.equal((await names()).length, 3);
+      assert.equal((await loadIntoIndex(ci, [featureSource('g', featureMatrix(rows.length, dim, data), rows)])).annSeconds, 0);
+    } finally {
+      await cdb.close();
+    }
+  }));
 
 test('the same index code over the PostgreSQL wire protocol (pg → pglite-socket), and the errors of a bad --db', async () => {
   const server = await PGlite.create({ extensions: { vector } });
