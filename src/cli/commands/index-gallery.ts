@@ -99,6 +99,6 @@ function print(opts: IndexCliOptions, report: IndexLoadReport, started: number):
   const rate = report.insertSeconds > 0 ? ` (${Math.round(report.added / report.insertSeconds)} rows/s)` : '';
   process.stdout.write(
     `added ${report.added} rows to ${opts.db}${rate}, skipped ${report.skipped} already in; ${report.total} rows indexed` +
-      `${report.annSeconds > 0 ? `; HNSW index built in ${report.annSeconds.toFixed(1)} s` : ''} (${seconds.toFixed(1)} s)\n`,
+      `${report.annSeconds > 0 ? `; HNSW indexes built in ${report.annSeconds.toFixed(1)} s` : ''} (${seconds.toFixed(1)} s)\n`,
   );
 }
