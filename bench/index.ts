@@ -1,5 +1,6 @@
 /**
- * npm run bench:index -- [--out DIR] [--only recall,scale,serve] [--rows 100000] [--serve-rows 20000] [--seconds 20] [--clients 8]
+ * npm run bench:index -- [--out DIR] [--only recall,scale,serve] [--gallery-rows 15913] [--query-rows 3368]
+ *   [--rows 100000] [--serve-rows 20000] [--seconds 20] [--clients 8]
  *
  * The gallery index's goals, embedded PGlite in a temporary folder, on synthetic embeddings with a trained
  * model's neighbour structure (gallery-data.ts: identities on a manifold, camera shifts, tracklets of
@@ -39,6 +40,9 @@ const ROWS = Number(arg('rows', '100000'));
 const SECONDS = Number(arg('seconds', '20'));
 const CLIENTS = Number(arg('clients', '8'));
 const SERVE_ROWS = Number(arg('serve-rows', '20000'));
+/** The recall case's sizes: Market-1501's test split by default (751 identities). */
+const GALLERY_ROWS = Number(arg('gallery-rows', '15913'));
+const QUERY_ROWS = Number(arg('query-rows', '3368'));
 const DIM = 256;
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli/main.js');
 
@@ -72,15 +76,15 @@ async function recallAt10(index: GalleryIndex, query: FeatureMatrix, probes: num
 }
 
 async function recall(): Promise<Record<string, number>> {
-  const world = new ReidWorld(new Rng(1), { ids: 751, cameras: 6, dim: DIM });
-  const gallery = world.sample(15_913, 'g');
-  const query = world.sample(3_368, 'q');
+  const world = new ReidWorld(new Rng(1), { ids: Math.max(1, Math.round((751 * GALLERY_ROWS) / 15_913)), cameras: 6, dim: DIM });
+  const gallery = world.sample(GALLERY_ROWS, 'g');
+  const query = world.sample(QUERY_ROWS, 'q');
   return withDb(async (dir) => {
     const db = await openDatabase(path.join(dir, 'market.db'), { create: true });
     try {
       const index = await GalleryIndex.create(db, { dim: DIM, metric: 'cosine', model: null });
       const load = await loadIntoIndex(index, [featureSource('gallery', gallery.features, gallery.index)]);
-      const probes = 500;
+      const probes = Math.min(500, QUERY_ROWS);
       const camera = (q: number): number => query.index[q]!.camid;
       const [plain, ef10, ef20, ef40] = await recallAt10(index, query.features, probes, () => ({}), [10, 20, 40]);
       const [oneCamera] = await recallAt10(index, query.features, probes, (q) => ({ cameras: [1 + (q % 6)] }));
@@ -91,7 +95,7 @@ async function recall(): Promise<Record<string, number>> {
       started = performance.now();
       const viaIndex = await evaluateIndex(index, query, { depth: 100 });
       return {
-        galleryRows: 15_913, queries: 3_368, recallProbes: probes, recallAt10: plain!, recallAt10OneCamera: oneCamera!, recallAt10ExcludeCamera: otherCameras!,
+        galleryRows: GALLERY_ROWS, queries: QUERY_ROWS, recallProbes: probes, recallAt10: plain!, recallAt10OneCamera: oneCamera!, recallAt10ExcludeCamera: otherCameras!,
         recallAt10Ef10: ef10!, recallAt10Ef20: ef20!, recallAt10Ef40: ef40!,
         mapExact: reference.mAP, mapIndex: viaIndex.mAP, mapDifference: Math.abs(reference.mAP - viaIndex.mAP), exactEvalSeconds: exactSeconds, indexEvalSeconds: (performance.now() - started) / 1000,
         insertRowsPerSecond: load.added / load.insertSeconds, hnswBuildSeconds: load.annSeconds,
