@@ -5,6 +5,7 @@
  * compiled for that target alone and chosen at run time; other CPUs get a portable scalar kernel.
  */
 #include "gemm.h"
+#include "parallel.h"
 #include <stdlib.h>
 #include <string.h>
 #if defined(__x86_64__) || defined(__i386__)
@@ -127,8 +128,8 @@ void pul_sgemm(int M, int N, int K, const float *A, int lda, int transA, const f
     for (int i = 0; i < M; i++) memset(C + (size_t)i * ldc, 0, (size_t)N * sizeof(float));
   if (M == 0 || N == 0 || K == 0) return;
   micro_kernel_fn micro_kernel = chosen_kernel();
-  float *bufA = aligned_alloc(64, sizeof(float) * MC * KC);
-  float *bufB = aligned_alloc(64, sizeof(float) * (size_t)KC * (NC + NR));
+  float *bufA = pul_workspace(0, (size_t)MC * KC);
+  float *bufB = pul_workspace(1, (size_t)KC * (NC + NR));
   for (int jc = 0; jc < N; jc += NC) {
     int nc = min_int(NC, N - jc);
     for (int pc = 0; pc < K; pc += KC) {
@@ -149,12 +150,9 @@ void pul_sgemm(int M, int N, int K, const float *A, int lda, int transA, const f
       }
     }
   }
-  free(bufA);
-  free(bufB);
 }
 
 /* ---- the same, on every core: row blocks of C per task (each packs B itself; B is read-only) ---- */
-#include "parallel.h"
 
 typedef struct {
   int M, N, K, lda, transA, ldb, transB, ldc, rows_per_task;
@@ -231,7 +229,7 @@ static void sgemm_packed_panels(int M, int N, int K, const float *A, int lda, in
   for (int i = 0; i < M; i++) memset(C + (size_t)i * ldc + col0, 0, (size_t)(col1 - col0) * sizeof(float));
   if (M == 0 || K == 0) return;
   micro_kernel_fn micro_kernel = chosen_kernel();
-  float *bufA = aligned_alloc(64, sizeof(float) * MC * KC);
+  float *bufA = pul_workspace(0, (size_t)MC * KC);
   for (int pc = 0; pc < K; pc += KC) {
     int kc = min_int(KC, K - pc);
     for (int ic = 0; ic < M; ic += MC) {
@@ -245,7 +243,10 @@ static void sgemm_packed_panels(int M, int N, int K, const float *A, int lda, in
       }
     }
   }
-  free(bufA);
+}
+
+void pul_sgemm_packed(int M, int N, int K, const float *A, int lda, int transA, const float *packed, float *C, int ldc) {
+  sgemm_packed_panels(M, N, K, A, lda, transA, packed, C, ldc, 0, (N + NR - 1) / NR);
 }
 
 typedef struct {

@@ -9,6 +9,8 @@ void pul_sgemm_parallel(int M, int N, int K, const float *A, int lda, int transA
 #include <stddef.h>
 size_t pul_sgemm_packed_b_length(int N, int K);
 void pul_sgemm_pack_b(int N, int K, const float *B, int ldb, int transB, float *packed);
+/* C = op(A)·B from a packed B, on this thread. */
+void pul_sgemm_packed(int M, int N, int K, const float *A, int lda, int transA, const float *packed, float *C, int ldc);
 /* C = op(A)·B from a packed B, on every core; bit-identical to pul_sgemm_parallel on the same operands. */
 void pul_sgemm_packed_parallel(int M, int N, int K, const float *A, int lda, int transA, const float *packed, float *C, int ldc);
 /* 1 when the AVX2/FMA micro-kernel runs on this CPU. */
