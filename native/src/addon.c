@@ -4,6 +4,7 @@
  */
 #include <node_api.h>
 #include <stdint.h>
+#include <string.h>
 #include "conv.h"
 #include "gemm.h"
 #include "parallel.h"
@@ -456,10 +457,50 @@ static napi_value simd(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* isa(): the GEMM micro-kernel's instruction set; isa(name): use that one ('auto': the widest this CPU has),
+   throws when this CPU cannot run it. */
+static napi_value isa(napi_env env, napi_callback_info info) {
+  napi_value args[1], result;
+  size_t argc = 1;
+  CHECK(napi_get_cb_info(env, info, &argc, args, 0, 0));
+  if (argc == 1) {
+    char name[16] = {0};
+    size_t len = 0;
+    if (napi_get_value_string_utf8(env, args[0], name, sizeof name, &len) != napi_ok) {
+      napi_throw_type_error(env, 0, "pul_native.isa(name): name must be a string");
+      return 0;
+    }
+    int wanted = -2;
+    if (strcmp(name, "auto") == 0) wanted = -1;
+    for (int i = PUL_ISA_SCALAR; i <= PUL_ISA_AVX512; i++)
+      if (strcmp(name, pul_gemm_isa_name(i)) == 0) wanted = i;
+    if (wanted == -2 || pul_gemm_set_isa(wanted) != 0) {
+      napi_throw_error(env, 0, "pul_native.isa(name): this CPU (or build) cannot run that instruction set");
+      return 0;
+    }
+  }
+  CHECK(napi_create_string_utf8(env, pul_gemm_isa_name(pul_gemm_isa()), NAPI_AUTO_LENGTH, &result));
+  return result;
+}
+
+/* The instruction sets isa(name) accepts on this CPU, narrowest first. */
+static napi_value isas(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result, item;
+  CHECK(napi_create_array(env, &result));
+  uint32_t at = 0;
+  for (int i = PUL_ISA_SCALAR; i <= PUL_ISA_AVX512; i++) {
+    if (!pul_gemm_isa_supported(i)) continue;
+    CHECK(napi_create_string_utf8(env, pul_gemm_isa_name(i), NAPI_AUTO_LENGTH, &item));
+    CHECK(napi_set_element(env, result, at++, item));
+  }
+  return result;
+}
+
 NAPI_MODULE_INIT() {
   struct { const char *name; napi_callback fn; } fns[] = {
       {"conv2d", conv2d}, {"conv2dBackpropInput", backprop_input}, {"conv2dBackpropFilter", backprop_filter},
-      {"sgemm", sgemm}, {"sgemmPackB", sgemm_pack_b}, {"sgemmPacked", sgemm_packed}, {"threads", threads}, {"avx2", simd}, {"channelSum", channel_sum}, {"broadcastChannels", broadcast_channels}, {"channelAffine", channel_affine},
+      {"sgemm", sgemm}, {"sgemmPackB", sgemm_pack_b}, {"sgemmPacked", sgemm_packed}, {"threads", threads}, {"avx2", simd}, {"isa", isa}, {"isas", isas}, {"channelSum", channel_sum}, {"broadcastChannels", broadcast_channels}, {"channelAffine", channel_affine},
       {"batchNormGrad", batch_norm_grad}, {"maxPoolGrad", max_pool_grad}, {"batchMatMul", batch_mat_mul}, {"kmeansStep", kmeans_step}, {"kmeansAccumulate", kmeans_accumulate},
       {"hamming", hamming}, {"hammingRank", hamming_rank}, {"hammingPaths", hamming_paths}, {"topkRows", topk_rows},
   };

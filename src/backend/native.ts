@@ -1,13 +1,15 @@
 /**
  * pul's optional native kernels (native/, built by node-gyp at install): convolutions and their
  * gradients as im2col + an AVX2/FMA SGEMM, and the per-channel and pooling kernels of training, on
- * every core, working in place on the wasm heap. Where the
+ * every core, working in place on the wasm heap. The GEMM runs AVX-512 or AVX2 code as the CPU allows
+ * (PUL_ISA=avx2 forces the AVX2 path). Where the
  * build failed (no compiler) or PUL_NATIVE=0, pul uses its WebAssembly/JS kernels instead.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PulError } from '../core/errors.js';
 
 export interface NativeKernels {
   conv2d(heap: Float32Array, x: number, f: number, bias: number, y: number, dims: Int32Array, relu: number): void;
@@ -52,6 +54,10 @@ export interface NativeKernels {
   hammingPaths(): number;
   threads(set?: number): number;
   avx2(): boolean;
+  /** The GEMM micro-kernel's instruction set ('avx512' | 'avx2' | 'scalar'); with a name, uses that one ('auto': the widest). */
+  isa(name?: string): string;
+  /** The instruction sets isa(name) accepts on this CPU, narrowest first. */
+  isas(): string[];
 }
 
 export interface NativeStatus {
@@ -60,6 +66,10 @@ export interface NativeStatus {
   readonly reason?: string;
   readonly threads?: number;
   readonly avx2?: boolean;
+  /** The GEMM micro-kernel's instruction set, chosen from the CPU's features unless PUL_ISA forces one. */
+  readonly isa?: string;
+  /** True when PUL_ISA chose it. */
+  readonly isaForced?: boolean;
 }
 
 const require = createRequire(import.meta.url);
@@ -71,7 +81,7 @@ let loaded: { kernels: NativeKernels | null; status: NativeStatus } | null = nul
 /** Every function this version calls: an addon built from older sources lacks some (a pull without a rebuild). */
 const REQUIRED: readonly (keyof NativeKernels)[] = [
   'channelSum', 'broadcastChannels', 'channelAffine', 'batchNormGrad', 'maxPoolGrad', 'batchMatMul', 'sgemm', 'sgemmPackB', 'sgemmPacked',
-  'kmeansStep', 'kmeansAccumulate', 'hamming', 'hammingRank', 'hammingPaths', 'threads', 'avx2',
+  'kmeansStep', 'kmeansAccumulate', 'hamming', 'hammingRank', 'hammingPaths', 'threads', 'avx2', 'isa', 'isas',
 ];
 
 /** Loads the addon once; `threads` sets its worker count. */
@@ -90,12 +100,30 @@ export function loadNativeKernels(threads: number): { kernels: NativeKernels | n
         return loaded;
       }
       kernels.threads(threads);
-      loaded = { kernels, status: { loaded: true, threads: kernels.threads(), avx2: kernels.avx2() } };
+      loaded = { kernels, status: { loaded: true, threads: kernels.threads() } };
     } catch (err) {
       loaded = { kernels: null, status: { loaded: false, reason: `cannot load ${ADDON}: ${(err as Error).message.split('\n')[0]}` } };
     }
+    if (loaded.kernels !== null) {
+      const kernels = loaded.kernels;
+      const forced = applyIsaOverride(kernels);
+      loaded = { kernels, status: { ...loaded.status, avx2: kernels.avx2(), isa: kernels.isa(), isaForced: forced } };
+    }
   }
   return loaded;
+}
+
+/** PUL_ISA=avx2 (or scalar, avx512, auto) forces the GEMM micro-kernel's instruction set; true when it did. */
+function applyIsaOverride(kernels: NativeKernels): boolean {
+  const wanted = process.env['PUL_ISA'];
+  if (wanted === undefined || wanted === '') return false;
+  const names = kernels.isas();
+  if (wanted !== 'auto' && !names.includes(wanted)) {
+    loaded = null; // a corrected PUL_ISA may load them later
+    throw new PulError('option.invalid', `PUL_ISA must be auto or one of ${names.join(', ')} (the instruction sets this CPU runs), got '${wanted}'`, { option: 'PUL_ISA' });
+  }
+  kernels.isa(wanted);
+  return wanted !== 'auto';
 }
 
 /** The native kernels if an earlier backend selection loaded them (k-means uses them on any backend then). */
