@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 static double sqrt_d(double v) { return sqrt(v); }
 
 #define ROWS_PER_TASK 2048
@@ -174,27 +177,41 @@ static void pool_task(void *p, int n, int worker) {
   const float *dy = q->dy + (size_t)n * q->oh * q->ow * q->c;
   /* channels innermost (contiguous, vectorisable): per output pixel, the first maximum of each channel's
      window in scan order (y, then x), as the scalar definition */
+  /* int32 positions and a branch-free select, so the compiler vectorises the channel loop */
   float *best = malloc(sizeof(float) * q->c);
-  long *at = malloc(sizeof(long) * q->c);
+  int *at = malloc(sizeof(int) * q->c);
   for (int oy = 0; oy < q->oh; oy++) {
     int y0 = oy * q->sh - q->pt, ys = y0 < 0 ? 0 : y0, ye = y0 + q->fh < q->h ? y0 + q->fh : q->h;
     for (int ox = 0; ox < q->ow; ox++, dy += q->c) {
       int x0 = ox * q->sw - q->pl, xs = x0 < 0 ? 0 : x0, xe = x0 + q->fw < q->w ? x0 + q->fw : q->w;
       if (ys >= ye || xs >= xe) continue;
-      long base = ((long)ys * q->w + xs) * q->c;
+      int base = (ys * q->w + xs) * q->c;
       for (int k = 0; k < q->c; k++) {
         best[k] = x[base + k];
         at[k] = base + k;
       }
       for (int y = ys; y < ye; y++)
         for (int xx = (y == ys ? xs + 1 : xs); xx < xe; xx++) {
-          long b = ((long)y * q->w + xx) * q->c;
-          const float *px = x + b;
-          for (int k = 0; k < q->c; k++)
-            if (px[k] > best[k]) {
-              best[k] = px[k];
-              at[k] = b + k;
-            }
+          int b = (y * q->w + xx) * q->c;
+          const float *restrict px = x + b;
+          float *restrict bst = best;
+          int *restrict pos = at;
+          int k = 0;
+#ifdef __SSE2__
+          const __m128i lanes = _mm_setr_epi32(0, 1, 2, 3);
+          for (; k + 4 <= q->c; k += 4) {
+            __m128 v = _mm_loadu_ps(px + k), bv = _mm_loadu_ps(bst + k), more = _mm_cmpgt_ps(v, bv);
+            __m128i m = _mm_castps_si128(more), idx = _mm_add_epi32(_mm_set1_epi32(b + k), lanes), p = _mm_loadu_si128((const __m128i *)(pos + k));
+            _mm_storeu_ps(bst + k, _mm_or_ps(_mm_and_ps(more, v), _mm_andnot_ps(more, bv)));
+            _mm_storeu_si128((__m128i *)(pos + k), _mm_or_si128(_mm_and_si128(m, idx), _mm_andnot_si128(m, p)));
+          }
+#endif
+          for (; k < q->c; k++) {
+            float v = px[k], bv = bst[k];
+            int p = pos[k], more = v > bv; /* NaN never wins, as before */
+            bst[k] = more ? v : bv;
+            pos[k] = more ? b + k : p;
+          }
         }
       for (int k = 0; k < q->c; k++) dx[at[k]] += dy[k];
     }
