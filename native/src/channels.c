@@ -225,3 +225,61 @@ void pul_max_pool_grad(const float *x, const float *dy, int n, int h, int w, int
   pool_ctx q = {x, dy, h, w, c, fh, fw, sh, sw, pt, pl, oh, ow, dx};
   pul_parallel_for(n, pool_task, &q);
 }
+
+/* ---- element-wise add / sub / mul / square: b whole, one value per channel, or one value ---- */
+#define EW_BLOCK 65536
+
+typedef struct {
+  int op, mode, channels;
+  size_t n;
+  const float *a, *b;
+  float *out;
+} ew_ctx;
+
+/* o[i] = a[i] op b[(i − first) % period]: period 0 means b[i] (a whole b), b already offset to `first` */
+static void ew_run(int op, const float *restrict a, const float *restrict b, float *restrict o, size_t count, int period) {
+  if (op == PUL_EW_SQUARE) {
+    for (size_t i = 0; i < count; i++) o[i] = a[i] * a[i];
+  } else if (period == 0) {
+    if (op == PUL_EW_ADD) for (size_t i = 0; i < count; i++) o[i] = a[i] + b[i];
+    else if (op == PUL_EW_SUB) for (size_t i = 0; i < count; i++) o[i] = a[i] - b[i];
+    else for (size_t i = 0; i < count; i++) o[i] = a[i] * b[i];
+  } else {
+    for (size_t r = 0; r < count; r += (size_t)period, a += period, o += period) {
+      if (op == PUL_EW_ADD) for (int k = 0; k < period; k++) o[k] = a[k] + b[k];
+      else if (op == PUL_EW_SUB) for (int k = 0; k < period; k++) o[k] = a[k] - b[k];
+      else for (int k = 0; k < period; k++) o[k] = a[k] * b[k];
+    }
+  }
+}
+
+static void ew_task(void *p, int task, int worker) {
+  (void)worker;
+  ew_ctx *c = p;
+  if (c->mode == PUL_EW_PER_CHANNEL) {
+    /* whole rows of `channels` per task */
+    size_t rows = c->n / c->channels, per = EW_BLOCK / c->channels ? EW_BLOCK / c->channels : 1;
+    size_t r0 = (size_t)task * per, r1 = r0 + per < rows ? r0 + per : rows;
+    ew_run(c->op, c->a + r0 * c->channels, c->b, c->out + r0 * c->channels, (r1 - r0) * c->channels, c->channels);
+    return;
+  }
+  size_t i0 = (size_t)task * EW_BLOCK, i1 = i0 + EW_BLOCK < c->n ? i0 + EW_BLOCK : c->n;
+  if (c->mode == PUL_EW_SCALAR && c->op != PUL_EW_SQUARE) {
+    const float s = c->b[0];
+    const float *restrict a = c->a + i0;
+    float *restrict o = c->out + i0;
+    if (c->op == PUL_EW_ADD) for (size_t i = 0; i < i1 - i0; i++) o[i] = a[i] + s;
+    else if (c->op == PUL_EW_SUB) for (size_t i = 0; i < i1 - i0; i++) o[i] = a[i] - s;
+    else for (size_t i = 0; i < i1 - i0; i++) o[i] = a[i] * s;
+    return;
+  }
+  ew_run(c->op, c->a + i0, c->b ? c->b + i0 : 0, c->out + i0, i1 - i0, 0);
+}
+
+void pul_elementwise(int op, int mode, const float *a, const float *b, int rows, int channels, float *out) {
+  size_t n = (size_t)rows * channels;
+  size_t tasks = mode == PUL_EW_PER_CHANNEL ? (rows + (EW_BLOCK / channels ? EW_BLOCK / channels : 1) - 1) / (EW_BLOCK / channels ? EW_BLOCK / channels : 1)
+                                            : (n + EW_BLOCK - 1) / EW_BLOCK;
+  ew_ctx c = {op, mode, channels, n, a, b, out};
+  pul_parallel_for((int)tasks, ew_task, &c);
+}

@@ -24,6 +24,8 @@ export interface NativeKernels {
     dx: number, dMean: number, dVariance: number, dScale: number, dOffset: number, rows: number, channels: number, epsilon: number,
   ): void;
   maxPoolGrad(heap: Float32Array, x: number, dy: number, dx: number, dims: Int32Array): void;
+  /** out = a op b (op 0 add, 1 sub, 2 mul, 3 square: b unused) over rows × channels; mode 0: b whole, 1: b[c], 2: b[0]. */
+  elementwise(heap: Float32Array, op: number, mode: number, a: number, b: number, out: number, rows: number, channels: number): void;
   batchMatMul(heap: Float32Array, a: number, b: number, c: number, batch: number, m: number, n: number, k: number, transA: number, transB: number, broadcastB: number): void;
   sgemm(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number, transA: number, transB: number): void;
   /** Packs op(b) (k×n) into `packed` for sgemmPacked; returns the length `packed` needs (writes nothing when shorter). */
@@ -80,7 +82,7 @@ let loaded: { kernels: NativeKernels | null; status: NativeStatus } | null = nul
 
 /** Every function this version calls: an addon built from older sources lacks some (a pull without a rebuild). */
 const REQUIRED: readonly (keyof NativeKernels)[] = [
-  'channelSum', 'broadcastChannels', 'channelAffine', 'batchNormGrad', 'maxPoolGrad', 'batchMatMul', 'sgemm', 'sgemmPackB', 'sgemmPacked',
+  'channelSum', 'broadcastChannels', 'channelAffine', 'batchNormGrad', 'maxPoolGrad', 'elementwise', 'batchMatMul', 'sgemm', 'sgemmPackB', 'sgemmPacked',
   'kmeansStep', 'kmeansAccumulate', 'hamming', 'hammingRank', 'hammingPaths', 'threads', 'avx2', 'isa', 'isas',
 ];
 

@@ -229,3 +229,38 @@ console.log(JSON.stringify({ backend: info?.backend ?? null, current: pul.curren
   assert.deepEqual(run({ PUL_NATIVE: '0', CHOICE: 'wasm' }), { backend: 'wasm', current: 'wasm', tfjsLoaded: true });
   assert.deepEqual(run({ CHOICE: 'cpu' }), { backend: 'cpu', current: 'cpu', tfjsLoaded: true });
 });
+
+test('element-wise Add, Sub, Multiply, Square of large tensors (b whole, per channel, one value, other broadcasts) give the cpu backend bits', async () => {
+  const rng = new Rng(31);
+  const cases: [number[], number[]][] = [
+    [[4, 28, 28, 32], [4, 28, 28, 32]],
+    [[4, 28, 28, 32], [1, 1, 1, 32]],
+    [[4, 28, 28, 32], [32]],
+    [[4, 28, 28, 32], []],
+    [[3, 100, 117], [3, 100, 117]], // not a multiple of the native block
+    [[4, 28, 28, 32], [28, 32]], // a broadcast the native kernel leaves to the backend's
+  ];
+  for (const [as, bs] of cases) {
+    const a = randomArray(rng, as.reduce((x, y) => x * y, 1));
+    const b = randomArray(rng, bs.reduce((x, y) => x * y, 1));
+    a[5] = Number.NaN; // NaN must stay NaN
+    const run = async () => {
+      const outs = tf.tidy(() => {
+        const at = tf.tensor(a, as);
+        const bt = tf.tensor(b, bs);
+        return [tf.add(at, bt), tf.sub(at, bt), tf.mul(at, bt), tf.square(at)];
+      });
+      const data = await Promise.all(outs.map(async (o) => ({ d: (await o.data()) as Float32Array, shape: o.shape })));
+      tf.dispose(outs);
+      return data;
+    };
+    await selectBackend('cpu');
+    const ref = await run();
+    await selectBackend('wasm');
+    const got = await run();
+    ref.forEach((r, i) => {
+      assert.deepEqual(got[i]!.shape, r.shape);
+      assert.deepEqual(got[i]!.d, r.d, `${JSON.stringify([as, bs])} output ${i}`);
+    });
+  }
+});
