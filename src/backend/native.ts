@@ -1,9 +1,8 @@
 /**
  * pul's optional native kernels (native/, built by node-gyp at install): convolutions and their
- * gradients as im2col + an AVX2/FMA SGEMM, and the per-channel and pooling kernels of training, on
- * every core, working in place on the wasm heap. The GEMM runs AVX-512 or AVX2 code as the CPU allows
- * (PUL_ISA=avx2 forces the AVX2 path). Where the
- * build failed (no compiler) or PUL_NATIVE=0, pul uses its WebAssembly/JS kernels instead.
+ * gradients as im2col + SGEMM (AVX-512 or AVX2/FMA as the CPU allows; PUL_ISA=avx2 forces AVX2), and the
+ * per-channel, pooling and element-wise kernels of training, on every core, working in place on the wasm
+ * heap. Where the build failed (no compiler) or PUL_NATIVE=0, pul uses its WebAssembly/JS kernels instead.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
