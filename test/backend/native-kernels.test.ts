@@ -260,3 +260,29 @@ test('element-wise Add, Sub, Multiply, Square of large tensors (b whole, per cha
     });
   }
 });
+
+test('fused matMul (dense layers: bias, linear and ReLU, transposes) and its gradients match the cpu backend', async () => {
+  const rng = new Rng(37);
+  const a = randomArray(rng, 64 * 130);
+  const b = randomArray(rng, 130 * 21);
+  const bias = randomArray(rng, 21);
+  const { ref, got } = await cpuAndWasm(() => {
+    const at = tf.tensor2d(a, [64, 130]);
+    const bt = tf.tensor2d(b, [130, 21]);
+    const biasT = tf.tensor1d(bias);
+    const [da, db, dbias] = tf.grads((x: tf.Tensor, w: tf.Tensor, c: tf.Tensor) => tf.sum(tf.square(tf.fused.matMul({ a: x, b: w, bias: c, activation: 'relu' }))))([at, bt, biasT]);
+    return [
+      tf.fused.matMul({ a: at, b: bt, bias: biasT, activation: 'relu' }),
+      tf.fused.matMul({ a: at, b: bt, bias: biasT }),
+      tf.fused.matMul({ a: at.transpose(), b: bt.transpose(), transposeA: true, transposeB: true }),
+      tf.fused.matMul({ a: at, b: bt, activation: 'elu' }), // not covered: the backend's kernel
+      da!,
+      db!,
+      dbias!,
+    ];
+  });
+  ref.forEach((r, i) => {
+    assert.deepEqual(got[i]!.shape, r.shape);
+    assert.ok(relativeMaxError(got[i]!.d, r.d) <= 1e-5, `output ${i}: ${relativeMaxError(got[i]!.d, r.d)}`);
+  });
+});
