@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadNativeKernels } from '../src/backend/native.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(here, '../..');
@@ -90,10 +91,13 @@ function machine(): Record<string, unknown> {
   } catch {
     // not Linux: no flags
   }
+  // the instruction set pul's native GEMM runs here (the benches' child processes choose the same way)
+  const native = loadNativeKernels(1).status;
   return {
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores: os.cpus().length,
     isa: flags,
+    nativeGemm: native.loaded ? `${native.isa ?? 'unknown'}${native.isaForced ? ' (PUL_ISA)' : ''}` : `off (${native.reason ?? 'unknown'})`,
     memoryGB: +(os.totalmem() / 2 ** 30).toFixed(1),
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
@@ -162,7 +166,7 @@ function markdown(report: { machine: Record<string, unknown>; commit: string; da
     '',
     `- date: ${report.date}; total ${report.seconds.toFixed(0)} s`,
     `- commit: ${report.commit}`,
-    `- machine: ${String(m['cpu'])}, ${String(m['cores'])} cores, ${String(m['memoryGB'])} GB; ISA: ${(m['isa'] as string[]).join(' ') || 'unknown'}; ${String(m['os'])}; Node ${String(m['node'])}; load average at the start ${(m['loadAverage'] as number[]).join(' / ')}`,
+    `- machine: ${String(m['cpu'])}, ${String(m['cores'])} cores, ${String(m['memoryGB'])} GB; ISA: ${(m['isa'] as string[]).join(' ') || 'unknown'}; pul's native GEMM: ${String(m['nativeGemm'])}; ${String(m['os'])}; Node ${String(m['node'])}; load average at the start ${(m['loadAverage'] as number[]).join(' / ')}`,
     '- ratios are to the peers (PyTorch, scikit-learn, numpy) measured in the same run unless the row says "recorded"',
     '',
     '| bench | status | seconds | peer | command |',

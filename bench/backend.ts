@@ -142,7 +142,7 @@ async function main(): Promise<void> {
   const requested = (process.argv[2] ?? 'auto') as BackendChoice;
   if (requested !== 'auto' && !(BACKEND_NAMES as readonly string[]).includes(requested)) throw new Error(`unknown backend ${requested}`);
   const info = await selectBackend(requested);
-  process.stderr.write(`backend ${info.backend}${info.wasmThreads ? `, ${info.wasmThreads} threads` : ''}; ${RUNS} timed runs each\n`);
+  process.stderr.write(`backend ${info.backend}${info.wasmThreads ? `, ${info.wasmThreads} threads` : ''}${info.native?.loaded ? `, native GEMM ${info.native.isa ?? '?'}` : ''}; ${RUNS} timed runs each\n`);
   const ours: Record<string, Awaited<ReturnType<typeof measure>>> = {};
   for (const name of Object.keys(REFERENCE_NETS) as ReferenceNetName[]) {
     process.stderr.write(`measuring ${name} …\n`);
@@ -155,7 +155,8 @@ async function main(): Promise<void> {
     const o = ours[name]!;
     return [name, o.forward, ref.forward_img_s, o.forward / ref.forward_img_s, o.train, ref.train_img_s, o.train / ref.train_img_s, (o.stepMs - o.forwardMs) / o.forwardMs];
   });
-  process.stdout.write(`pul backend: ${info.backend}${info.wasmThreads ? ` (${info.wasmThreads} threads, SIMD ${info.wasmSimd ? 'on' : 'off'})` : ''}; PyTorch: ${peer.source}\n`);
+  const gemm = info.native?.loaded ? `; native GEMM: ${info.native.isa ?? 'unknown'}${info.native.isaForced ? ' (set by PUL_ISA)' : ''}` : '';
+  process.stdout.write(`pul backend: ${info.backend}${info.wasmThreads ? ` (${info.wasmThreads} threads, SIMD ${info.wasmSimd ? 'on' : 'off'})` : ''}${gemm}; PyTorch: ${peer.source}\n`);
   process.stdout.write(`${table(['net', 'fwd img/s', 'torch fwd', 'ratio', 'train img/s', 'torch train', 'ratio', 'backward/forward'], rows)}\n`);
   // how far from the machine's limit: per layer (forward, batch 64, training mode), and the whole step
   // (a step does ~3× the forward's multiply-adds: forward, input gradient, weight gradient)

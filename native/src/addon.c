@@ -4,6 +4,7 @@
  */
 #include <node_api.h>
 #include <stdint.h>
+#include <string.h>
 #include "conv.h"
 #include "gemm.h"
 #include "parallel.h"
@@ -202,6 +203,23 @@ static napi_value batch_norm_grad(napi_env env, napi_callback_info info) {
 }
 
 /* maxPoolGrad(heap, x, dy, dx, dims Int32Array[n,h,w,c,fh,fw,sh,sw,pt,pl,oh,ow]) */
+/* elementwise(heap, op, mode, a, b|-1, out, rows, channels): see pul_elementwise */
+static napi_value elementwise(napi_env env, napi_callback_info info) {
+  float *heap;
+  size_t n;
+  int64_t v[7];
+  int ok = read_ints(env, info, &heap, &n, v, 7) && v[0] >= PUL_EW_ADD && v[0] <= PUL_EW_SQUARE && v[1] >= PUL_EW_WHOLE && v[1] <= PUL_EW_SCALAR && v[5] >= 1 &&
+           v[6] >= 1 && v[5] * v[6] < INT32_MAX;
+  int64_t size = ok ? v[5] * v[6] : 0, bsize = ok ? (v[1] == PUL_EW_WHOLE ? size : v[1] == PUL_EW_PER_CHANNEL ? v[6] : 1) : 0;
+  ok = ok && inside(v[2], size, n) && inside(v[4], size, n) && (v[0] == PUL_EW_SQUARE || inside(v[3], bsize, n));
+  if (!ok) {
+    napi_throw_type_error(env, 0, "pul_native.elementwise(heap, op, mode, a, b, out, rows, channels): bad arguments");
+    return 0;
+  }
+  pul_elementwise((int)v[0], (int)v[1], heap + v[2], v[0] == PUL_EW_SQUARE ? 0 : heap + v[3], (int)v[5], (int)v[6], heap + v[4]);
+  return 0;
+}
+
 static napi_value max_pool_grad(napi_env env, napi_callback_info info) {
   float *heap;
   size_t n;
@@ -456,11 +474,51 @@ static napi_value simd(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* isa(): the GEMM micro-kernel's instruction set; isa(name): use that one ('auto': the widest this CPU has),
+   throws when this CPU cannot run it. */
+static napi_value isa(napi_env env, napi_callback_info info) {
+  napi_value args[1], result;
+  size_t argc = 1;
+  CHECK(napi_get_cb_info(env, info, &argc, args, 0, 0));
+  if (argc == 1) {
+    char name[16] = {0};
+    size_t len = 0;
+    if (napi_get_value_string_utf8(env, args[0], name, sizeof name, &len) != napi_ok) {
+      napi_throw_type_error(env, 0, "pul_native.isa(name): name must be a string");
+      return 0;
+    }
+    int wanted = -2;
+    if (strcmp(name, "auto") == 0) wanted = -1;
+    for (int i = PUL_ISA_SCALAR; i <= PUL_ISA_AVX512; i++)
+      if (strcmp(name, pul_gemm_isa_name(i)) == 0) wanted = i;
+    if (wanted == -2 || pul_gemm_set_isa(wanted) != 0) {
+      napi_throw_error(env, 0, "pul_native.isa(name): this CPU (or build) cannot run that instruction set");
+      return 0;
+    }
+  }
+  CHECK(napi_create_string_utf8(env, pul_gemm_isa_name(pul_gemm_isa()), NAPI_AUTO_LENGTH, &result));
+  return result;
+}
+
+/* The instruction sets isa(name) accepts on this CPU, narrowest first. */
+static napi_value isas(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result, item;
+  CHECK(napi_create_array(env, &result));
+  uint32_t at = 0;
+  for (int i = PUL_ISA_SCALAR; i <= PUL_ISA_AVX512; i++) {
+    if (!pul_gemm_isa_supported(i)) continue;
+    CHECK(napi_create_string_utf8(env, pul_gemm_isa_name(i), NAPI_AUTO_LENGTH, &item));
+    CHECK(napi_set_element(env, result, at++, item));
+  }
+  return result;
+}
+
 NAPI_MODULE_INIT() {
   struct { const char *name; napi_callback fn; } fns[] = {
       {"conv2d", conv2d}, {"conv2dBackpropInput", backprop_input}, {"conv2dBackpropFilter", backprop_filter},
-      {"sgemm", sgemm}, {"sgemmPackB", sgemm_pack_b}, {"sgemmPacked", sgemm_packed}, {"threads", threads}, {"avx2", simd}, {"channelSum", channel_sum}, {"broadcastChannels", broadcast_channels}, {"channelAffine", channel_affine},
-      {"batchNormGrad", batch_norm_grad}, {"maxPoolGrad", max_pool_grad}, {"batchMatMul", batch_mat_mul}, {"kmeansStep", kmeans_step}, {"kmeansAccumulate", kmeans_accumulate},
+      {"sgemm", sgemm}, {"sgemmPackB", sgemm_pack_b}, {"sgemmPacked", sgemm_packed}, {"threads", threads}, {"avx2", simd}, {"isa", isa}, {"isas", isas}, {"channelSum", channel_sum}, {"broadcastChannels", broadcast_channels}, {"channelAffine", channel_affine},
+      {"batchNormGrad", batch_norm_grad}, {"maxPoolGrad", max_pool_grad}, {"elementwise", elementwise}, {"batchMatMul", batch_mat_mul}, {"kmeansStep", kmeans_step}, {"kmeansAccumulate", kmeans_accumulate},
       {"hamming", hamming}, {"hammingRank", hamming_rank}, {"hammingPaths", hamming_paths}, {"topkRows", topk_rows},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

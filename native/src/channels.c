@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 static double sqrt_d(double v) { return sqrt(v); }
 
 #define ROWS_PER_TASK 2048
@@ -174,27 +177,41 @@ static void pool_task(void *p, int n, int worker) {
   const float *dy = q->dy + (size_t)n * q->oh * q->ow * q->c;
   /* channels innermost (contiguous, vectorisable): per output pixel, the first maximum of each channel's
      window in scan order (y, then x), as the scalar definition */
+  /* int32 positions and a branch-free select, so the compiler vectorises the channel loop */
   float *best = malloc(sizeof(float) * q->c);
-  long *at = malloc(sizeof(long) * q->c);
+  int *at = malloc(sizeof(int) * q->c);
   for (int oy = 0; oy < q->oh; oy++) {
     int y0 = oy * q->sh - q->pt, ys = y0 < 0 ? 0 : y0, ye = y0 + q->fh < q->h ? y0 + q->fh : q->h;
     for (int ox = 0; ox < q->ow; ox++, dy += q->c) {
       int x0 = ox * q->sw - q->pl, xs = x0 < 0 ? 0 : x0, xe = x0 + q->fw < q->w ? x0 + q->fw : q->w;
       if (ys >= ye || xs >= xe) continue;
-      long base = ((long)ys * q->w + xs) * q->c;
+      int base = (ys * q->w + xs) * q->c;
       for (int k = 0; k < q->c; k++) {
         best[k] = x[base + k];
         at[k] = base + k;
       }
       for (int y = ys; y < ye; y++)
         for (int xx = (y == ys ? xs + 1 : xs); xx < xe; xx++) {
-          long b = ((long)y * q->w + xx) * q->c;
-          const float *px = x + b;
-          for (int k = 0; k < q->c; k++)
-            if (px[k] > best[k]) {
-              best[k] = px[k];
-              at[k] = b + k;
-            }
+          int b = (y * q->w + xx) * q->c;
+          const float *restrict px = x + b;
+          float *restrict bst = best;
+          int *restrict pos = at;
+          int k = 0;
+#ifdef __SSE2__
+          const __m128i lanes = _mm_setr_epi32(0, 1, 2, 3);
+          for (; k + 4 <= q->c; k += 4) {
+            __m128 v = _mm_loadu_ps(px + k), bv = _mm_loadu_ps(bst + k), more = _mm_cmpgt_ps(v, bv);
+            __m128i m = _mm_castps_si128(more), idx = _mm_add_epi32(_mm_set1_epi32(b + k), lanes), p = _mm_loadu_si128((const __m128i *)(pos + k));
+            _mm_storeu_ps(bst + k, _mm_or_ps(_mm_and_ps(more, v), _mm_andnot_ps(more, bv)));
+            _mm_storeu_si128((__m128i *)(pos + k), _mm_or_si128(_mm_and_si128(m, idx), _mm_andnot_si128(m, p)));
+          }
+#endif
+          for (; k < q->c; k++) {
+            float v = px[k], bv = bst[k];
+            int p = pos[k], more = v > bv; /* NaN never wins, as before */
+            bst[k] = more ? v : bv;
+            pos[k] = more ? b + k : p;
+          }
         }
       for (int k = 0; k < q->c; k++) dx[at[k]] += dy[k];
     }
@@ -207,4 +224,62 @@ void pul_max_pool_grad(const float *x, const float *dy, int n, int h, int w, int
                        int oh, int ow, float *dx) {
   pool_ctx q = {x, dy, h, w, c, fh, fw, sh, sw, pt, pl, oh, ow, dx};
   pul_parallel_for(n, pool_task, &q);
+}
+
+/* ---- element-wise add / sub / mul / square: b whole, one value per channel, or one value ---- */
+#define EW_BLOCK 65536
+
+typedef struct {
+  int op, mode, channels;
+  size_t n;
+  const float *a, *b;
+  float *out;
+} ew_ctx;
+
+/* o[i] = a[i] op b[(i − first) % period]: period 0 means b[i] (a whole b), b already offset to `first` */
+static void ew_run(int op, const float *restrict a, const float *restrict b, float *restrict o, size_t count, int period) {
+  if (op == PUL_EW_SQUARE) {
+    for (size_t i = 0; i < count; i++) o[i] = a[i] * a[i];
+  } else if (period == 0) {
+    if (op == PUL_EW_ADD) for (size_t i = 0; i < count; i++) o[i] = a[i] + b[i];
+    else if (op == PUL_EW_SUB) for (size_t i = 0; i < count; i++) o[i] = a[i] - b[i];
+    else for (size_t i = 0; i < count; i++) o[i] = a[i] * b[i];
+  } else {
+    for (size_t r = 0; r < count; r += (size_t)period, a += period, o += period) {
+      if (op == PUL_EW_ADD) for (int k = 0; k < period; k++) o[k] = a[k] + b[k];
+      else if (op == PUL_EW_SUB) for (int k = 0; k < period; k++) o[k] = a[k] - b[k];
+      else for (int k = 0; k < period; k++) o[k] = a[k] * b[k];
+    }
+  }
+}
+
+static void ew_task(void *p, int task, int worker) {
+  (void)worker;
+  ew_ctx *c = p;
+  if (c->mode == PUL_EW_PER_CHANNEL) {
+    /* whole rows of `channels` per task */
+    size_t rows = c->n / c->channels, per = EW_BLOCK / c->channels ? EW_BLOCK / c->channels : 1;
+    size_t r0 = (size_t)task * per, r1 = r0 + per < rows ? r0 + per : rows;
+    ew_run(c->op, c->a + r0 * c->channels, c->b, c->out + r0 * c->channels, (r1 - r0) * c->channels, c->channels);
+    return;
+  }
+  size_t i0 = (size_t)task * EW_BLOCK, i1 = i0 + EW_BLOCK < c->n ? i0 + EW_BLOCK : c->n;
+  if (c->mode == PUL_EW_SCALAR && c->op != PUL_EW_SQUARE) {
+    const float s = c->b[0];
+    const float *restrict a = c->a + i0;
+    float *restrict o = c->out + i0;
+    if (c->op == PUL_EW_ADD) for (size_t i = 0; i < i1 - i0; i++) o[i] = a[i] + s;
+    else if (c->op == PUL_EW_SUB) for (size_t i = 0; i < i1 - i0; i++) o[i] = a[i] - s;
+    else for (size_t i = 0; i < i1 - i0; i++) o[i] = a[i] * s;
+    return;
+  }
+  ew_run(c->op, c->a + i0, c->b ? c->b + i0 : 0, c->out + i0, i1 - i0, 0);
+}
+
+void pul_elementwise(int op, int mode, const float *a, const float *b, int rows, int channels, float *out) {
+  size_t n = (size_t)rows * channels;
+  size_t tasks = mode == PUL_EW_PER_CHANNEL ? (rows + (EW_BLOCK / channels ? EW_BLOCK / channels : 1) - 1) / (EW_BLOCK / channels ? EW_BLOCK / channels : 1)
+                                            : (n + EW_BLOCK - 1) / EW_BLOCK;
+  ew_ctx c = {op, mode, channels, n, a, b, out};
+  pul_parallel_for((int)tasks, ew_task, &c);
 }

@@ -41,29 +41,14 @@ static void im2col(const pul_conv_t *g, const float *x, int row0, int count, flo
   }
 }
 
-/* One growable buffer per worker. */
-typedef struct {
-  float *buf[64];
-  size_t cap[64];
-} scratch_t;
-
-static float *scratch(scratch_t *s, int worker, size_t need) {
-  if (s->cap[worker] < need) {
-    free(s->buf[worker]);
-    s->buf[worker] = malloc(need * sizeof(float));
-    s->cap[worker] = need;
-  }
-  return s->buf[worker];
-}
-
-static void free_scratch(scratch_t *s) {
-  for (int i = 0; i < 64; i++) free(s->buf[i]);
-}
+/* Buffers belong to the calling thread, one slice per worker id (a worker may run on the caller's thread). */
+#define SLOT_COLS 2
+#define SLOT_FILTER 4
+#define SLOT_PARTIAL 5
 
 /* The im2col rows [row0, row0+count) as a count×K matrix: x itself for a pointwise convolution. */
-static const float *column_rows(const pul_conv_t *g, const float *x, int row0, int count, scratch_t *s, int worker) {
+static const float *column_rows(const pul_conv_t *g, const float *x, int row0, int count, float *cols) {
   if (is_pointwise(g)) return x + (size_t)row0 * g->ci;
-  float *cols = scratch(s, worker, (size_t)count * taps(g));
   im2col(g, x, row0, count, cols);
   return cols;
 }
@@ -71,10 +56,9 @@ static const float *column_rows(const pul_conv_t *g, const float *x, int row0, i
 /* ---- forward ---- */
 typedef struct {
   const pul_conv_t *g;
-  const float *x, *f, *bias;
+  const float *x, *packed_f, *bias;
   int relu;
-  float *y;
-  scratch_t scratch;
+  float *y, *cols; /* cols: BLOCK_ROWS·K floats per worker */
 } fwd_ctx;
 
 static void fwd_task(void *p, int task, int worker) {
@@ -82,9 +66,9 @@ static void fwd_task(void *p, int task, int worker) {
   const pul_conv_t *g = c->g;
   const int K = taps(g), rows = total_rows(g);
   int row0 = task * BLOCK_ROWS, count = rows - row0 < BLOCK_ROWS ? rows - row0 : BLOCK_ROWS;
-  const float *a = column_rows(g, c->x, row0, count, &c->scratch, worker);
+  const float *a = column_rows(g, c->x, row0, count, c->cols + (size_t)worker * BLOCK_ROWS * K);
   float *y = c->y + (size_t)row0 * g->co;
-  pul_sgemm(count, g->co, K, a, K, 0, c->f, g->co, 0, y, g->co, 0);
+  pul_sgemm_packed(count, g->co, K, a, K, 0, c->packed_f, y, g->co);
   if (c->bias || c->relu) {
     for (int r = 0; r < count; r++) {
       float *yr = y + (size_t)r * g->co;
@@ -97,18 +81,21 @@ static void fwd_task(void *p, int task, int worker) {
 }
 
 void pul_conv2d(const pul_conv_t *g, const float *x, const float *f, const float *bias, int relu, float *y) {
-  fwd_ctx c = {g, x, f, bias, relu, y, {{0}, {0}}};
+  const int K = taps(g);
+  /* the filter is packed once for every block of rows */
+  float *packed_f = pul_workspace(SLOT_FILTER, pul_sgemm_packed_b_length(g->co, K));
+  pul_sgemm_pack_b(g->co, K, f, g->co, 0, packed_f);
+  float *cols = pul_workspace(SLOT_COLS, (size_t)pul_threads() * BLOCK_ROWS * K);
+  fwd_ctx c = {g, x, packed_f, bias, relu, y, cols};
   int tasks = (total_rows(g) + BLOCK_ROWS - 1) / BLOCK_ROWS;
   pul_parallel_for(tasks, fwd_task, &c);
-  free_scratch(&c.scratch);
 }
 
 /* ---- backprop input ---- */
 typedef struct {
   const pul_conv_t *g;
-  const float *dy, *f;
-  float *dx;
-  scratch_t scratch;
+  const float *dy, *packed_ft; /* fᵀ packed */
+  float *dx, *dcols;           /* dcols: BLOCK_ROWS·K floats per worker */
 } bpi_ctx;
 
 static void bpi_task(void *p, int n, int worker) {
@@ -117,12 +104,12 @@ static void bpi_task(void *p, int n, int worker) {
   const int K = taps(g), ci = g->ci, per_image = g->oh * g->ow;
   float *dx = c->dx + (size_t)n * g->h * g->w * ci;
   memset(dx, 0, sizeof(float) * (size_t)g->h * g->w * ci);
-  float *dcols = scratch(&c->scratch, worker, (size_t)BLOCK_ROWS * K);
+  float *dcols = c->dcols + (size_t)worker * BLOCK_ROWS * K;
   for (int r0 = 0; r0 < per_image; r0 += BLOCK_ROWS) {
     int count = per_image - r0 < BLOCK_ROWS ? per_image - r0 : BLOCK_ROWS;
     const float *dy = c->dy + ((size_t)n * per_image + r0) * g->co;
     /* f is [K, co]; dcols = dy · fᵀ */
-    pul_sgemm(count, K, g->co, dy, g->co, 0, c->f, g->co, 1, dcols, K, 0);
+    pul_sgemm_packed(count, K, g->co, dy, g->co, 0, c->packed_ft, dcols, K);
     for (int r = 0; r < count; r++) {
       int q = r0 + r, ox = q % g->ow, oy = q / g->ow;
       const float *src = dcols + (size_t)r * K;
@@ -140,40 +127,45 @@ static void bpi_task(void *p, int n, int worker) {
 }
 
 void pul_conv2d_backprop_input(const pul_conv_t *g, const float *dy, const float *f, float *dx) {
-  bpi_ctx c = {g, dy, f, dx, {{0}, {0}}};
+  const int K = taps(g);
+  /* fᵀ (co×K) is packed once, not once per image: its transposed gather was a large part of each image's cost */
+  float *packed_ft = pul_workspace(SLOT_FILTER, pul_sgemm_packed_b_length(K, g->co));
+  pul_sgemm_pack_b(K, g->co, f, g->co, 1, packed_ft);
+  float *dcols = pul_workspace(SLOT_COLS, (size_t)pul_threads() * BLOCK_ROWS * K);
+  bpi_ctx c = {g, dy, packed_ft, dx, dcols};
   pul_parallel_for(g->n, bpi_task, &c);
-  free_scratch(&c.scratch);
 }
 
 /* ---- backprop filter ---- */
 typedef struct {
   const pul_conv_t *g;
   const float *x, *dy;
-  float *partial[64];
-  scratch_t scratch;
+  float *partial, *cols; /* per worker: K·co partial sums, FILTER_BLOCK_ROWS·K im2col rows */
+  unsigned char used[64];
 } bpf_ctx;
 
 static void bpf_task(void *p, int task, int worker) {
   bpf_ctx *c = p;
   const pul_conv_t *g = c->g;
   const int K = taps(g), rows = total_rows(g);
-  if (!c->partial[worker]) c->partial[worker] = calloc((size_t)K * g->co, sizeof(float));
+  float *partial = c->partial + (size_t)worker * K * g->co;
   int row0 = task * FILTER_BLOCK_ROWS, count = rows - row0 < FILTER_BLOCK_ROWS ? rows - row0 : FILTER_BLOCK_ROWS;
-  const float *a = column_rows(g, c->x, row0, count, &c->scratch, worker);
-  /* partial[K, co] += colsᵀ · dy_block */
-  pul_sgemm(K, g->co, count, a, K, 1, c->dy + (size_t)row0 * g->co, g->co, 0, c->partial[worker], g->co, 1);
+  const float *a = column_rows(g, c->x, row0, count, c->cols + (size_t)worker * FILTER_BLOCK_ROWS * K);
+  /* partial[K, co] (+)= colsᵀ · dy_block: the worker's first block overwrites */
+  pul_sgemm(K, g->co, count, a, K, 1, c->dy + (size_t)row0 * g->co, g->co, 0, partial, g->co, c->used[worker]);
+  c->used[worker] = 1;
 }
 
 void pul_conv2d_backprop_filter(const pul_conv_t *g, const float *x, const float *dy, float *df) {
-  bpf_ctx c = {g, x, dy, {0}, {{0}, {0}}};
+  const int K = taps(g), workers = pul_threads();
+  size_t size = (size_t)K * g->co;
+  bpf_ctx c = {g, x, dy, pul_workspace(SLOT_PARTIAL, (size_t)workers * size), pul_workspace(SLOT_COLS, (size_t)workers * FILTER_BLOCK_ROWS * K), {0}};
   int tasks = (total_rows(g) + FILTER_BLOCK_ROWS - 1) / FILTER_BLOCK_ROWS;
   pul_parallel_for(tasks, bpf_task, &c);
-  size_t size = (size_t)taps(g) * g->co;
   memset(df, 0, size * sizeof(float));
   for (int w = 0; w < 64; w++) {
-    if (!c.partial[w]) continue;
-    for (size_t i = 0; i < size; i++) df[i] += c.partial[w][i];
-    free(c.partial[w]);
+    if (!c.used[w]) continue;
+    const float *partial = c.partial + (size_t)w * size;
+    for (size_t i = 0; i < size; i++) df[i] += partial[i];
   }
-  free_scratch(&c.scratch);
 }

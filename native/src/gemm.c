@@ -1,10 +1,12 @@
 /*
  * Blocked SGEMM (Goto/BLIS layout): B is packed in panels of NR columns, A in panels of MR rows, and a
  * 6×16 register-blocked micro-kernel accumulates with AVX2 FMA (12 of the 16 ymm registers). Packing
- * reads through the transposition flags, so transposed operands cost nothing extra. The AVX2 kernel is
- * compiled for that target alone and chosen at run time; other CPUs get a portable scalar kernel.
+ * reads through the transposition flags, so transposed operands cost nothing extra. The AVX-512 and AVX2
+ * kernels are compiled for their target alone (function attributes, no global -m flags) and chosen at run
+ * time from the CPU's features (pul_gemm_set_isa overrides: PUL_ISA); other CPUs get a portable kernel.
  */
 #include "gemm.h"
+#include "parallel.h"
 #include <stdlib.h>
 #include <string.h>
 #if defined(__x86_64__) || defined(__i386__)
@@ -97,6 +99,45 @@ __attribute__((target("avx2,fma"))) static void micro_kernel_avx2(int kc, const 
     }
   }
 }
+
+/* The AVX2 kernel's structure with one 16-lane register per row of the tile; k runs in pairs into two sets
+ * of accumulators (even and odd k, added at the end) so that 12 independent FMA chains hide the latency. */
+__attribute__((target("avx512f"))) static void micro_kernel_avx512(int kc, const float *a, const float *b, float *c, int ldc, int mr, int nr) {
+  __m512 e0 = _mm512_setzero_ps(), e1 = _mm512_setzero_ps(), e2 = _mm512_setzero_ps(), e3 = _mm512_setzero_ps(), e4 = _mm512_setzero_ps(), e5 = _mm512_setzero_ps();
+  __m512 o0 = _mm512_setzero_ps(), o1 = _mm512_setzero_ps(), o2 = _mm512_setzero_ps(), o3 = _mm512_setzero_ps(), o4 = _mm512_setzero_ps(), o5 = _mm512_setzero_ps();
+  int k = 0;
+  for (; k + 1 < kc; k += 2) {
+    __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + NR);
+    e0 = _mm512_fmadd_ps(_mm512_set1_ps(a[0]), b0, e0); o0 = _mm512_fmadd_ps(_mm512_set1_ps(a[MR + 0]), b1, o0);
+    e1 = _mm512_fmadd_ps(_mm512_set1_ps(a[1]), b0, e1); o1 = _mm512_fmadd_ps(_mm512_set1_ps(a[MR + 1]), b1, o1);
+    e2 = _mm512_fmadd_ps(_mm512_set1_ps(a[2]), b0, e2); o2 = _mm512_fmadd_ps(_mm512_set1_ps(a[MR + 2]), b1, o2);
+    e3 = _mm512_fmadd_ps(_mm512_set1_ps(a[3]), b0, e3); o3 = _mm512_fmadd_ps(_mm512_set1_ps(a[MR + 3]), b1, o3);
+    e4 = _mm512_fmadd_ps(_mm512_set1_ps(a[4]), b0, e4); o4 = _mm512_fmadd_ps(_mm512_set1_ps(a[MR + 4]), b1, o4);
+    e5 = _mm512_fmadd_ps(_mm512_set1_ps(a[5]), b0, e5); o5 = _mm512_fmadd_ps(_mm512_set1_ps(a[MR + 5]), b1, o5);
+    a += 2 * MR;
+    b += 2 * NR;
+  }
+  if (k < kc) {
+    __m512 b0 = _mm512_loadu_ps(b);
+    e0 = _mm512_fmadd_ps(_mm512_set1_ps(a[0]), b0, e0);
+    e1 = _mm512_fmadd_ps(_mm512_set1_ps(a[1]), b0, e1);
+    e2 = _mm512_fmadd_ps(_mm512_set1_ps(a[2]), b0, e2);
+    e3 = _mm512_fmadd_ps(_mm512_set1_ps(a[3]), b0, e3);
+    e4 = _mm512_fmadd_ps(_mm512_set1_ps(a[4]), b0, e4);
+    e5 = _mm512_fmadd_ps(_mm512_set1_ps(a[5]), b0, e5);
+  }
+  __m512 acc[MR] = {_mm512_add_ps(e0, o0), _mm512_add_ps(e1, o1), _mm512_add_ps(e2, o2), _mm512_add_ps(e3, o3), _mm512_add_ps(e4, o4), _mm512_add_ps(e5, o5)};
+  float tmp[NR];
+  for (int r = 0; r < mr; r++) {
+    float *row = c + (size_t)r * ldc;
+    if (nr == NR) {
+      _mm512_storeu_ps(row, _mm512_add_ps(_mm512_loadu_ps(row), acc[r]));
+    } else {
+      _mm512_storeu_ps(tmp, acc[r]);
+      for (int j = 0; j < nr; j++) row[j] += tmp[j];
+    }
+  }
+}
 #endif
 
 static void micro_kernel_scalar(int kc, const float *a, const float *b, float *c, int ldc, int mr, int nr) {
@@ -112,14 +153,43 @@ static void micro_kernel_scalar(int kc, const float *a, const float *b, float *c
     for (int j = 0; j < nr; j++) c[(size_t)r * ldc + j] += acc[r][j];
 }
 
-static micro_kernel_fn chosen_kernel(void) {
+static const char *const ISA_NAMES[] = {"scalar", "avx2", "avx512"};
+
+static micro_kernel_fn isa_kernel(int isa) {
 #ifdef PUL_X86
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return micro_kernel_avx2;
+  if (isa == PUL_ISA_AVX512 && __builtin_cpu_supports("avx512f")) return micro_kernel_avx512;
+  if (isa == PUL_ISA_AVX2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return micro_kernel_avx2;
 #endif
-  return micro_kernel_scalar;
+  return isa == PUL_ISA_SCALAR ? micro_kernel_scalar : 0;
 }
 
-int pul_sgemm_uses_avx2(void) { return chosen_kernel() != micro_kernel_scalar; }
+int pul_gemm_isa_supported(int isa) { return isa >= 0 && isa <= PUL_ISA_AVX512 && isa_kernel(isa) != 0; }
+
+static int current_isa = -1;
+
+static int best_isa(void) {
+  int isa = PUL_ISA_AVX512;
+  while (!pul_gemm_isa_supported(isa)) isa--;
+  return isa;
+}
+
+int pul_gemm_set_isa(int isa) {
+  if (isa < 0) isa = best_isa();
+  if (!pul_gemm_isa_supported(isa)) return -1;
+  current_isa = isa;
+  return 0;
+}
+
+int pul_gemm_isa(void) {
+  if (current_isa < 0) current_isa = best_isa();
+  return current_isa;
+}
+
+const char *pul_gemm_isa_name(int isa) { return isa >= 0 && isa <= PUL_ISA_AVX512 ? ISA_NAMES[isa] : "?"; }
+
+static micro_kernel_fn chosen_kernel(void) { return isa_kernel(pul_gemm_isa()); }
+
+int pul_sgemm_uses_avx2(void) { return pul_gemm_isa() >= PUL_ISA_AVX2; }
 
 void pul_sgemm(int M, int N, int K, const float *A, int lda, int transA, const float *B, int ldb, int transB,
                float *C, int ldc, int accumulate) {
@@ -127,8 +197,8 @@ void pul_sgemm(int M, int N, int K, const float *A, int lda, int transA, const f
     for (int i = 0; i < M; i++) memset(C + (size_t)i * ldc, 0, (size_t)N * sizeof(float));
   if (M == 0 || N == 0 || K == 0) return;
   micro_kernel_fn micro_kernel = chosen_kernel();
-  float *bufA = aligned_alloc(64, sizeof(float) * MC * KC);
-  float *bufB = aligned_alloc(64, sizeof(float) * (size_t)KC * (NC + NR));
+  float *bufA = pul_workspace(0, (size_t)MC * KC);
+  float *bufB = pul_workspace(1, (size_t)KC * (NC + NR));
   for (int jc = 0; jc < N; jc += NC) {
     int nc = min_int(NC, N - jc);
     for (int pc = 0; pc < K; pc += KC) {
@@ -149,12 +219,9 @@ void pul_sgemm(int M, int N, int K, const float *A, int lda, int transA, const f
       }
     }
   }
-  free(bufA);
-  free(bufB);
 }
 
 /* ---- the same, on every core: row blocks of C per task (each packs B itself; B is read-only) ---- */
-#include "parallel.h"
 
 typedef struct {
   int M, N, K, lda, transA, ldb, transB, ldc, rows_per_task;
@@ -231,7 +298,7 @@ static void sgemm_packed_panels(int M, int N, int K, const float *A, int lda, in
   for (int i = 0; i < M; i++) memset(C + (size_t)i * ldc + col0, 0, (size_t)(col1 - col0) * sizeof(float));
   if (M == 0 || K == 0) return;
   micro_kernel_fn micro_kernel = chosen_kernel();
-  float *bufA = aligned_alloc(64, sizeof(float) * MC * KC);
+  float *bufA = pul_workspace(0, (size_t)MC * KC);
   for (int pc = 0; pc < K; pc += KC) {
     int kc = min_int(KC, K - pc);
     for (int ic = 0; ic < M; ic += MC) {
@@ -245,7 +312,10 @@ static void sgemm_packed_panels(int M, int N, int K, const float *A, int lda, in
       }
     }
   }
-  free(bufA);
+}
+
+void pul_sgemm_packed(int M, int N, int K, const float *A, int lda, int transA, const float *packed, float *C, int ldc) {
+  sgemm_packed_panels(M, N, K, A, lda, transA, packed, C, ldc, 0, (N + NR - 1) / NR);
 }
 
 typedef struct {

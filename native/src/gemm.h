@@ -9,8 +9,17 @@ void pul_sgemm_parallel(int M, int N, int K, const float *A, int lda, int transA
 #include <stddef.h>
 size_t pul_sgemm_packed_b_length(int N, int K);
 void pul_sgemm_pack_b(int N, int K, const float *B, int ldb, int transB, float *packed);
+/* C = op(A)·B from a packed B, on this thread. */
+void pul_sgemm_packed(int M, int N, int K, const float *A, int lda, int transA, const float *packed, float *C, int ldc);
 /* C = op(A)·B from a packed B, on every core; bit-identical to pul_sgemm_parallel on the same operands. */
 void pul_sgemm_packed_parallel(int M, int N, int K, const float *A, int lda, int transA, const float *packed, float *C, int ldc);
-/* 1 when the AVX2/FMA micro-kernel runs on this CPU. */
+/* 1 when the AVX2/FMA or AVX-512 micro-kernel runs. */
 int pul_sgemm_uses_avx2(void);
+/* The micro-kernel's instruction set: chosen at first use from the CPU's features (the widest it has), or
+ * set (-1: the widest again); set returns -1 when this CPU (or build) cannot run it. */
+enum { PUL_ISA_SCALAR = 0, PUL_ISA_AVX2 = 1, PUL_ISA_AVX512 = 2 };
+int pul_gemm_isa(void);
+int pul_gemm_set_isa(int isa);
+int pul_gemm_isa_supported(int isa);
+const char *pul_gemm_isa_name(int isa);
 #endif

@@ -1,5 +1,7 @@
 import type { BackendInfo } from './select-backend.js';
 
+const ISA_LABELS: Record<string, string> = { avx512: 'AVX-512', avx2: 'AVX2/FMA', scalar: 'portable' };
+
 /** A human-readable account of the backend choice, as `pul info` prints it. */
 export function describeBackend(info: BackendInfo): string {
   const lines = [`backend: ${info.backend} (tfjs '${info.tfjsBackend}', requested: ${info.requested})`];
@@ -12,7 +14,7 @@ export function describeBackend(info: BackendInfo): string {
   if (info.native !== null) {
     lines.push(
       info.native.loaded
-        ? `native kernels: on (${info.native.avx2 ? 'AVX2/FMA' : 'portable'} GEMM, ${info.native.threads ?? 1} threads)`
+        ? `native kernels: on (${ISA_LABELS[info.native.isa ?? ''] ?? 'portable'} GEMM${info.native.isaForced ? ', set by PUL_ISA' : ''}, ${info.native.threads ?? 1} threads)`
         : `native kernels: off — ${info.native.reason ?? 'unknown'}`,
     );
   }

@@ -1,13 +1,14 @@
 /**
  * pul's optional native kernels (native/, built by node-gyp at install): convolutions and their
- * gradients as im2col + an AVX2/FMA SGEMM, and the per-channel and pooling kernels of training, on
- * every core, working in place on the wasm heap. Where the
- * build failed (no compiler) or PUL_NATIVE=0, pul uses its WebAssembly/JS kernels instead.
+ * gradients as im2col + SGEMM (AVX-512 or AVX2/FMA as the CPU allows; PUL_ISA=avx2 forces AVX2), and the
+ * per-channel, pooling and element-wise kernels of training, on every core, working in place on the wasm
+ * heap. Where the build failed (no compiler) or PUL_NATIVE=0, pul uses its WebAssembly/JS kernels instead.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PulError } from '../core/errors.js';
 
 export interface NativeKernels {
   conv2d(heap: Float32Array, x: number, f: number, bias: number, y: number, dims: Int32Array, relu: number): void;
@@ -22,6 +23,8 @@ export interface NativeKernels {
     dx: number, dMean: number, dVariance: number, dScale: number, dOffset: number, rows: number, channels: number, epsilon: number,
   ): void;
   maxPoolGrad(heap: Float32Array, x: number, dy: number, dx: number, dims: Int32Array): void;
+  /** out = a op b (op 0 add, 1 sub, 2 mul, 3 square: b unused) over rows × channels; mode 0: b whole, 1: b[c], 2: b[0]. */
+  elementwise(heap: Float32Array, op: number, mode: number, a: number, b: number, out: number, rows: number, channels: number): void;
   batchMatMul(heap: Float32Array, a: number, b: number, c: number, batch: number, m: number, n: number, k: number, transA: number, transB: number, broadcastB: number): void;
   sgemm(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number, transA: number, transB: number): void;
   /** Packs op(b) (k×n) into `packed` for sgemmPacked; returns the length `packed` needs (writes nothing when shorter). */
@@ -52,6 +55,10 @@ export interface NativeKernels {
   hammingPaths(): number;
   threads(set?: number): number;
   avx2(): boolean;
+  /** The GEMM micro-kernel's instruction set ('avx512' | 'avx2' | 'scalar'); with a name, uses that one ('auto': the widest). */
+  isa(name?: string): string;
+  /** The instruction sets isa(name) accepts on this CPU, narrowest first. */
+  isas(): string[];
 }
 
 export interface NativeStatus {
@@ -60,6 +67,10 @@ export interface NativeStatus {
   readonly reason?: string;
   readonly threads?: number;
   readonly avx2?: boolean;
+  /** The GEMM micro-kernel's instruction set, chosen from the CPU's features unless PUL_ISA forces one. */
+  readonly isa?: string;
+  /** True when PUL_ISA chose it. */
+  readonly isaForced?: boolean;
 }
 
 const require = createRequire(import.meta.url);
@@ -70,8 +81,8 @@ let loaded: { kernels: NativeKernels | null; status: NativeStatus } | null = nul
 
 /** Every function this version calls: an addon built from older sources lacks some (a pull without a rebuild). */
 const REQUIRED: readonly (keyof NativeKernels)[] = [
-  'channelSum', 'broadcastChannels', 'channelAffine', 'batchNormGrad', 'maxPoolGrad', 'batchMatMul', 'sgemm', 'sgemmPackB', 'sgemmPacked',
-  'kmeansStep', 'kmeansAccumulate', 'hamming', 'hammingRank', 'hammingPaths', 'threads', 'avx2',
+  'channelSum', 'broadcastChannels', 'channelAffine', 'batchNormGrad', 'maxPoolGrad', 'elementwise', 'batchMatMul', 'sgemm', 'sgemmPackB', 'sgemmPacked',
+  'kmeansStep', 'kmeansAccumulate', 'hamming', 'hammingRank', 'hammingPaths', 'threads', 'avx2', 'isa', 'isas',
 ];
 
 /** Loads the addon once; `threads` sets its worker count. */
@@ -90,12 +101,30 @@ export function loadNativeKernels(threads: number): { kernels: NativeKernels | n
         return loaded;
       }
       kernels.threads(threads);
-      loaded = { kernels, status: { loaded: true, threads: kernels.threads(), avx2: kernels.avx2() } };
+      loaded = { kernels, status: { loaded: true, threads: kernels.threads() } };
     } catch (err) {
       loaded = { kernels: null, status: { loaded: false, reason: `cannot load ${ADDON}: ${(err as Error).message.split('\n')[0]}` } };
     }
+    if (loaded.kernels !== null) {
+      const kernels = loaded.kernels;
+      const forced = applyIsaOverride(kernels);
+      loaded = { kernels, status: { ...loaded.status, avx2: kernels.avx2(), isa: kernels.isa(), isaForced: forced } };
+    }
   }
   return loaded;
+}
+
+/** PUL_ISA=avx2 (or scalar, avx512, auto) forces the GEMM micro-kernel's instruction set; true when it did. */
+function applyIsaOverride(kernels: NativeKernels): boolean {
+  const wanted = process.env['PUL_ISA'];
+  if (wanted === undefined || wanted === '') return false;
+  const names = kernels.isas();
+  if (wanted !== 'auto' && !names.includes(wanted)) {
+    loaded = null; // a corrected PUL_ISA may load them later
+    throw new PulError('option.invalid', `PUL_ISA must be auto or one of ${names.join(', ')} (the instruction sets this CPU runs), got '${wanted}'`, { option: 'PUL_ISA' });
+  }
+  kernels.isa(wanted);
+  return wanted !== 'auto';
 }
 
 /** The native kernels if an earlier backend selection loaded them (k-means uses them on any backend then). */

@@ -10,7 +10,8 @@ import { fastMeanGradient } from './mean-gradient.js';
 import type { NativeKernels } from './native.js';
 import { nativeConvWrappers } from './kernels/native-conv.js';
 import { nativeChannelWrappers } from './kernels/native-channels.js';
-import { nativeMatMulWrapper } from './kernels/native-matmul.js';
+import { nativeMatMulWrappers } from './kernels/native-matmul.js';
+import { nativeElementwiseWrappers } from './kernels/native-elementwise.js';
 
 let wasmRegistered = false;
 
@@ -20,7 +21,7 @@ let wasmRegistered = false;
  */
 export function registerPulKernels(tfjsBackend: string, native: NativeKernels | null = null): string[] {
   if (tfjsBackend !== 'wasm') return [];
-  const nativeWrappers = native === null ? [] : [...nativeConvWrappers(native), ...nativeChannelWrappers(native), nativeMatMulWrapper(native)];
+  const nativeWrappers = native === null ? [] : [...nativeConvWrappers(native), ...nativeChannelWrappers(native), ...nativeMatMulWrappers(native), ...nativeElementwiseWrappers(native)];
   const names = [...new Set([...WASM_KERNELS, ...WASM_KERNEL_WRAPPERS, ...nativeWrappers].map((k) => k.kernelName))];
   if (wasmRegistered) return names;
   for (const kernel of WASM_KERNELS) {

@@ -9,7 +9,7 @@
 import os from 'node:os';
 import { createRequire } from 'node:module';
 import type * as WasmBackend from '@tensorflow/tfjs-backend-wasm';
-import { PulError } from '../core/errors.js';
+import { isPulError, PulError } from '../core/errors.js';
 import { tf } from './tf.js';
 import { registerPulKernels } from './register-kernels.js';
 import { prepareWasmThreads, wasmThreadsWanted } from './wasm-threads.js';
@@ -133,6 +133,7 @@ export async function selectBackend(choice?: BackendChoice): Promise<BackendInfo
       };
       return current;
     } catch (err) {
+      if (isPulError(err) && err.code === 'option.invalid') throw err; // a bad PUL_ISA: a usage error, not a fallback
       attempts.push({ backend, loaded: false, reason: firstLine(err) });
     }
   }

@@ -17,6 +17,20 @@ function randomArray(rng: Rng, n: number): Float32Array {
   return Float32Array.from({ length: n }, () => rng.normal());
 }
 
+/** Runs `make` on the cpu backend (the reference), then on wasm; returns each output's data and shape. */
+async function cpuAndWasm(make: () => tf.Tensor[]): Promise<{ ref: { d: Float32Array; shape: number[] }[]; got: { d: Float32Array; shape: number[] }[] }> {
+  const run = async () => {
+    const outs = tf.tidy(make);
+    const data = await Promise.all(outs.map(async (o) => ({ d: (await o.data()) as Float32Array, shape: o.shape })));
+    tf.dispose(outs);
+    return data;
+  };
+  await selectBackend('cpu');
+  const ref = await run();
+  await selectBackend('wasm');
+  return { ref, got: await run() };
+}
+
 test('the native kernels load here and report their threads', async (t) => {
   const info = await selectBackend('wasm');
   if (process.env['PUL_NATIVE'] === '0') {
@@ -95,21 +109,12 @@ test('forward convolutions (plain, fused bias + ReLU, strided, 1×1) match the c
     const x = randomArray(rng, 2 * h * w * ci);
     const f = randomArray(rng, k * k * ci * co);
     const bias = randomArray(rng, co);
-    const run = async () => {
-      const outs = tf.tidy(() => {
-        const xt = tf.tensor4d(x, [2, h, w, ci]);
-        const ft = tf.tensor4d(f, [k, k, ci, co]);
-        return [tf.conv2d(xt, ft, s, pad), tf.fused.conv2d({ x: xt, filter: ft, strides: s, pad, bias: tf.tensor1d(bias), activation: 'relu' })];
-      });
-      const data = await Promise.all(outs.map(async (o) => (await o.data()) as Float32Array));
-      tf.dispose(outs);
-      return data;
-    };
-    await selectBackend('cpu');
-    const ref = await run();
-    await selectBackend('wasm');
-    const got = await run();
-    ref.forEach((r, i) => assert.ok(relativeMaxError(got[i]!, r) <= 1e-5, `${h}x${w} ${ci}->${co} k${k} s${s} ${pad} output ${i}: ${relativeMaxError(got[i]!, r)}`));
+    const { ref, got } = await cpuAndWasm(() => {
+      const xt = tf.tensor4d(x, [2, h, w, ci]);
+      const ft = tf.tensor4d(f, [k, k, ci, co]);
+      return [tf.conv2d(xt, ft, s, pad), tf.fused.conv2d({ x: xt, filter: ft, strides: s, pad, bias: tf.tensor1d(bias), activation: 'relu' })];
+    });
+    ref.forEach(({ d: r }, i) => assert.ok(relativeMaxError(got[i]!.d, r) <= 1e-5, `${h}x${w} ${ci}->${co} k${k} s${s} ${pad} output ${i}: ${relativeMaxError(got[i]!.d, r)}`));
   }
 });
 
@@ -228,4 +233,56 @@ console.log(JSON.stringify({ backend: info?.backend ?? null, current: pul.curren
   }
   assert.deepEqual(run({ PUL_NATIVE: '0', CHOICE: 'wasm' }), { backend: 'wasm', current: 'wasm', tfjsLoaded: true });
   assert.deepEqual(run({ CHOICE: 'cpu' }), { backend: 'cpu', current: 'cpu', tfjsLoaded: true });
+});
+
+test('element-wise Add, Sub, Multiply, Square of large tensors (b whole, per channel, one value, other broadcasts) give the cpu backend bits', async () => {
+  const rng = new Rng(31);
+  const cases: [number[], number[]][] = [
+    [[4, 28, 28, 32], [4, 28, 28, 32]],
+    [[4, 28, 28, 32], [1, 1, 1, 32]],
+    [[4, 28, 28, 32], [32]],
+    [[4, 28, 28, 32], []],
+    [[3, 100, 117], [3, 100, 117]], // not a multiple of the native block
+    [[4, 28, 28, 32], [28, 32]], // a broadcast the native kernel leaves to the backend's
+  ];
+  for (const [as, bs] of cases) {
+    const a = randomArray(rng, as.reduce((x, y) => x * y, 1));
+    const b = randomArray(rng, bs.reduce((x, y) => x * y, 1));
+    a[5] = Number.NaN; // NaN must stay NaN
+    const { ref, got } = await cpuAndWasm(() => {
+      const at = tf.tensor(a, as);
+      const bt = tf.tensor(b, bs);
+      return [tf.add(at, bt), tf.sub(at, bt), tf.mul(at, bt), tf.square(at)];
+    });
+    ref.forEach((r, i) => {
+      assert.deepEqual(got[i]!.shape, r.shape);
+      assert.deepEqual(got[i]!.d, r.d, `${JSON.stringify([as, bs])} output ${i}`);
+    });
+  }
+});
+
+test('fused matMul (dense layers: bias, linear and ReLU, transposes) and its gradients match the cpu backend', async () => {
+  const rng = new Rng(37);
+  const a = randomArray(rng, 64 * 130);
+  const b = randomArray(rng, 130 * 21);
+  const bias = randomArray(rng, 21);
+  const { ref, got } = await cpuAndWasm(() => {
+    const at = tf.tensor2d(a, [64, 130]);
+    const bt = tf.tensor2d(b, [130, 21]);
+    const biasT = tf.tensor1d(bias);
+    const [da, db, dbias] = tf.grads((x: tf.Tensor, w: tf.Tensor, c: tf.Tensor) => tf.sum(tf.square(tf.fused.matMul({ a: x, b: w, bias: c, activation: 'relu' }))))([at, bt, biasT]);
+    return [
+      tf.fused.matMul({ a: at, b: bt, bias: biasT, activation: 'relu' }),
+      tf.fused.matMul({ a: at, b: bt, bias: biasT }),
+      tf.fused.matMul({ a: at.transpose(), b: bt.transpose(), transposeA: true, transposeB: true }),
+      tf.fused.matMul({ a: at, b: bt, activation: 'elu' }), // not covered: the backend's kernel
+      da!,
+      db!,
+      dbias!,
+    ];
+  });
+  ref.forEach((r, i) => {
+    assert.deepEqual(got[i]!.shape, r.shape);
+    assert.ok(relativeMaxError(got[i]!.d, r.d) <= 1e-5, `output ${i}: ${relativeMaxError(got[i]!.d, r.d)}`);
+  });
 });

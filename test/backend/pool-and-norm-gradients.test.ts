@@ -20,16 +20,19 @@ async function onBothBackends(compute: () => Promise<Float32Array[]>): Promise<{
   return { cpu, wasm };
 }
 
-test('wasm MaxPoolGrad matches the cpu backend (pool 2 and 3, stride 1 and 2, same and valid, odd sizes)', async () => {
+test('wasm MaxPoolGrad matches the cpu backend (pool 2 and 3, stride 1 and 2, same and valid, odd sizes, ties)', async () => {
   const rng = new Rng(3);
-  for (const [pool, stride, pad] of [
-    [2, 2, 'valid'],
-    [3, 2, 'same'],
-    [3, 1, 'same'],
-    [2, 1, 'valid'],
+  for (const [pool, stride, pad, channels] of [
+    [2, 2, 'valid', 3],
+    [3, 2, 'same', 3],
+    [3, 1, 'same', 3],
+    [2, 1, 'valid', 3],
+    [2, 2, 'valid', 11], // the native kernel's 4-channel vector steps and a tail
+    [3, 1, 'same', 11],
   ] as const) {
-    const shape: [number, number, number, number] = [2, 7, 6, 3];
-    const x = randomArray(rng, 2 * 7 * 6 * 3);
+    const shape: [number, number, number, number] = [2, 7, 6, channels];
+    // with many channels, values on a coarse grid: tied maxima, where the first in scan order must win
+    const x = randomArray(rng, 2 * 7 * 6 * channels).map((v) => (channels > 3 ? Math.round(v * 2) / 2 : v));
     const out = tf.tidy(() => tf.maxPool(tf.tensor4d(x, shape), pool, stride, pad)).shape;
     const r = randomArray(rng, out.reduce((a, b) => a * b, 1));
     const { cpu, wasm } = await onBothBackends(async () => {
@@ -38,7 +41,7 @@ test('wasm MaxPoolGrad matches the cpu backend (pool 2 and 3, stride 1 and 2, sa
       g.dispose();
       return [d];
     });
-    assert.ok(relativeMaxError(wasm[0]!, cpu[0]!) <= 1e-6, `pool ${pool} stride ${stride} ${pad}: ${relativeMaxError(wasm[0]!, cpu[0]!)}`);
+    assert.ok(relativeMaxError(wasm[0]!, cpu[0]!) <= 1e-6, `pool ${pool} stride ${stride} ${pad} ${channels} channels: ${relativeMaxError(wasm[0]!, cpu[0]!)}`);
   }
 });
 

@@ -84,8 +84,15 @@ test('pul info says whether the native kernels are on, and why not', async () =>
   // the addon is built at install when a C compiler is present; the CLI must report exactly that
   const on = await runCli(['info', '--backend', 'wasm'], { PUL_THREADS: '2' });
   assert.equal(on.code, 0, on.stderr);
-  if (existsSync(ADDON)) assert.match(on.stdout, /^native kernels: on \((AVX2\/FMA|portable) GEMM, 2 threads\)$/m);
-  else assert.match(on.stdout, /^native kernels: off — not built \(npm run build:native/m);
+  if (existsSync(ADDON)) {
+    assert.match(on.stdout, /^native kernels: on \((AVX-512|AVX2\/FMA|portable) GEMM, 2 threads\)$/m);
+    // PUL_ISA forces the GEMM's instruction set (the portable kernel runs everywhere); one this CPU lacks is a usage error
+    const forced = await runCli(['info', '--backend', 'wasm'], { PUL_THREADS: '2', PUL_ISA: 'scalar' });
+    assert.match(forced.stdout, /^native kernels: on \(portable GEMM, set by PUL_ISA, 2 threads\)$/m);
+    const bad = await runCli(['info', '--backend', 'wasm'], { PUL_ISA: 'avx9' });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /PUL_ISA must be auto or one of scalar(, avx2)?(, avx512)? .*got 'avx9'/);
+  } else assert.match(on.stdout, /^native kernels: off — not built \(npm run build:native/m);
   const cpu = await runCli(['info', '--json', '--backend', 'cpu']);
   assert.equal((JSON.parse(cpu.stdout) as { native: unknown }).native, null);
 });
