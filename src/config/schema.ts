@@ -130,9 +130,13 @@ export const PipelineConfigSchema = lazySchema(() => z
         minPts: z.number().int().min(2).default(4).describe('DBSCAN minimum neighbourhood size (a point counts itself); default 4'),
         k1: z.number().int().min(1).default(30).describe('k-reciprocal neighbours k1 of the Jaccard distance; default 30 (Zhong et al. 2017)'),
         k2: z.number().int().min(1).default(6).describe('query expansion k2 of the Jaccard distance (≤ k1); default 6'),
+        refreshBatchNorm: z
+          .boolean()
+          .default(false)
+          .describe("before each extraction, re-estimate the BatchNorm running statistics on the target images (a no-gradient training-mode pass, cumulative average), so that the extracted features that cluster and seed the memory live in the space of the training-mode features the loss sees; default false"),
       })
       .refine((c) => c.k2 <= c.k1, { message: 'k2 must not exceed k1', path: ['k2'] })
-      .default({ epochs: 20, passes: 1, temperature: 0.05, momentum: 0.1, hard: true, eps: 0.6, minPts: 4, k1: 30, k2: 6 })
+      .default({ epochs: 20, passes: 1, temperature: 0.05, momentum: 0.1, hard: true, eps: 0.6, minPts: 4, k1: 30, k2: 6, refreshBatchNorm: false })
       .describe("method 'cluster-contrast' (Dai et al. 2021): density clustering and the cluster-memory contrastive loss; training.optimizer, pk and augment apply"),
     selection: z
       .strictObject({

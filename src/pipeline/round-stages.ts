@@ -10,6 +10,7 @@ import { exists, writeJsonAtomic } from '../core/atomic-fs.js';
 import { Rng, deriveSeed } from '../core/random.js';
 import type { Sample } from '../datasets/sample.js';
 import { extractFeatureFolder } from '../features/extract-folder.js';
+import { refreshBatchNorm } from '../features/refresh-batch-norm.js';
 import { featureMatrix, type FeatureMatrix } from '../features/feature-matrix.js';
 import { readFeatureFolder, writeFeatureFolder } from '../features/features-npy.js';
 import { kmeans } from '../clustering/kmeans.js';
@@ -52,6 +53,12 @@ export function extractStage(session: PulSession): Stage {
       const { model, checkpoint } = await loadCheckpoint(session.checkpointDir(round - 1));
       try {
         const opts = { batchSize: 256, normalize: checkpoint.manifest.normalization, reader: session.reader };
+        const config = session.config;
+        if (config.method === 'cluster-contrast' && config.clusterContrast.refreshBatchNorm) {
+          // the same statistics for every image of the extraction, estimated on the target itself
+          const layers = await refreshBatchNorm(model, data.target, { ...opts, signal });
+          progress.log(`  batch-norm statistics of ${layers} layer(s) re-estimated on ${data.target.length} target images`);
+        }
         const folder = await extractFeatureFolder(model, data.target, opts, { signal, progress });
         await writeFeatureFolder(path.join(session.roundDir(round), FEATURES), folder);
         if (data.labeled.samples.length > 0 && lossNeeds(retrainingLoss(session.config), 'centroids')) {

@@ -79,10 +79,13 @@ describe('pul run --method cluster-contrast', () => {
     await withTempDir(async (root) => {
       await writePulFixture(root);
       const config = path.join(root, 'cc.json');
-      await writeFile(config, JSON.stringify(contrastConfig(root)));
+      // with the batch-norm refresh before each extraction: it too must resume to the same bytes
+      const refreshed = contrastConfig(root);
+      await writeFile(config, JSON.stringify({ ...refreshed, clusterContrast: { ...refreshed.clusterContrast, refreshBatchNorm: true } }));
       const run = (name: string, env: Record<string, string> = {}, ...args: string[]) => runCli(['--backend', 'wasm', 'run', '--config', config, '--name', name, '--json', ...args], env);
       const reference = await run('reference');
       assert.equal(reference.code, 0, reference.stderr);
+      assert.match(reference.stderr, /batch-norm statistics of [1-9]\d* layer\(s\) re-estimated on 80 target images/);
       const killed = await run('killed', { PUL_FAULT: 'train:round-1:epoch-1' });
       assert.equal(killed.code, null, `the process should have died (${killed.stderr.slice(-300)})`);
       const runDir = path.join(root, 'runs', 'killed');
@@ -106,6 +109,7 @@ describe('pul run --method cluster-contrast', () => {
       await bad([], { ...cc, clusterContrast: { temperature: 0 } }, /clusterContrast\.temperature/);
       await bad([], { ...cc, clusterContrast: { momentum: 1.5 } }, /clusterContrast\.momentum/);
       await bad([], { ...cc, clusterContrast: { k1: 5, k2: 6 } }, /clusterContrast\.k2/);
+      await bad([], { ...cc, clusterContrast: { refreshBatchNorm: 'yes' } } as unknown as PipelineConfigInput, /clusterContrast\.refreshBatchNorm/);
       await bad([], { ...cc, method: 'pul' }, /clustering\.k/);
       await bad([], { ...cc, method: 'kmeans' } as unknown as PipelineConfigInput, /method/);
       assert.deepEqual((await readdir(path.join(root, 'runs'))).filter((f) => !f.startsWith('.')).sort(), ['killed', 'reference']);
