@@ -22,6 +22,21 @@ export interface ExtractOptions {
   readonly skipBad?: boolean;
 }
 
+/** The model's inputs for `samples`, in order, un-augmented (extraction and the batch-norm refresh). */
+export function inputBatches(model: ReidModel, samples: readonly Sample[], batchSize: number, opts: ExtractOptions, signal?: AbortSignal): ReturnType<typeof iterateBatches> {
+  const { height, width, channels } = model.spec.input;
+  return iterateBatches(samples, {
+    height,
+    width,
+    channels,
+    batchSize,
+    ...(opts.normalize === undefined ? {} : { normalize: opts.normalize }),
+    ...(opts.reader === undefined ? {} : { reader: opts.reader }),
+    ...(opts.skipBad === undefined ? {} : { skipBad: opts.skipBad }),
+    ...(signal === undefined ? {} : { signal }),
+  });
+}
+
 /**
  * One embedding row per sample (rows × embeddingDim, not normalised).
  *
@@ -38,21 +53,11 @@ export async function extractFeatures(
 ): Promise<FeatureMatrix> {
   const batchSize = opts.batchSize ?? 128;
   if (!(batchSize >= 1 && Number.isInteger(batchSize))) throw new PulError('option.outOfRange', `batch size ${batchSize} must be a positive integer`, { option: 'extract.batchSize' });
-  const { height, width, channels } = model.spec.input;
   const dim = model.spec.embeddingDim;
   const out = featureMatrix(samples.length, dim);
   const progress = ctx.progress ?? silentProgress;
   let done = 0;
-  for await (const b of iterateBatches(samples, {
-    height,
-    width,
-    channels,
-    batchSize,
-    ...(opts.normalize === undefined ? {} : { normalize: opts.normalize }),
-    ...(opts.reader === undefined ? {} : { reader: opts.reader }),
-    ...(opts.skipBad === undefined ? {} : { skipBad: opts.skipBad }),
-    ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
-  })) {
+  for await (const b of inputBatches(model, samples, batchSize, opts, ctx.signal)) {
     if (ctx.signal?.aborted) throw new PulError('interrupted', `feature extraction interrupted after ${done} of ${samples.length} images`);
     const emb = tf.tidy(() => model.embedder.predict(tf.tensor4d(b.pixels, [...b.shape])) as tf.Tensor);
     const values = (await emb.data()) as Float32Array;

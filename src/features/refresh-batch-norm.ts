@@ -13,10 +13,9 @@
  */
 import { tf } from '../backend/tf.js';
 import { PulError } from '../core/errors.js';
-import { iterateBatches } from '../datasets/batches.js';
-import type { Normalization, ImageReader } from '../datasets/images.js';
 import type { Sample } from '../datasets/sample.js';
 import type { ReidModel } from '../model/build-model.js';
+import { inputBatches, type ExtractOptions } from './extract-features.js';
 
 /** The BN layers of a graph: tfjs' BatchNormalization keeps `momentum` and the moving_mean/variance weights. */
 interface BatchNormLayer {
@@ -29,10 +28,7 @@ export function batchNormLayers(net: tf.LayersModel): (tf.layers.Layer & BatchNo
 }
 
 /** Options of a refresh pass: images per batch (default 256), their normalisation and reader. */
-export interface RefreshOptions {
-  readonly batchSize?: number;
-  readonly normalize?: Normalization;
-  readonly reader?: ImageReader;
+export interface RefreshOptions extends Omit<ExtractOptions, 'skipBad'> {
   readonly signal?: AbortSignal;
 }
 
@@ -52,18 +48,9 @@ export async function refreshBatchNorm(model: ReidModel, samples: readonly Sampl
   const batchSize = opts.batchSize ?? 256;
   if (!(batchSize >= 2 && Number.isInteger(batchSize))) throw new PulError('option.outOfRange', `batch-norm refresh batch size ${batchSize} must be a whole number ≥ 2`, { option: 'clusterContrast.refreshBatchNorm' });
   const momenta = layers.map((l) => l.momentum);
-  const { height, width, channels } = model.spec.input;
   let seen = 0;
   try {
-    for await (const b of iterateBatches(samples, {
-      height,
-      width,
-      channels,
-      batchSize,
-      ...(opts.normalize === undefined ? {} : { normalize: opts.normalize }),
-      ...(opts.reader === undefined ? {} : { reader: opts.reader }),
-      ...(opts.signal === undefined ? {} : { signal: opts.signal }),
-    })) {
+    for await (const b of inputBatches(model, samples, batchSize, opts, opts.signal)) {
       if (opts.signal?.aborted) throw new PulError('interrupted', `batch-norm refresh interrupted after ${seen} of ${samples.length} images`);
       const n = b.indices.length;
       // a batch of one has no variance: fold it into nothing rather than write zeros
