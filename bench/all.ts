@@ -5,7 +5,8 @@
  * the peers measured in the same run) and its output. A peer whose Python module is missing here
  * (python3-torch, python3-sklearn, numpy) is not run: that bench uses the peer's recorded figures
  * (PUL_BENCH_RECORDED=1), said in its row. --quick bounds the run (fewer timed runs, no 2048-d k-means,
- * one hash repeat, one metric configuration of one epoch).
+ * one hash repeat, one metric configuration of one epoch, and neither the 100 000-row index nor the
+ * end-to-end pipeline against PyTorch, which take ~7 and ~30 min).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,8 @@ interface Bench {
   readonly peer: 'torch' | 'sklearn' | 'numpy' | null;
   args(out: string, quick: boolean): string[];
   env(quick: boolean): Record<string, string>;
+  /** Too long for --quick (a whole pipeline run, a 100 000-row index). */
+  readonly skipInQuick?: boolean;
 }
 
 const BENCHES: readonly Bench[] = [
@@ -34,6 +37,9 @@ const BENCHES: readonly Bench[] = [
   { name: 'data', peer: null, args: () => [], env: () => ({}) },
   { name: 'hash', peer: null, args: (_, q) => ['--repeats', q ? '1' : '3'], env: () => ({}) },
   { name: 'metric', peer: null, args: (out, q) => ['--out', path.join(out, 'metric'), '--epochs', '1', '--only', q ? 'ce' : 'ce,triplet-hard'], env: () => ({}) },
+  { name: 'density', peer: null, args: () => [], env: () => ({}) },
+  { name: 'index', peer: null, args: (out) => ['--out', path.join(out, 'index')], env: () => ({}), skipInQuick: true },
+  { name: 'e2e', peer: 'torch', args: () => [], env: () => ({}), skipInQuick: true },
 ];
 
 interface Table {
@@ -191,7 +197,7 @@ async function main(): Promise<void> {
   for (const peer of ['torch', 'sklearn', 'numpy'] as const) missing.set(peer, pythonHas(peer) ? null : `${PYTHON} cannot import ${peer} here`);
   const started = performance.now();
   const results: BenchResult[] = [];
-  for (const b of BENCHES.filter((x) => a.only === null || a.only.includes(x.name))) {
+  for (const b of BENCHES.filter((x) => (a.only === null ? !(a.quick && x.skipInQuick) : a.only.includes(x.name)))) {
     results.push(await runBench(b, a.out, a.quick, b.peer === null ? null : (missing.get(b.peer) ?? null)));
   }
   const report = { ...info, seconds: (performance.now() - started) / 1000, results };

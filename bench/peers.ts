@@ -25,7 +25,12 @@ export function peersAvailable(): boolean {
 }
 
 /** Runs `python3 peers/<script> args…` and parses the one JSON line it prints. */
-export function runPeer<T>(script: string, args: readonly string[], cwd: string = PEERS_DIR): Promise<T> {
+export async function runPeer<T>(script: string, args: readonly string[], cwd: string = PEERS_DIR): Promise<T> {
+  return (await runPeerLogged<T>(script, args, cwd)).result;
+}
+
+/** runPeer, also returning the peer's stderr (its progress lines, some of them JSON records). */
+export function runPeerLogged<T>(script: string, args: readonly string[], cwd: string = PEERS_DIR): Promise<{ result: T; stderr: string }> {
   return new Promise((resolve, reject) => {
     execFile(PYTHON, [path.isAbsolute(script) ? script : path.join(PEERS_DIR, script), ...args], { cwd, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       if (err) {
@@ -34,7 +39,7 @@ export function runPeer<T>(script: string, args: readonly string[], cwd: string 
       }
       const line = stdout.trim().split('\n').at(-1) ?? '';
       try {
-        resolve(JSON.parse(line) as T);
+        resolve({ result: JSON.parse(line) as T, stderr });
       } catch {
         reject(new Error(`${script} printed no JSON line: ${line.slice(0, 200)}`));
       }
