@@ -28,8 +28,6 @@
 #define AVX2_TARGET __attribute__((target("avx2")))
 #endif
 
-#define INLINE static inline __attribute__((always_inline))
-
 /* Rows per statistics task: ≈ 16 KiB of x (the second pass reads it from cache), 8 … 256 rows. */
 static int block_rows(int channels) {
   int r = 4096 / channels;
@@ -54,6 +52,98 @@ static void affine_coefficients(const float *scale, const float *offset, const f
   }
 }
 
+/* ---- the per-row loops: portable C, and the same operations 8 channels at a time with AVX2 ---- */
+/* acc[k] += x[k] */
+static inline void row_sum(float *restrict acc, const float *restrict x, int k, int C) {
+  for (; k < C; k++) acc[k] += x[k];
+}
+/* d = x − m: acc += d, acc2 += d² */
+static inline void row_centred(float *restrict acc, float *restrict acc2, const float *restrict x, const float *restrict m, int k, int C) {
+  for (; k < C; k++) {
+    float d = x[k] - m[k];
+    acc[k] += d;
+    acc2[k] += d * d;
+  }
+}
+/* y = x·a + b, ReLU'd (NaN stays NaN, as tfjs's relu) */
+static inline void row_affine(float *restrict y, const float *restrict x, const float *restrict a, const float *restrict b, int relu, int k, int C) {
+  for (; k < C; k++) {
+    float z = x[k] * a[k] + b[k];
+    y[k] = relu && z < 0 ? 0.0f : z;
+  }
+}
+/* dz = dy where x·a + b > 0 (else 0; all of dy without ReLU): acc1 += dz, acc2 += dz·(x − m) */
+static inline void row_grad_stats(float *restrict acc1, float *restrict acc2, const float *restrict x, const float *restrict dy, const float *restrict a,
+                                  const float *restrict b, const float *restrict m, int relu, int k, int C) {
+  for (; k < C; k++) {
+    float z = x[k] * a[k] + b[k], g = dy[k];
+    g = relu && !(z > 0) ? 0.0f : g;
+    acc1[k] += g;
+    acc2[k] += g * (x[k] - m[k]);
+  }
+}
+/* dx = dz·ka + (x − m)·kb + kd */
+static inline void row_grad(float *restrict dx, const float *restrict x, const float *restrict dy, const float *restrict a, const float *restrict b,
+                            const float *restrict m, const float *restrict ka, const float *restrict kb, const float *restrict kd, int relu, int k, int C) {
+  for (; k < C; k++) {
+    float z = x[k] * a[k] + b[k], g = dy[k];
+    g = relu && !(z > 0) ? 0.0f : g;
+    dx[k] = g * ka[k] + (x[k] - m[k]) * kb[k] + kd[k];
+  }
+}
+
+#ifdef PUL_BN_X86
+#include <immintrin.h>
+AVX2_TARGET static inline void row_sum_avx2(float *restrict acc, const float *restrict x, int k, int C) {
+  for (; k + 8 <= C; k += 8) _mm256_storeu_ps(acc + k, _mm256_add_ps(_mm256_loadu_ps(acc + k), _mm256_loadu_ps(x + k)));
+  row_sum(acc, x, k, C);
+}
+AVX2_TARGET static inline void row_centred_avx2(float *restrict acc, float *restrict acc2, const float *restrict x, const float *restrict m, int k, int C) {
+  for (; k + 8 <= C; k += 8) {
+    __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + k), _mm256_loadu_ps(m + k));
+    _mm256_storeu_ps(acc + k, _mm256_add_ps(_mm256_loadu_ps(acc + k), d));
+    _mm256_storeu_ps(acc2 + k, _mm256_add_ps(_mm256_loadu_ps(acc2 + k), _mm256_mul_ps(d, d)));
+  }
+  row_centred(acc, acc2, x, m, k, C);
+}
+AVX2_TARGET static inline void row_affine_avx2(float *restrict y, const float *restrict x, const float *restrict a, const float *restrict b, int relu, int k, int C) {
+  const __m256 zero = _mm256_setzero_ps();
+  for (; k + 8 <= C; k += 8) {
+    __m256 z = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(x + k), _mm256_loadu_ps(a + k)), _mm256_loadu_ps(b + k));
+    if (relu) z = _mm256_andnot_ps(_mm256_cmp_ps(z, zero, _CMP_LT_OQ), z);
+    _mm256_storeu_ps(y + k, z);
+  }
+  row_affine(y, x, a, b, relu, k, C);
+}
+/* dy where z > 0 (ordered: a NaN z masks like the scalar !(z > 0)) */
+AVX2_TARGET static inline __m256 masked_dy(const float *x, const float *dy, const float *a, const float *b, int relu, int k) {
+  __m256 g = _mm256_loadu_ps(dy + k);
+  if (!relu) return g;
+  __m256 z = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(x + k), _mm256_loadu_ps(a + k)), _mm256_loadu_ps(b + k));
+  return _mm256_and_ps(_mm256_cmp_ps(z, _mm256_setzero_ps(), _CMP_GT_OQ), g);
+}
+AVX2_TARGET static inline void row_grad_stats_avx2(float *restrict acc1, float *restrict acc2, const float *restrict x, const float *restrict dy, const float *restrict a,
+                                                   const float *restrict b, const float *restrict m, int relu, int k, int C) {
+  for (; k + 8 <= C; k += 8) {
+    __m256 g = masked_dy(x, dy, a, b, relu, k);
+    _mm256_storeu_ps(acc1 + k, _mm256_add_ps(_mm256_loadu_ps(acc1 + k), g));
+    __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + k), _mm256_loadu_ps(m + k));
+    _mm256_storeu_ps(acc2 + k, _mm256_add_ps(_mm256_loadu_ps(acc2 + k), _mm256_mul_ps(g, d)));
+  }
+  row_grad_stats(acc1, acc2, x, dy, a, b, m, relu, k, C);
+}
+AVX2_TARGET static inline void row_grad_avx2(float *restrict dx, const float *restrict x, const float *restrict dy, const float *restrict a, const float *restrict b,
+                                             const float *restrict m, const float *restrict ka, const float *restrict kb, const float *restrict kd, int relu, int k, int C) {
+  for (; k + 8 <= C; k += 8) {
+    __m256 g = masked_dy(x, dy, a, b, relu, k);
+    __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + k), _mm256_loadu_ps(m + k));
+    __m256 v = _mm256_add_ps(_mm256_mul_ps(g, _mm256_loadu_ps(ka + k)), _mm256_mul_ps(d, _mm256_loadu_ps(kb + k)));
+    _mm256_storeu_ps(dx + k, _mm256_add_ps(v, _mm256_loadu_ps(kd + k)));
+  }
+  row_grad(dx, x, dy, a, b, m, ka, kb, kd, relu, k, C);
+}
+#endif
+
 /* ---- forward: per-block statistics ---- */
 typedef struct {
   const float *x;
@@ -62,63 +152,12 @@ typedef struct {
   double *sum, *m2; /* channels per task */
 } stats_ctx;
 
-INLINE void stats_task(void *p, int task, int worker) {
-  stats_ctx *c = p;
-  const int C = c->channels, r0 = task * c->block, n = r0 + c->block < c->rows ? c->block : c->rows - r0;
-  const float *restrict x = c->x + (size_t)r0 * C;
-  float *restrict acc = c->scratch + (size_t)worker * 3 * C, *restrict acc2 = acc + C, *restrict m = acc2 + C;
-  double *restrict sum = c->sum + (size_t)task * C, *restrict m2 = c->m2 + (size_t)task * C;
-  for (int k = 0; k < C; k++) acc[k] = 0;
-  for (int r = 0; r < n; r++) {
-    const float *restrict row = x + (size_t)r * C;
-    for (int k = 0; k < C; k++) acc[k] += row[k];
-  }
-  const float fn = (float)n;
-  for (int k = 0; k < C; k++) {
-    m[k] = acc[k] / fn;
-    acc[k] = 0;
-    acc2[k] = 0;
-  }
-  for (int r = 0; r < n; r++) {
-    const float *restrict row = x + (size_t)r * C;
-    for (int k = 0; k < C; k++) {
-      float d = row[k] - m[k];
-      acc[k] += d;
-      acc2[k] += d * d;
-    }
-  }
-  for (int k = 0; k < C; k++) {
-    double d1 = acc[k];
-    sum[k] = (double)m[k] * n + d1;
-    m2[k] = (double)acc2[k] - d1 * d1 / n;
-  }
-}
-
 /* ---- forward: y = x·a + b (ReLU) ---- */
 typedef struct {
   const float *x, *a, *b;
   int rows, channels, chunk, relu;
   float *y;
 } affine_ctx;
-
-INLINE void affine_task(void *p, int task, int worker) {
-  (void)worker;
-  affine_ctx *c = p;
-  const int C = c->channels, r0 = task * c->chunk, r1 = r0 + c->chunk < c->rows ? r0 + c->chunk : c->rows;
-  const float *restrict a = c->a, *restrict b = c->b;
-  for (int r = r0; r < r1; r++) {
-    const float *restrict in = c->x + (size_t)r * C;
-    float *restrict out = c->y + (size_t)r * C;
-    if (c->relu) {
-      for (int k = 0; k < C; k++) {
-        float z = in[k] * a[k] + b[k];
-        out[k] = z < 0 ? 0.0f : z; /* NaN stays NaN, as tfjs's relu */
-      }
-    } else {
-      for (int k = 0; k < C; k++) out[k] = in[k] * a[k] + b[k];
-    }
-  }
-}
 
 /* ---- backward: per-block Σ dz and Σ dz·(x − mean) ---- */
 typedef struct {
@@ -128,36 +167,6 @@ typedef struct {
   double *s1, *s2;
 } grad_stats_ctx;
 
-INLINE void grad_stats_task(void *p, int task, int worker) {
-  grad_stats_ctx *c = p;
-  const int C = c->channels, r0 = task * c->block, n = r0 + c->block < c->rows ? c->block : c->rows - r0;
-  const float *restrict a = c->a, *restrict b = c->b, *restrict m = c->mean;
-  float *restrict acc1 = c->scratch + (size_t)worker * 2 * C, *restrict acc2 = acc1 + C;
-  for (int k = 0; k < C; k++) acc1[k] = acc2[k] = 0;
-  for (int r = 0; r < n; r++) {
-    const float *restrict xr = c->x + (size_t)(r0 + r) * C, *restrict gr = c->dy + (size_t)(r0 + r) * C;
-    if (c->relu) {
-      for (int k = 0; k < C; k++) {
-        float z = xr[k] * a[k] + b[k];
-        float g = z > 0 ? gr[k] : 0.0f;
-        acc1[k] += g;
-        acc2[k] += g * (xr[k] - m[k]);
-      }
-    } else {
-      for (int k = 0; k < C; k++) {
-        float g = gr[k];
-        acc1[k] += g;
-        acc2[k] += g * (xr[k] - m[k]);
-      }
-    }
-  }
-  double *restrict s1 = c->s1 + (size_t)task * C, *restrict s2 = c->s2 + (size_t)task * C;
-  for (int k = 0; k < C; k++) {
-    s1[k] = acc1[k];
-    s2[k] = acc2[k];
-  }
-}
-
 /* ---- backward: dx = dz·A + (x − mean)·B + D ---- */
 typedef struct {
   const float *x, *dy, *a, *b, *mean, *ka, *kb, *kd;
@@ -165,43 +174,59 @@ typedef struct {
   float *dx;
 } grad_ctx;
 
-INLINE void grad_task(void *p, int task, int worker) {
-  (void)worker;
-  grad_ctx *c = p;
-  const int C = c->channels, r0 = task * c->chunk, r1 = r0 + c->chunk < c->rows ? r0 + c->chunk : c->rows;
-  const float *restrict a = c->a, *restrict b = c->b, *restrict m = c->mean, *restrict ka = c->ka, *restrict kb = c->kb, *restrict kd = c->kd;
-  for (int r = r0; r < r1; r++) {
-    const float *restrict xr = c->x + (size_t)r * C, *restrict gr = c->dy + (size_t)r * C;
-    float *restrict out = c->dx + (size_t)r * C;
-    if (c->relu) {
-      for (int k = 0; k < C; k++) {
-        float z = xr[k] * a[k] + b[k];
-        float g = z > 0 ? gr[k] : 0.0f;
-        out[k] = g * ka[k] + (xr[k] - m[k]) * kb[k] + kd[k];
-      }
-    } else {
-      for (int k = 0; k < C; k++) out[k] = gr[k] * ka[k] + (xr[k] - m[k]) * kb[k] + kd[k];
-    }
+/* The tasks, once per set of row loops (SUFFIX: portable, avx2). */
+#define DEFINE_TASKS(SUFFIX, ATTR, SUM, CENTRED, AFFINE, GRAD_STATS, GRAD)                                                                   \
+  ATTR static void stats_task_##SUFFIX(void *p, int task, int worker) {                                                                        \
+    stats_ctx *c = p;                                                                                                                          \
+    const int C = c->channels, r0 = task * c->block, n = r0 + c->block < c->rows ? c->block : c->rows - r0;                                   \
+    float *acc = c->scratch + (size_t)worker * 3 * C, *acc2 = acc + C, *m = acc2 + C;                                                          \
+    double *sum = c->sum + (size_t)task * C, *m2 = c->m2 + (size_t)task * C;                                                                   \
+    for (int k = 0; k < C; k++) acc[k] = 0;                                                                                                    \
+    for (int r = 0; r < n; r++) SUM(acc, c->x + (size_t)(r0 + r) * C, 0, C);                                                                   \
+    for (int k = 0; k < C; k++) {                                                                                                              \
+      m[k] = acc[k] / (float)n;                                                                                                                \
+      acc[k] = acc2[k] = 0;                                                                                                                    \
+    }                                                                                                                                          \
+    for (int r = 0; r < n; r++) CENTRED(acc, acc2, c->x + (size_t)(r0 + r) * C, m, 0, C);                                                     \
+    for (int k = 0; k < C; k++) {                                                                                                              \
+      double d1 = acc[k];                                                                                                                      \
+      sum[k] = (double)m[k] * n + d1;                                                                                                          \
+      m2[k] = (double)acc2[k] - d1 * d1 / n;                                                                                                   \
+    }                                                                                                                                          \
+  }                                                                                                                                            \
+  ATTR static void affine_task_##SUFFIX(void *p, int task, int worker) {                                                                       \
+    (void)worker;                                                                                                                              \
+    affine_ctx *c = p;                                                                                                                         \
+    const int C = c->channels, r0 = task * c->chunk, r1 = r0 + c->chunk < c->rows ? r0 + c->chunk : c->rows;                                  \
+    for (int r = r0; r < r1; r++) AFFINE(c->y + (size_t)r * C, c->x + (size_t)r * C, c->a, c->b, c->relu, 0, C);                              \
+  }                                                                                                                                            \
+  ATTR static void grad_stats_task_##SUFFIX(void *p, int task, int worker) {                                                                   \
+    grad_stats_ctx *c = p;                                                                                                                     \
+    const int C = c->channels, r0 = task * c->block, n = r0 + c->block < c->rows ? c->block : c->rows - r0;                                   \
+    float *acc1 = c->scratch + (size_t)worker * 2 * C, *acc2 = acc1 + C;                                                                       \
+    for (int k = 0; k < C; k++) acc1[k] = acc2[k] = 0;                                                                                         \
+    for (int r = r0; r < r0 + n; r++) GRAD_STATS(acc1, acc2, c->x + (size_t)r * C, c->dy + (size_t)r * C, c->a, c->b, c->mean, c->relu, 0, C); \
+    for (int k = 0; k < C; k++) {                                                                                                              \
+      c->s1[(size_t)task * C + k] = acc1[k];                                                                                                   \
+      c->s2[(size_t)task * C + k] = acc2[k];                                                                                                   \
+    }                                                                                                                                          \
+  }                                                                                                                                            \
+  ATTR static void grad_task_##SUFFIX(void *p, int task, int worker) {                                                                         \
+    (void)worker;                                                                                                                              \
+    grad_ctx *c = p;                                                                                                                           \
+    const int C = c->channels, r0 = task * c->chunk, r1 = r0 + c->chunk < c->rows ? r0 + c->chunk : c->rows;                                  \
+    for (int r = r0; r < r1; r++)                                                                                                              \
+      GRAD(c->dx + (size_t)r * C, c->x + (size_t)r * C, c->dy + (size_t)r * C, c->a, c->b, c->mean, c->ka, c->kb, c->kd, c->relu, 0, C);        \
   }
-}
 
-/* Each task in a portable and an AVX2 build of the same source (the AVX2 one also runs on AVX-512 CPUs). */
-#define TASK_VARIANTS(name)                                                          \
-  static void name##_portable(void *p, int task, int worker) { name(p, task, worker); } \
-  VARIANT_AVX2(name)
+DEFINE_TASKS(portable, , row_sum, row_centred, row_affine, row_grad_stats, row_grad)
 #ifdef PUL_BN_X86
-#define VARIANT_AVX2(name) \
-  AVX2_TARGET static void name##_avx2(void *p, int task, int worker) { name(p, task, worker); }
+/* AVX-512 CPUs take this one too (PUL_ISA=avx512): the loops are bound by memory, not by vector width */
+DEFINE_TASKS(avx2, AVX2_TARGET, row_sum_avx2, row_centred_avx2, row_affine_avx2, row_grad_stats_avx2, row_grad_avx2)
 #define PICK(name) (pul_gemm_isa() >= PUL_ISA_AVX2 ? name##_avx2 : name##_portable)
 #else
-#define VARIANT_AVX2(name)
 #define PICK(name) name##_portable
 #endif
-
-TASK_VARIANTS(stats_task)
-TASK_VARIANTS(affine_task)
-TASK_VARIANTS(grad_stats_task)
-TASK_VARIANTS(grad_task)
 
 void pul_batch_norm_train(const float *x, int rows, int channels, const float *scale, const float *offset, double eps, int relu, float *y, float *mean,
                           float *variance) {
