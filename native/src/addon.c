@@ -12,6 +12,7 @@
 #include "kmeans.h"
 #include "hamming.h"
 #include "knn.h"
+#include "batch-norm.h"
 
 #define CHECK(call)                                                   \
   do {                                                                \
@@ -199,6 +200,40 @@ static napi_value batch_norm_grad(napi_env env, napi_callback_info info) {
   }
   pul_batch_norm_grad(heap + v[0], heap + v[1], heap + v[2], heap + v[3], v[4] < 0 ? 0 : heap + v[4], (float)number_at(env, info, 13),
                       (int)v[10], (int)v[11], heap + v[5], heap + v[6], heap + v[7], heap + v[8], heap + v[9]);
+  return 0;
+}
+
+/* batchNormTraining(heap, x, scale, offset, y, mean, variance, rows, channels, relu, eps): see batch-norm.h */
+static napi_value batch_norm_training(napi_env env, napi_callback_info info) {
+  float *heap;
+  size_t n;
+  int64_t v[9];
+  int ok = read_ints(env, info, &heap, &n, v, 9) && v[6] >= 1 && v[7] >= 1 && v[6] * v[7] < INT32_MAX;
+  int64_t size = ok ? v[6] * v[7] : 0, C = ok ? v[7] : 0;
+  ok = ok && inside(v[0], size, n) && inside(v[1], C, n) && inside(v[2], C, n) && inside(v[3], size, n) && inside(v[4], C, n) && inside(v[5], C, n);
+  if (!ok) {
+    napi_throw_type_error(env, 0, "pul_native.batchNormTraining(heap, x, scale, offset, y, mean, variance, rows, channels, relu, eps): bad arguments");
+    return 0;
+  }
+  pul_batch_norm_train(heap + v[0], (int)v[6], (int)v[7], heap + v[1], heap + v[2], number_at(env, info, 10), v[8] != 0, heap + v[3], heap + v[4], heap + v[5]);
+  return 0;
+}
+
+/* batchNormTrainingGrad(heap, x, dy, scale, offset, mean, variance, dx, dscale, doffset, rows, channels, relu, eps): see batch-norm.h */
+static napi_value batch_norm_training_grad(napi_env env, napi_callback_info info) {
+  float *heap;
+  size_t n;
+  int64_t v[12];
+  int ok = read_ints(env, info, &heap, &n, v, 12) && v[9] >= 1 && v[10] >= 1 && v[9] * v[10] < INT32_MAX;
+  int64_t size = ok ? v[9] * v[10] : 0, C = ok ? v[10] : 0;
+  ok = ok && inside(v[0], size, n) && inside(v[1], size, n) && inside(v[2], C, n) && inside(v[3], C, n) && inside(v[4], C, n) && inside(v[5], C, n) &&
+       inside(v[6], size, n) && inside(v[7], C, n) && inside(v[8], C, n);
+  if (!ok) {
+    napi_throw_type_error(env, 0, "pul_native.batchNormTrainingGrad(heap, x, dy, scale, offset, mean, variance, dx, dscale, doffset, rows, channels, relu, eps): bad arguments");
+    return 0;
+  }
+  pul_batch_norm_train_grad(heap + v[0], heap + v[1], (int)v[9], (int)v[10], heap + v[2], heap + v[3], heap + v[4], heap + v[5], number_at(env, info, 13), v[11] != 0,
+                            heap + v[6], heap + v[7], heap + v[8]);
   return 0;
 }
 
@@ -520,6 +555,7 @@ NAPI_MODULE_INIT() {
       {"sgemm", sgemm}, {"sgemmPackB", sgemm_pack_b}, {"sgemmPacked", sgemm_packed}, {"threads", threads}, {"avx2", simd}, {"isa", isa}, {"isas", isas}, {"channelSum", channel_sum}, {"broadcastChannels", broadcast_channels}, {"channelAffine", channel_affine},
       {"batchNormGrad", batch_norm_grad}, {"maxPoolGrad", max_pool_grad}, {"elementwise", elementwise}, {"batchMatMul", batch_mat_mul}, {"kmeansStep", kmeans_step}, {"kmeansAccumulate", kmeans_accumulate},
       {"hamming", hamming}, {"hammingRank", hamming_rank}, {"hammingPaths", hamming_paths}, {"topkRows", topk_rows},
+      {"batchNormTraining", batch_norm_training}, {"batchNormTrainingGrad", batch_norm_training_grad},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

@@ -23,6 +23,17 @@ export interface NativeKernels {
     dx: number, dMean: number, dVariance: number, dScale: number, dOffset: number, rows: number, channels: number, epsilon: number,
   ): void;
   maxPoolGrad(heap: Float32Array, x: number, dy: number, dx: number, dims: Int32Array): void;
+  /**
+   * Training-mode batch norm (+ ReLU) over rows × channels: batch mean and biased variance, y = x·a + b
+   * (see native/src/batch-norm.h). Optional: an addon built before it lacks it, and batch norm then
+   * trains through tfjs-layers' own ops.
+   */
+  batchNormTraining?(heap: Float32Array, x: number, scale: number, offset: number, y: number, mean: number, variance: number, rows: number, channels: number, relu: number, epsilon: number): void;
+  /** The gradient of batchNormTraining's y with respect to x, scale and offset. */
+  batchNormTrainingGrad?(
+    heap: Float32Array, x: number, dy: number, scale: number, offset: number, mean: number, variance: number,
+    dx: number, dScale: number, dOffset: number, rows: number, channels: number, relu: number, epsilon: number,
+  ): void;
   /** out = a op b (op 0 add, 1 sub, 2 mul, 3 square: b unused) over rows × channels; mode 0: b whole, 1: b[c], 2: b[0]. */
   elementwise(heap: Float32Array, op: number, mode: number, a: number, b: number, out: number, rows: number, channels: number): void;
   batchMatMul(heap: Float32Array, a: number, b: number, c: number, batch: number, m: number, n: number, k: number, transA: number, transB: number, broadcastB: number): void;

@@ -12,6 +12,8 @@ import { nativeConvWrappers } from './kernels/native-conv.js';
 import { nativeChannelWrappers } from './kernels/native-channels.js';
 import { nativeMatMulWrappers } from './kernels/native-matmul.js';
 import { nativeElementwiseWrappers } from './kernels/native-elementwise.js';
+import { batchNormTrainingKernels } from './kernels/batch-norm-training.js';
+import { installFusedBatchNorm } from './batch-norm-training.js';
 
 let wasmRegistered = false;
 
@@ -22,7 +24,9 @@ let wasmRegistered = false;
 export function registerPulKernels(tfjsBackend: string, native: NativeKernels | null = null): string[] {
   if (tfjsBackend !== 'wasm') return [];
   const nativeWrappers = native === null ? [] : [...nativeConvWrappers(native), ...nativeChannelWrappers(native), ...nativeMatMulWrappers(native), ...nativeElementwiseWrappers(native)];
-  const names = [...new Set([...WASM_KERNELS, ...WASM_KERNEL_WRAPPERS, ...nativeWrappers].map((k) => k.kernelName))];
+  // training-mode batch norm (+ ReLU) as one native kernel, hooked into tfjs-layers (batch-norm-training.ts)
+  const nativeKernels = native === null ? [] : batchNormTrainingKernels(native);
+  const names = [...new Set([...WASM_KERNELS, ...WASM_KERNEL_WRAPPERS, ...nativeWrappers, ...nativeKernels].map((k) => k.kernelName))];
   if (wasmRegistered) return names;
   for (const kernel of WASM_KERNELS) {
     if (tf.getKernel(kernel.kernelName, 'wasm') !== undefined) tf.unregisterKernel(kernel.kernelName, 'wasm');
@@ -35,6 +39,8 @@ export function registerPulKernels(tfjsBackend: string, native: NativeKernels | 
     tf.unregisterKernel(wrapper.kernelName, 'wasm');
     tf.registerKernel({ ...original, kernelFunc: wrapper.wrap(original.kernelFunc) });
   }
+  for (const kernel of nativeKernels) tf.registerKernel({ ...kernel, backendName: 'wasm' });
+  if (nativeKernels.length > 0) installFusedBatchNorm();
   // The replacement gradients fall back to tfjs's own on every other backend.
   const batchNormGradient = tf.getGradient('FusedBatchNorm');
   if (batchNormGradient !== undefined) tf.registerGradient(fastBatchNormGradient(batchNormGradient));
