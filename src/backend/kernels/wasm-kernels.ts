@@ -9,6 +9,7 @@ import { batchNormGradConfig } from './batch-norm-grad.js';
 import { meanWrapper, sumWrapper } from './reduce-leading-axes.js';
 import { broadcastChannelsConfig } from './broadcast-channels.js';
 import { castWrapper, identityWrapper } from './share-data.js';
+import { sgdMomentumConfig } from './sgd-momentum.js';
 
 /** Kernels pul provides outright (missing from the backend, or replacing a slow one). */
 export const WASM_KERNELS: readonly Omit<KernelConfig, 'backendName'>[] = [
@@ -17,6 +18,7 @@ export const WASM_KERNELS: readonly Omit<KernelConfig, 'backendName'>[] = [
   maxPoolGradConfig,
   batchNormGradConfig,
   broadcastChannelsConfig,
+  sgdMomentumConfig,
 ];
 
 /** Kernels pul speeds up for some inputs, handing the rest to the backend's own kernel. */
