@@ -10,6 +10,7 @@ import { meanWrapper, sumWrapper } from './reduce-leading-axes.js';
 import { broadcastChannelsConfig } from './broadcast-channels.js';
 import { castWrapper, identityWrapper } from './share-data.js';
 import { sgdMomentumConfig } from './sgd-momentum.js';
+import { broadcastBinaryWrappers } from './broadcast-binary.js';
 
 /** Kernels pul provides outright (missing from the backend, or replacing a slow one). */
 export const WASM_KERNELS: readonly Omit<KernelConfig, 'backendName'>[] = [
@@ -27,4 +28,5 @@ export const WASM_KERNEL_WRAPPERS: readonly { readonly kernelName: string; wrap(
   meanWrapper,
   identityWrapper,
   castWrapper,
+  ...broadcastBinaryWrappers,
 ];
