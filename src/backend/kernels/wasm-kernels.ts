@@ -10,6 +10,7 @@ import { meanWrapper, sumWrapper } from './reduce-leading-axes.js';
 import { broadcastChannelsConfig } from './broadcast-channels.js';
 import { castWrapper, identityWrapper } from './share-data.js';
 import { sgdMomentumConfig } from './sgd-momentum.js';
+import { spreadMeanConfig } from './spread-mean.js';
 import { broadcastBinaryWrappers } from './broadcast-binary.js';
 
 /** Kernels pul provides outright (missing from the backend, or replacing a slow one). */
@@ -20,6 +21,7 @@ export const WASM_KERNELS: readonly Omit<KernelConfig, 'backendName'>[] = [
   batchNormGradConfig,
   broadcastChannelsConfig,
   sgdMomentumConfig,
+  spreadMeanConfig,
 ];
 
 /** Kernels pul speeds up for some inputs, handing the rest to the backend's own kernel. */
