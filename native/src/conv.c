@@ -110,41 +110,51 @@ static void direct_prepare(const pul_conv_t *g, const float *x, int n, float *bu
 }
 
 #ifdef PUL_X86
+/* The 6×16 register tile of both direct kernels: rows read A through x0…x5 (+ an offset), B is one or two
+   8-wide vectors; 12 accumulators c<row><half>, as the GEMM micro-kernel. */
+#define TILE_ZERO                                                                                                       \
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps(); \
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps(); \
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps()
+#define TILE_ROW_16(r, o, b0, b1)                      \
+  do {                                                 \
+    __m256 a = _mm256_broadcast_ss(x##r + (o));        \
+    c##r##0 = _mm256_fmadd_ps(a, b0, c##r##0);         \
+    c##r##1 = _mm256_fmadd_ps(a, b1, c##r##1);         \
+  } while (0)
+#define TILE_STEP_16(o, b0, b1)                                                              \
+  do {                                                                                       \
+    TILE_ROW_16(0, o, b0, b1); TILE_ROW_16(1, o, b0, b1); TILE_ROW_16(2, o, b0, b1);         \
+    TILE_ROW_16(3, o, b0, b1); TILE_ROW_16(4, o, b0, b1); TILE_ROW_16(5, o, b0, b1);         \
+  } while (0)
+#define TILE_ROW_8(r, o, b0) c##r##0 = _mm256_fmadd_ps(_mm256_broadcast_ss(x##r + (o)), b0, c##r##0)
+#define TILE_STEP_8(o, b0)                                                                         \
+  do {                                                                                             \
+    TILE_ROW_8(0, o, b0); TILE_ROW_8(1, o, b0); TILE_ROW_8(2, o, b0);                              \
+    TILE_ROW_8(3, o, b0); TILE_ROW_8(4, o, b0); TILE_ROW_8(5, o, b0);                              \
+  } while (0)
+#define TILE_ACC __m256 acc[6][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}}
+
 /* y rows of pixels b[0..mr) (mr ≤ 6), columns [j, j+8·wide) (wide 1 or 2) = Σ_t xp[b[r] + tapoff[t]] · f[t, j…]. */
 __attribute__((target("avx2,fma"))) static void direct_fwd_tile(int K, const float *xp, const int *b, const int *tapoff, const float *f, int co, int j, int wide,
                                                                 float *y, int mr, const float *bias, int relu) {
-  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
-  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
-  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+  TILE_ZERO;
   const float *x0 = xp + b[0], *x1 = xp + b[1], *x2 = xp + b[2], *x3 = xp + b[3], *x4 = xp + b[4], *x5 = xp + b[5];
   const float *fj = f + j;
   if (wide == 2) {
     for (int t = 0; t < K; t++, fj += co) {
       int o = tapoff[t];
       __m256 b0 = _mm256_loadu_ps(fj), b1 = _mm256_loadu_ps(fj + 8);
-      __m256 a0 = _mm256_broadcast_ss(x0 + o), a1 = _mm256_broadcast_ss(x1 + o);
-      c00 = _mm256_fmadd_ps(a0, b0, c00); c01 = _mm256_fmadd_ps(a0, b1, c01);
-      c10 = _mm256_fmadd_ps(a1, b0, c10); c11 = _mm256_fmadd_ps(a1, b1, c11);
-      __m256 a2 = _mm256_broadcast_ss(x2 + o), a3 = _mm256_broadcast_ss(x3 + o);
-      c20 = _mm256_fmadd_ps(a2, b0, c20); c21 = _mm256_fmadd_ps(a2, b1, c21);
-      c30 = _mm256_fmadd_ps(a3, b0, c30); c31 = _mm256_fmadd_ps(a3, b1, c31);
-      __m256 a4 = _mm256_broadcast_ss(x4 + o), a5 = _mm256_broadcast_ss(x5 + o);
-      c40 = _mm256_fmadd_ps(a4, b0, c40); c41 = _mm256_fmadd_ps(a4, b1, c41);
-      c50 = _mm256_fmadd_ps(a5, b0, c50); c51 = _mm256_fmadd_ps(a5, b1, c51);
+      TILE_STEP_16(o, b0, b1);
     }
   } else {
     for (int t = 0; t < K; t++, fj += co) {
       int o = tapoff[t];
       __m256 b0 = _mm256_loadu_ps(fj);
-      c00 = _mm256_fmadd_ps(_mm256_broadcast_ss(x0 + o), b0, c00);
-      c10 = _mm256_fmadd_ps(_mm256_broadcast_ss(x1 + o), b0, c10);
-      c20 = _mm256_fmadd_ps(_mm256_broadcast_ss(x2 + o), b0, c20);
-      c30 = _mm256_fmadd_ps(_mm256_broadcast_ss(x3 + o), b0, c30);
-      c40 = _mm256_fmadd_ps(_mm256_broadcast_ss(x4 + o), b0, c40);
-      c50 = _mm256_fmadd_ps(_mm256_broadcast_ss(x5 + o), b0, c50);
+      TILE_STEP_8(o, b0);
     }
   }
-  __m256 acc[6][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+  TILE_ACC;
   const __m256 zero = _mm256_setzero_ps();
   for (int r = 0; r < mr; r++) {
     float *row = y + (size_t)r * co + j;
@@ -161,38 +171,23 @@ __attribute__((target("avx2,fma"))) static void direct_fwd_tile(int K, const flo
 /* partial[t0 + r, j…] += Σ_p xp[base[p] + tapoff[t0 + r]] · dy[p, j…] over pixels [p0, p1), r < mr ≤ 6. */
 __attribute__((target("avx2,fma"))) static void direct_bpf_tile(const float *xp, const int *base, const int *to, int p0, int p1, const float *dy, int co, int j,
                                                                 int wide, float *partial, int mr) {
-  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
-  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
-  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+  TILE_ZERO;
   const float *x0 = xp + to[0], *x1 = xp + to[1], *x2 = xp + to[2], *x3 = xp + to[3], *x4 = xp + to[4], *x5 = xp + to[5];
   const float *d = dy + (size_t)p0 * co + j;
   if (wide == 2) {
     for (int p = p0; p < p1; p++, d += co) {
       int o = base[p];
       __m256 b0 = _mm256_loadu_ps(d), b1 = _mm256_loadu_ps(d + 8);
-      __m256 a0 = _mm256_broadcast_ss(x0 + o), a1 = _mm256_broadcast_ss(x1 + o);
-      c00 = _mm256_fmadd_ps(a0, b0, c00); c01 = _mm256_fmadd_ps(a0, b1, c01);
-      c10 = _mm256_fmadd_ps(a1, b0, c10); c11 = _mm256_fmadd_ps(a1, b1, c11);
-      __m256 a2 = _mm256_broadcast_ss(x2 + o), a3 = _mm256_broadcast_ss(x3 + o);
-      c20 = _mm256_fmadd_ps(a2, b0, c20); c21 = _mm256_fmadd_ps(a2, b1, c21);
-      c30 = _mm256_fmadd_ps(a3, b0, c30); c31 = _mm256_fmadd_ps(a3, b1, c31);
-      __m256 a4 = _mm256_broadcast_ss(x4 + o), a5 = _mm256_broadcast_ss(x5 + o);
-      c40 = _mm256_fmadd_ps(a4, b0, c40); c41 = _mm256_fmadd_ps(a4, b1, c41);
-      c50 = _mm256_fmadd_ps(a5, b0, c50); c51 = _mm256_fmadd_ps(a5, b1, c51);
+      TILE_STEP_16(o, b0, b1);
     }
   } else {
     for (int p = p0; p < p1; p++, d += co) {
       int o = base[p];
       __m256 b0 = _mm256_loadu_ps(d);
-      c00 = _mm256_fmadd_ps(_mm256_broadcast_ss(x0 + o), b0, c00);
-      c10 = _mm256_fmadd_ps(_mm256_broadcast_ss(x1 + o), b0, c10);
-      c20 = _mm256_fmadd_ps(_mm256_broadcast_ss(x2 + o), b0, c20);
-      c30 = _mm256_fmadd_ps(_mm256_broadcast_ss(x3 + o), b0, c30);
-      c40 = _mm256_fmadd_ps(_mm256_broadcast_ss(x4 + o), b0, c40);
-      c50 = _mm256_fmadd_ps(_mm256_broadcast_ss(x5 + o), b0, c50);
+      TILE_STEP_8(o, b0);
     }
   }
-  __m256 acc[6][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+  TILE_ACC;
   for (int r = 0; r < mr; r++) {
     float *row = partial + (size_t)r * co + j;
     for (int v = 0; v < wide; v++) _mm256_storeu_ps(row + 8 * v, _mm256_add_ps(_mm256_loadu_ps(row + 8 * v), acc[r][v]));
@@ -207,7 +202,8 @@ typedef struct {
   float *y, *buf, *partial; /* per worker: direct_floats(g) floats; bpf: K·co partial sums */
 } direct_ctx;
 
-static void direct_fwd_task(void *p, int n, int worker) {
+/* One image: the forward (c->dy null) or the filter gradient's partial sums of this worker. */
+static void direct_task(void *p, int n, int worker) {
 #ifdef PUL_X86
   direct_ctx *c = p;
   const pul_conv_t *g = c->g;
@@ -215,25 +211,15 @@ static void direct_fwd_task(void *p, int n, int worker) {
   float *xp;
   int *base, *tapoff;
   direct_prepare(g, c->x, n, c->buf + (size_t)worker * direct_floats(g), &xp, &base, &tapoff);
-  float *y = c->y + (size_t)n * per_image * co;
-  for (int p = 0; p < per_image; p += 6) {
-    int mr = per_image - p < 6 ? per_image - p : 6;
-    for (int j = 0; j < co; j += 16)
-      direct_fwd_tile(K, xp, base + p, tapoff, c->f, co, j, co - j >= 16 ? 2 : 1, y + (size_t)p * co, mr, c->bias, c->relu);
+  if (c->dy == 0) {
+    float *y = c->y + (size_t)n * per_image * co;
+    for (int p = 0; p < per_image; p += 6) {
+      int mr = per_image - p < 6 ? per_image - p : 6;
+      for (int j = 0; j < co; j += 16)
+        direct_fwd_tile(K, xp, base + p, tapoff, c->f, co, j, co - j >= 16 ? 2 : 1, y + (size_t)p * co, mr, c->bias, c->relu);
+    }
+    return;
   }
-#else
-  (void)p, (void)n, (void)worker;
-#endif
-}
-
-static void direct_bpf_task(void *p, int n, int worker) {
-#ifdef PUL_X86
-  direct_ctx *c = p;
-  const pul_conv_t *g = c->g;
-  const int K = taps(g), co = g->co, per_image = g->oh * g->ow;
-  float *xp;
-  int *base, *tapoff;
-  direct_prepare(g, c->x, n, c->buf + (size_t)worker * direct_floats(g), &xp, &base, &tapoff);
   const float *dy = c->dy + (size_t)n * per_image * co;
   float *partial = c->partial + (size_t)worker * K * co;
   for (int t0 = 0; t0 < K; t0 += 6) {
@@ -281,7 +267,7 @@ void pul_conv2d(const pul_conv_t *g, const float *x, const float *f, const float
   const int K = taps(g);
   if (use_direct(g)) {
     direct_ctx c = {g, x, f, bias, 0, relu, y, pul_workspace(SLOT_DIRECT, (size_t)pul_threads() * direct_floats(g)), 0};
-    pul_parallel_for(g->n, direct_fwd_task, &c);
+    pul_parallel_for(g->n, direct_task, &c);
     return;
   }
   /* the filter is packed once for every block of rows */
@@ -365,7 +351,7 @@ void pul_conv2d_backprop_filter(const pul_conv_t *g, const float *x, const float
     int used = workers < g->n ? workers : g->n;
     direct_ctx c = {g, x, 0, 0, dy, 0, 0, pul_workspace(SLOT_DIRECT, (size_t)workers * direct_floats(g)), pul_workspace(SLOT_PARTIAL, (size_t)workers * size)};
     memset(c.partial, 0, sizeof(float) * (size_t)used * size);
-    pul_parallel_for(g->n, direct_bpf_task, &c);
+    pul_parallel_for(g->n, direct_task, &c);
     memset(df, 0, size * sizeof(float));
     for (int w = 0; w < used; w++)
       for (size_t i = 0; i < size; i++) df[i] += c.partial[(size_t)w * size + i];
