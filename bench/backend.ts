@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { BACKEND_NAMES, selectBackend, tf, type BackendChoice } from '../src/index.js';
-import { buildReferenceNet, REFERENCE_NETS, type ReferenceNetName } from './reference-nets.js';
+import { buildReferenceNet, REFERENCE_NETS, referenceTrainStep, type ReferenceNetName } from './reference-nets.js';
 import { peerFigures, table } from './peers.js';
 
 interface TrainRefResult {
@@ -22,9 +22,8 @@ function median(values: number[]): number {
 
 async function measure(name: ReferenceNetName): Promise<{ forward: number; train: number; stepMs: number; forwardMs: number }> {
   const spec = REFERENCE_NETS[name];
-  const model = buildReferenceNet(name);
-  const optimizer = tf.train.momentum(0.01, 0.9);
-  const weights = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const step = referenceTrainStep(name);
+  const model = step.model;
   const xf = tf.randomNormal([256, ...spec.input]);
   const xb = tf.randomNormal([64, ...spec.input]);
   const yb = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from({ length: 64 }, (_, i) => i % spec.classes), 'int32'), spec.classes));
@@ -33,16 +32,7 @@ async function measure(name: ReferenceNetName): Promise<{ forward: number; train
     await y.data();
     y.dispose();
   };
-  const trainOnce = async () => {
-    const loss = optimizer.minimize(() => {
-      const logits = model.apply(xb, { training: true }) as tf.Tensor;
-      const ce = tf.losses.softmaxCrossEntropy(yb, logits);
-      // weight decay 5e-4 as in train_ref.py (SGD's weight_decay adds wd·w to the gradient)
-      return tf.add(ce, tf.mul(2.5e-4, tf.addN(weights.map((w) => tf.sum(tf.square(w))))));
-    }, true);
-    await loss!.data();
-    loss!.dispose();
-  };
+  const trainOnce = () => step.run();
   const trainModeForward = async () => {
     const l = tf.tidy(() => tf.losses.softmaxCrossEntropy(yb, model.apply(xb, { training: true }) as tf.Tensor));
     await l.data();
@@ -66,8 +56,7 @@ async function measure(name: ReferenceNetName): Promise<{ forward: number; train
   const train = await timeRuns(trainOnce, 64);
   const fwd64 = await timeRuns(trainModeForward, 64);
   tf.dispose([xf, xb, yb]);
-  optimizer.dispose();
-  model.dispose();
+  step.dispose();
   return { forward: forward.rate, train: train.rate, stepMs: train.ms, forwardMs: fwd64.ms };
 }
 

@@ -301,6 +301,22 @@ static napi_value batch_mat_mul(napi_env env, napi_callback_info info) {
   return 0;
 }
 
+/* sgdMomentum(heap, w, a, g, nw, na, n, c, m, wd): see pul_sgd_momentum */
+static napi_value sgd_momentum(napi_env env, napi_callback_info info) {
+  float *heap;
+  size_t n;
+  int64_t v[6];
+  int ok = read_ints(env, info, &heap, &n, v, 6) && v[5] >= 0;
+  for (int i = 0; ok && i < 5; i++) ok = inside(v[i], v[5], n);
+  if (!ok) {
+    napi_throw_type_error(env, 0, "pul_native.sgdMomentum(heap, w, a, g, nw, na, n, c, m, wd): bad arguments");
+    return 0;
+  }
+  pul_sgd_momentum(heap + v[0], heap + v[1], heap + v[2], (size_t)v[5], (float)number_at(env, info, 7), (float)number_at(env, info, 8), (float)number_at(env, info, 9),
+                   heap + v[3], heap + v[4]);
+  return 0;
+}
+
 /* A typed array of the given type; 0 when it is something else. */
 static int typed_array(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *length) {
   napi_typedarray_type type;
@@ -556,6 +572,7 @@ NAPI_MODULE_INIT() {
       {"batchNormGrad", batch_norm_grad}, {"maxPoolGrad", max_pool_grad}, {"elementwise", elementwise}, {"batchMatMul", batch_mat_mul}, {"kmeansStep", kmeans_step}, {"kmeansAccumulate", kmeans_accumulate},
       {"hamming", hamming}, {"hammingRank", hamming_rank}, {"hammingPaths", hamming_paths}, {"topkRows", topk_rows},
       {"batchNormTraining", batch_norm_training}, {"batchNormTrainingGrad", batch_norm_training_grad},
+      {"sgdMomentum", sgd_momentum},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

@@ -283,3 +283,28 @@ void pul_elementwise(int op, int mode, const float *a, const float *b, int rows,
   ew_ctx c = {op, mode, channels, n, a, b, out};
   pul_parallel_for((int)tasks, ew_task, &c);
 }
+
+/* ---- SGD with momentum and coupled weight decay, rounded as tfjs's kernels (see channels.h) ---- */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#define NO_CONTRACT
+#elif defined(__GNUC__)
+#define NO_CONTRACT __attribute__((optimize("fp-contract=off")))
+#else
+#define NO_CONTRACT
+#endif
+
+NO_CONTRACT void pul_sgd_momentum(const float *w, const float *a, const float *g, size_t n, float c, float m, float wd, float *nw, float *na) {
+  for (size_t i = 0; i < n; i++) {
+    float d = g[i];
+    if (wd != 0.0f) {
+      float decay = w[i] * wd;
+      d = d + decay;
+    }
+    float ma = m * a[i];
+    float acc = ma + d;
+    float step = c * acc;
+    na[i] = acc;
+    nw[i] = step + w[i];
+  }
+}

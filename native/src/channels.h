@@ -17,4 +17,8 @@ void pul_max_pool_grad(const float *x, const float *dy, int n, int h, int w, int
 enum { PUL_EW_ADD = 0, PUL_EW_SUB = 1, PUL_EW_MUL = 2, PUL_EW_SQUARE = 3 };
 enum { PUL_EW_WHOLE = 0, PUL_EW_PER_CHANNEL = 1, PUL_EW_SCALAR = 2 };
 void pul_elementwise(int op, int mode, const float *a, const float *b, int rows, int channels, float *out);
+/* One SGD-momentum step of n weights in tfjs's float32 operations and order (no fused multiply-add):
+   d = g + w·wd (wd ≠ 0), na = m·a + d, nw = c·na + w (c = −learning rate). */
+#include <stddef.h>
+void pul_sgd_momentum(const float *w, const float *a, const float *g, size_t n, float c, float m, float wd, float *nw, float *na);
 #endif

@@ -62,6 +62,8 @@ export interface NativeKernels {
    * Optional: an addon built before it lacks it and pul selects in JS.
    */
   topkRows?(dots: Float32Array, rows: number, n: number, norms: Float64Array, first: number, cap: number, stride: number, skip: number, idx: Int32Array, dist: Float32Array): void;
+  /** One SGD-momentum step of n weights as tfjs's kernels round it (native/src/channels.h). Optional: an older addon lacks it. */
+  sgdMomentum?(heap: Float32Array, w: number, a: number, g: number, nw: number, na: number, n: number, c: number, m: number, wd: number): void;
   /** Bit p set when Hamming path p runs on this CPU; `auto` takes the highest. */
   hammingPaths(): number;
   threads(set?: number): number;

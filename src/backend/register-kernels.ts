@@ -14,6 +14,7 @@ import { nativeMatMulWrappers } from './kernels/native-matmul.js';
 import { nativeElementwiseWrappers } from './kernels/native-elementwise.js';
 import { batchNormTrainingKernels } from './kernels/batch-norm-training.js';
 import { installFusedBatchNorm } from './batch-norm-training.js';
+import { FUSED_CONV_ATTRS_RECORDER, markFusedConvAttrsRecorded } from './fused-conv-gradient.js';
 
 let wasmRegistered = false;
 
@@ -33,7 +34,8 @@ export function registerPulKernels(tfjsBackend: string, native: NativeKernels | 
     tf.registerKernel({ ...kernel, backendName: 'wasm' });
   }
   // Native wrappers come last: they fall back to whatever was registered before them.
-  for (const wrapper of [...WASM_KERNEL_WRAPPERS, ...nativeWrappers]) {
+  // the attributes recorder wraps whatever FusedConv2D ends up registered (see fused-conv-gradient.ts)
+  for (const wrapper of [...WASM_KERNEL_WRAPPERS, ...nativeWrappers, FUSED_CONV_ATTRS_RECORDER]) {
     const original = tf.getKernel(wrapper.kernelName, 'wasm');
     if (original === undefined) continue;
     tf.unregisterKernel(wrapper.kernelName, 'wasm');
@@ -46,6 +48,7 @@ export function registerPulKernels(tfjsBackend: string, native: NativeKernels | 
   if (batchNormGradient !== undefined) tf.registerGradient(fastBatchNormGradient(batchNormGradient));
   const meanGradient = tf.getGradient('Mean');
   if (meanGradient !== undefined) tf.registerGradient(fastMeanGradient(meanGradient));
+  markFusedConvAttrsRecorded('wasm');
   wasmRegistered = true;
   return names;
 }

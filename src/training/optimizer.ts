@@ -2,8 +2,10 @@
  * Optimisers and learning-rate schedules: SGD with momentum or Adam, (coupled, PyTorch-style) weight
  * decay, linear warm-up then a step or cosine schedule.
  */
+import type { NamedAttrMap, NamedTensorMap } from '@tensorflow/tfjs';
 import { tf } from '../backend/tf.js';
 import { PulError } from '../core/errors.js';
+import { SGD_MOMENTUM_KERNEL, type SgdMomentumAttrs } from '../backend/kernels/sgd-momentum.js';
 
 /** Optimiser types (config optimizer.type, `pul train --optimizer`). */
 export const OPTIMIZER_TYPES = ['sgd', 'adam'] as const;
@@ -94,4 +96,44 @@ export function disposeOptimizer(optimizer: tf.Optimizer): void {
   optimizer.dispose();
   const c = (optimizer as unknown as { c?: tf.Tensor }).c;
   if (c !== undefined && !c.isDisposed) c.dispose();
+}
+
+/** The parts of tfjs's MomentumOptimizer that its applyGradients uses. */
+interface MomentumInternals {
+  accumulations: ({ originalName: string; variable: tf.Variable } | undefined)[];
+  m: tf.Scalar;
+  c: tf.Scalar;
+  useNesterov: boolean;
+  incrementIterations(): void;
+}
+
+/**
+ * `optimizer.applyGradients` after adding wd·w to each gradient (torch.optim's coupled weight decay,
+ * wd = 0: none). For SGD with momentum on a backend with pul's PulSgdMomentum kernel, one kernel per
+ * variable instead of six: the same float32 operations in the same order, the same accumulators (named
+ * and indexed as tfjs's, so optimiser state saves and restores as before) and the same rate (tfjs's `c`).
+ */
+export function applyGradientsWithDecay(optimizer: tf.Optimizer, grads: NamedTensorMap, wd: number): void {
+  const o = optimizer as unknown as MomentumInternals;
+  // (tfjs's Optimizer answers instanceof for any optimiser: the class name tells)
+  if (optimizer.getClassName() !== 'Momentum' || o.useNesterov || tf.getKernel(SGD_MOMENTUM_KERNEL, tf.getBackend()) === undefined) {
+    const vars = tf.engine().registeredVariables;
+    const decayed = wd > 0 ? tf.tidy(() => Object.fromEntries(Object.entries(grads).map(([name, g]) => [name, tf.add(g, tf.mul(vars[name] as tf.Tensor, wd))]))) : grads;
+    optimizer.applyGradients(decayed);
+    if (decayed !== grads) tf.dispose(decayed);
+    return;
+  }
+  const attrs: SgdMomentumAttrs = { negLr: o.c.dataSync()[0]!, momentum: o.m.dataSync()[0]!, weightDecay: wd };
+  Object.keys(grads).forEach((name, i) => {
+    const value = tf.engine().registeredVariables[name]!;
+    o.accumulations[i] ??= { originalName: `${name}/momentum`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+    const gradient = grads[name];
+    if (gradient == null) return;
+    const accumulation = o.accumulations[i].variable;
+    const [newValue, newAccumulation] = tf.engine().runKernel<tf.Tensor[]>(SGD_MOMENTUM_KERNEL, { value, accumulation, gradient }, attrs as unknown as NamedAttrMap);
+    accumulation.assign(newAccumulation!);
+    value.assign(newValue!);
+    tf.dispose([newValue!, newAccumulation!]);
+  });
+  o.incrementIterations();
 }

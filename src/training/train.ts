@@ -7,6 +7,7 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { tf } from '../backend/tf.js';
+import { withLazyConvInputGradient } from '../backend/fused-conv-gradient.js';
 import { PulError } from '../core/errors.js';
 import { deriveSeed } from '../core/random.js';
 import { silentProgress, type ProgressSink } from '../core/progress.js';
@@ -14,7 +15,7 @@ import type { ReidModel } from '../model/build-model.js';
 import { forwardTraining } from '../model/training-forward.js';
 import type { BatchSource, TrainBatch } from './batch-source.js';
 import { Objective, parseLossSpec, type NamedState } from './objective.js';
-import { createOptimizer, disposeOptimizer, learningRateAt, setLearningRate, type OptimizerOptions } from './optimizer.js';
+import { applyGradientsWithDecay, createOptimizer, disposeOptimizer, learningRateAt, setLearningRate, type OptimizerOptions } from './optimizer.js';
 
 /** What Trainer trains with: epochs, optimiser, objective, dropout seed, metrics log. */
 export interface TrainOptions {
@@ -194,7 +195,8 @@ export class Trainer {
     const x = tf.tensor4d(batch.pixels, [...batch.shape]);
     const y = tf.tensor1d(batch.labels, 'int32');
     try {
-      const { value, grads } = tf.variableGrads(() => {
+      // the first convolution's input gradient (the image's) is not computed
+      const { value, grads } = withLazyConvInputGradient(() => tf.variableGrads(() => {
         const [emb, logits] = forwardTraining(this.model, x, seed);
         if (objective.usesLogits) hits = keep(tf.sum<tf.Scalar>(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'int32')));
         // the centre update after the step reads this batch's embeddings
@@ -203,12 +205,11 @@ export class Trainer {
         if (v.activeShare) activeShare = keep(v.activeShare);
         if (v.perAnchor && source.feedback) perAnchor = keep(v.perAnchor);
         return v.loss;
-      }, vars);
+      }, vars));
       // weights the loss does not reach (the classifier under a metric loss) have no gradient: no step, no decay
-      const decayed = wd > 0 ? tf.tidy(() => Object.fromEntries(Object.entries(grads).map(([name, g]) => [name, tf.add(g, tf.mul(vars.find((v) => v.name === name)!, wd))]))) : grads;
-      this.optimizer.applyGradients(decayed);
+      applyGradientsWithDecay(this.optimizer, grads, wd);
       const loss = value.dataSync()[0] ?? Number.NaN;
-      tf.dispose([value, grads, decayed]);
+      tf.dispose([value, grads]);
       if (embeddings !== null) objective.afterStep(embeddings, y);
       if (perAnchor !== null) source.feedback?.(batch, (perAnchor as tf.Tensor1D).dataSync() as Float32Array);
       return {

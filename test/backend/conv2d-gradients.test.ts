@@ -29,6 +29,10 @@ for (const stride of [1, 2])
 CASES.push({ batch: 2, height: 7, width: 12, inChannels: 16, outChannels: 8, kernel: 3, stride: 2, pad: 'same' });
 CASES.push({ batch: 2, height: 8, width: 5, inChannels: 1, outChannels: 4, kernel: 3, stride: 1, pad: 'same' });
 CASES.push({ batch: 2, height: 10, width: 8, inChannels: 4, outChannels: 6, kernel: 5, stride: 1, pad: 'valid' });
+// few taps and output channels a multiple of 8: the native direct kernels (a first layer's shapes)
+CASES.push({ batch: 3, height: 9, width: 7, inChannels: 1, outChannels: 32, kernel: 3, stride: 1, pad: 'same' });
+CASES.push({ batch: 2, height: 11, width: 6, inChannels: 3, outChannels: 24, kernel: 3, stride: 2, pad: 'valid' });
+CASES.push({ batch: 2, height: 8, width: 9, inChannels: 2, outChannels: 8, kernel: 5, stride: 2, pad: 'same' });
 
 function randomArray(rng: Rng, n: number): Float32Array {
   const a = new Float32Array(n);

@@ -34,15 +34,24 @@ async function workload(rng: Rng): Promise<Float32Array[]> {
   const b = tf.tensor2d(randomArray(rng, 23 * 257), [23, 257]);
   const loss = (xs: tf.Tensor4D, ws: tf.Tensor4D) => tf.sum(tf.mul(tf.conv2d(xs, ws, 1, 'same'), r));
   const [dx, df] = tf.grads(loss as (...t: tf.Tensor[]) => tf.Tensor)([x, f5]) as [tf.Tensor, tf.Tensor];
+  // three input channels, 24 outputs (a 16- and an 8-wide tile): the direct kernels of a first layer
+  const x3 = tf.tensor4d(randomArray(rng, 2 * 13 * 11 * 3), [2, 13, 11, 3]);
+  const f3 = tf.tensor4d(randomArray(rng, 3 * 3 * 3 * 24), [3, 3, 3, 24]);
+  const bias3 = tf.tensor1d(randomArray(rng, 24));
+  const r3 = tf.tensor4d(randomArray(rng, 2 * 7 * 6 * 24), [2, 7, 6, 24]);
+  const loss3 = (ws: tf.Tensor4D) => tf.sum(tf.mul(tf.conv2d(x3, ws, 2, 'same'), r3));
+  const df3 = tf.grad(loss3 as (t: tf.Tensor) => tf.Tensor)(f3);
   const outs = [
     tf.fused.conv2d({ x, filter: f, strides: 1, pad: 'same', bias, activation: 'relu' }),
     tf.conv2d(x, f, 2, 'valid'),
     dx,
     df,
     tf.matMul(a, b, true, true), // 41 × 23 over k = 257 (an odd last block)
+    tf.fused.conv2d({ x: x3, filter: f3, strides: 1, pad: 'same', bias: bias3, activation: 'relu' }),
+    df3,
   ];
   const data = await Promise.all(outs.map(async (o) => (await o.data()) as Float32Array));
-  tf.dispose([x, f, f5, bias, r, a, b, ...outs]);
+  tf.dispose([x, f, f5, bias, r, a, b, x3, f3, bias3, r3, ...outs]);
   return data;
 }
 

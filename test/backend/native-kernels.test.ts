@@ -119,7 +119,7 @@ test('forward convolutions (plain, fused bias + ReLU, strided, 1×1) match the c
 });
 
 test('all backend tests pass with the native kernels off (the WebAssembly/JS kernels)', { skip: process.env['PUL_NATIVE'] === '0' }, () => {
-  const files = ['conv2d-gradients.test.js', 'pool-and-norm-gradients.test.js'].map((f) => path.join(here, f));
+  const files = ['conv2d-gradients.test.js', 'pool-and-norm-gradients.test.js', 'sgd-momentum.test.js', 'lazy-conv-gradient.test.js'].map((f) => path.join(here, f));
   // Without NODE_TEST_CONTEXT the nested runner reports plain TAP instead of talking to this one.
   const { NODE_TEST_CONTEXT: _, ...env } = process.env;
   const r = spawnSync(process.execPath, ['--test', ...files], { env: { ...env, PUL_NATIVE: '0' }, encoding: 'utf8' });

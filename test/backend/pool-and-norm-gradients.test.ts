@@ -105,31 +105,36 @@ test('wasm Sum and Mean over leading axes match the cpu backend; other reduction
   const { cpu, wasm } = await onBothBackends(async () => {
     const outs = tf.tidy(() => {
       const t = tf.tensor(x, [3, 4, 5, 6]);
-      return [tf.sum(t, [0, 1, 2]), tf.mean(t, [0, 1, 2], true), tf.mean(t, [-4, -3, -2]), tf.sum(t, [1, 2]), tf.mean(t, 3), tf.sum(t)];
+      // [1, 2]: global average pooling (per image)
+      return [tf.sum(t, [0, 1, 2]), tf.mean(t, [0, 1, 2], true), tf.mean(t, [-4, -3, -2]), tf.sum(t, [1, 2]), tf.mean(t, 3), tf.sum(t), tf.mean(t, [1, 2], true), tf.mean(t, [2, 1])];
     });
     const data = await Promise.all(outs.map(async (o) => (await o.data()) as Float32Array));
     assert.deepEqual(outs[1]!.shape, [1, 1, 1, 6]);
+    assert.deepEqual(outs[6]!.shape, [3, 1, 1, 6]);
     tf.dispose(outs);
     return data;
   });
   cpu.forEach((ref, i) => assert.ok(relativeMaxError(wasm[i]!, ref) <= 1e-5, `reduction ${i}: ${relativeMaxError(wasm[i]!, ref)}`));
 });
 
-test('the gradient of a per-channel mean matches the cpu backend (and other means still work)', async () => {
+test('the gradient of a per-channel mean and of global average pooling match the cpu backend (and other means still work)', async () => {
   const rng = new Rng(13);
   const x = randomArray(rng, 3 * 4 * 5 * 6);
   const r6 = randomArray(rng, 6);
   const r4 = randomArray(rng, 3 * 4 * 5);
+  const r36 = randomArray(rng, 3 * 6);
   const { cpu, wasm } = await onBothBackends(async () => {
     const grads = tf.tidy(() => [
       tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.mean(a, [0, 1, 2]), tf.tensor1d(r6))))(tf.tensor(x, [3, 4, 5, 6])),
       tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.mean(a, 3), tf.tensor(r4, [3, 4, 5]))))(tf.tensor(x, [3, 4, 5, 6])),
+      tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.mean(a, [1, 2]), tf.tensor(r36, [3, 6]))))(tf.tensor(x, [3, 4, 5, 6])),
     ]);
     const data = await Promise.all(grads.map(async (g) => (await g.data()) as Float32Array));
     tf.dispose(grads);
     return data;
   });
   cpu.forEach((ref, i) => assert.ok(relativeMaxError(wasm[i]!, ref) <= 1e-5, `mean gradient ${i}: ${relativeMaxError(wasm[i]!, ref)}`));
+  assert.deepEqual(wasm[2], cpu[2], 'global average pooling: the same bits');
 });
 
 test('Identity and same-dtype Cast share data without leaking, other casts convert', async () => {

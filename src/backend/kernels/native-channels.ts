@@ -7,11 +7,25 @@ import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { tf } from '../tf.js';
 import type { NativeKernels } from '../native.js';
 import { allocate, asWasmBackend, heap, offsetOf, release } from './wasm-heap.js';
-import { reducesLeadingAxes } from './reduce-leading-axes.js';
+import { reducesLeadingAxes, reducesMiddleAxes } from './reduce-leading-axes.js';
 
 type Wrapper = { readonly kernelName: string; wrap(original: KernelFunc): KernelFunc };
 
 const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** Sum/Mean over the middle axes (global pooling): the per-channel sum of each image (the backend's own transposes first). */
+function perImage(native: NativeKernels, backend: unknown, x: TensorInfo, keepDims: boolean, mean: boolean): TensorInfo {
+  const wasm = asWasmBackend(backend);
+  const images = x.shape[0] ?? 1;
+  const channels = x.shape.at(-1) ?? 1;
+  const rows = sizeOf(x.shape) / (images * channels);
+  const out = allocate(wasm, keepDims ? [images, ...x.shape.slice(1, -1).map(() => 1), channels] : [images, channels]);
+  const h = heap(wasm);
+  const xo = offsetOf(wasm, x);
+  const oo = offsetOf(wasm, out);
+  for (let n = 0; n < images; n++) native.channelSum(h, xo + n * rows * channels, oo + n * channels, rows, channels, mean ? 1 / rows : 1);
+  return out;
+}
 
 function reduction(native: NativeKernels, kernelName: 'Sum' | 'Mean'): Wrapper {
   return {
@@ -19,6 +33,7 @@ function reduction(native: NativeKernels, kernelName: 'Sum' | 'Mean'): Wrapper {
     wrap: (original) => (args) => {
       const { x } = args.inputs as { x: TensorInfo };
       const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
+      if (x.dtype === 'float32' && reducesMiddleAxes(x.shape.length, axis)) return perImage(native, args.backend, x, keepDims, kernelName === 'Mean');
       if (x.dtype !== 'float32' || !reducesLeadingAxes(x.shape.length, axis)) return original(args);
       const wasm = asWasmBackend(args.backend);
       const channels = x.shape.at(-1) ?? 1;

@@ -8,6 +8,7 @@
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import type { NativeKernels } from '../native.js';
 import { allocate, asWasmBackend, heap, offsetOf } from './wasm-heap.js';
+import { SGD_MOMENTUM_KERNEL, type SgdMomentumAttrs } from './sgd-momentum.js';
 
 type Wrapper = { readonly kernelName: string; wrap(original: KernelFunc): KernelFunc };
 
@@ -48,8 +49,29 @@ function binary(native: NativeKernels, kernelName: keyof typeof OPS): Wrapper {
   };
 }
 
+/** The SGD-momentum step (sgd-momentum.ts) in C: the same float32 operations, no fused multiply-add. */
+function sgdMomentum(native: NativeKernels): Wrapper[] {
+  const run = native.sgdMomentum?.bind(native);
+  if (run === undefined) return [];
+  return [
+    {
+      kernelName: SGD_MOMENTUM_KERNEL,
+      wrap: () => (args) => {
+        const { value, accumulation, gradient } = args.inputs as { value: TensorInfo; accumulation: TensorInfo; gradient: TensorInfo };
+        const { negLr, momentum, weightDecay } = args.attrs as unknown as SgdMomentumAttrs;
+        const wasm = asWasmBackend(args.backend);
+        const outs = [allocate(wasm, [...value.shape]), allocate(wasm, [...value.shape])] as const;
+        const [w, a, g, nw, na] = [value, accumulation, gradient, ...outs].map((t) => offsetOf(wasm, t)) as [number, number, number, number, number];
+        run(heap(wasm), w, a, g, nw, na, sizeOf(value.shape), Math.fround(negLr), Math.fround(momentum), Math.fround(weightDecay));
+        return [...outs];
+      },
+    },
+  ];
+}
+
 export function nativeElementwiseWrappers(native: NativeKernels): readonly Wrapper[] {
   return [
+    ...sgdMomentum(native),
     binary(native, 'Add'),
     binary(native, 'Sub'),
     binary(native, 'Multiply'),

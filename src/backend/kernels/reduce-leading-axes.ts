@@ -19,6 +19,14 @@ export function reducesLeadingAxes(rank: number, axis: unknown): boolean {
   return axes.length === rank - 1 && axes.every((a, i) => a === i);
 }
 
+/** True when `axis` names every axis of a rank-`rank` tensor but the first and the last (global pooling of NHWC). */
+export function reducesMiddleAxes(rank: number, axis: unknown): boolean {
+  if (rank < 3) return false;
+  const list = (Array.isArray(axis) ? axis : [axis]) as number[];
+  const axes = [...new Set(list.map((a) => (a < 0 ? a + rank : a)))].sort((a, b) => a - b);
+  return axes.length === rank - 2 && axes.every((a, i) => a === i + 1);
+}
+
 function reduceLeadingAxes(original: KernelFunc, divideByCount: boolean): KernelFunc {
   return (args) => {
     const { x } = args.inputs as { x: TensorInfo };

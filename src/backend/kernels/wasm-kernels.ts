@@ -9,6 +9,9 @@ import { batchNormGradConfig } from './batch-norm-grad.js';
 import { meanWrapper, sumWrapper } from './reduce-leading-axes.js';
 import { broadcastChannelsConfig } from './broadcast-channels.js';
 import { castWrapper, identityWrapper } from './share-data.js';
+import { sgdMomentumConfig } from './sgd-momentum.js';
+import { spreadMeanConfig } from './spread-mean.js';
+import { broadcastBinaryWrappers } from './broadcast-binary.js';
 
 /** Kernels pul provides outright (missing from the backend, or replacing a slow one). */
 export const WASM_KERNELS: readonly Omit<KernelConfig, 'backendName'>[] = [
@@ -17,6 +20,8 @@ export const WASM_KERNELS: readonly Omit<KernelConfig, 'backendName'>[] = [
   maxPoolGradConfig,
   batchNormGradConfig,
   broadcastChannelsConfig,
+  sgdMomentumConfig,
+  spreadMeanConfig,
 ];
 
 /** Kernels pul speeds up for some inputs, handing the rest to the backend's own kernel. */
@@ -25,4 +30,5 @@ export const WASM_KERNEL_WRAPPERS: readonly { readonly kernelName: string; wrap(
   meanWrapper,
   identityWrapper,
   castWrapper,
+  ...broadcastBinaryWrappers,
 ];
