@@ -122,7 +122,13 @@ export const PipelineConfigSchema = lazySchema(() => z
     clusterContrast: z
       .strictObject({
         epochs: z.number().int().min(1).default(20).describe('epochs, each a round: extract → DBSCAN → drop noise → one training epoch; default 20'),
-        passes: z.number().int().min(1).default(1).describe('passes of the P×K sampler over the clustered images per epoch (between two clusterings); default 1. Dai et al. train 400 steps per epoch: on a small target, more passes do the same'),
+        passes: z.number().int().min(1).default(1).describe('training passes per epoch (between two clusterings), each of itersPerEpoch P×K steps; default 1'),
+        itersPerEpoch: z
+          .number()
+          .int()
+          .min(1)
+          .optional()
+          .describe("P×K steps of a pass (Dai et al.: 400, or 200 on small sets); default ⌈clustered images / (P·K)⌉, as many image draws as the epoch has clustered images. Clusters are drawn uniformly (Dai et al.'s sampler), K images of a cluster per visit, its members in turn"),
         temperature: z.number().positive().default(0.05).describe('τ of the InfoNCE over the cluster memory; default 0.05 (Dai et al.)'),
         momentum: z.number().min(0).max(1).default(0.1).describe('memory update c ← m·c + (1 − m)·x; default 0.1 (Dai et al.)'),
         hard: z.boolean().default(true).describe("update a centroid with the batch's least similar member of its cluster (default; Dai et al.'s hard variant), else with the members' mean"),
@@ -130,13 +136,17 @@ export const PipelineConfigSchema = lazySchema(() => z
         minPts: z.number().int().min(2).default(4).describe('DBSCAN minimum neighbourhood size (a point counts itself); default 4'),
         k1: z.number().int().min(1).default(30).describe('k-reciprocal neighbours k1 of the Jaccard distance; default 30 (Zhong et al. 2017)'),
         k2: z.number().int().min(1).default(6).describe('query expansion k2 of the Jaccard distance (≤ k1); default 6'),
+        keepOptimizer: z
+          .boolean()
+          .default(false)
+          .describe("one optimiser across the epochs, as Dai et al.'s code: each epoch's training starts from the previous epoch's optimiser state (Adam's moments, saved in the epoch's checkpoint), not a fresh one; default false"),
         refreshBatchNorm: z
           .boolean()
           .default(false)
           .describe("before each extraction, re-estimate the BatchNorm running statistics on the target images (a no-gradient training-mode pass, cumulative average), so that the extracted features that cluster and seed the memory live in the space of the training-mode features the loss sees; default false"),
       })
       .refine((c) => c.k2 <= c.k1, { message: 'k2 must not exceed k1', path: ['k2'] })
-      .default({ epochs: 20, passes: 1, temperature: 0.05, momentum: 0.1, hard: true, eps: 0.6, minPts: 4, k1: 30, k2: 6, refreshBatchNorm: false })
+      .default({ epochs: 20, passes: 1, temperature: 0.05, momentum: 0.1, hard: true, eps: 0.6, minPts: 4, k1: 30, k2: 6, keepOptimizer: false, refreshBatchNorm: false })
       .describe("method 'cluster-contrast' (Dai et al. 2021): density clustering and the cluster-memory contrastive loss; training.optimizer, pk and augment apply"),
     selection: z
       .strictObject({

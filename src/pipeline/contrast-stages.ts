@@ -3,13 +3,15 @@
  * in the same `<run>/round-NN/` layout as a PUL round: extract (the previous epoch's model) → cluster
  * (DBSCAN on k-reciprocal Jaccard distances; −1 noise rows in assignments.csv) → select (the noise
  * dropped) → train (one epoch of the cluster-memory loss, the memory initialised from the clusters'
- * mean features) → evaluate. The extract and evaluate stages are PUL's.
+ * mean features; P×K batches of clusters drawn uniformly, see cluster-sampler.ts) → evaluate. The extract and evaluate stages are PUL's.
  */
 import path from 'node:path';
+import { tf } from '../backend/tf.js';
+import { disposeModel } from '../model/build-model.js';
 import { exists } from '../core/atomic-fs.js';
 import { deriveSeed } from '../core/random.js';
 import { AUGMENTS } from '../datasets/augment.js';
-import { createSampler, identityGroups } from '../datasets/samplers.js';
+import { clusterCycleSampler } from '../datasets/cluster-sampler.js';
 import { readFeatureFolder } from '../features/features-npy.js';
 import { clusterByDensity } from '../clustering/density-clustering.js';
 import { readClusterFiles, writeClusterFiles } from '../clustering/cluster-files.js';
@@ -19,12 +21,12 @@ import { selectionPrecision } from '../selection/selection-precision.js';
 import { normalizedMutualInformation } from '../evaluation/cluster-metrics.js';
 import { META_JSON } from '../checkpoints/checkpoint.js';
 import { writeLatest } from '../checkpoints/latest.js';
-import { loadCheckpoint, readCheckpoint } from '../checkpoints/load-checkpoint.js';
+import { loadCheckpoint, loadOptimizerState, readCheckpoint } from '../checkpoints/load-checkpoint.js';
 import type { LossTerm } from '../training/objective.js';
 import type { Stage } from './run-stages.js';
 import type { PulSession } from './pul-session.js';
 import { faultPoint } from './fault.js';
-import { trainResumable } from './resumable-training.js';
+import { trainResumable, trainedOptimizerState } from './resumable-training.js';
 import { CLUSTERS, FEATURES, commitRoundModel, pidsOf } from './round-stages.js';
 
 /** The loss of a cluster-contrast epoch. */
@@ -77,6 +79,14 @@ export function denseSelectStage(session: PulSession): Stage {
   };
 }
 
+/**
+ * P×K steps of one training pass: `itersPerEpoch` when set (Dai et al.'s fixed 400), else as many
+ * batches as hold the clustered images once, ⌈images / batch⌉.
+ */
+export function contrastSteps(images: number, batchSize: number, itersPerEpoch: number | undefined): number {
+  return itersPerEpoch ?? Math.max(1, Math.ceil(images / batchSize));
+}
+
 export function contrastTrainStage(session: PulSession): Stage {
   return {
     name: 'train',
@@ -98,19 +108,26 @@ export function contrastTrainStage(session: PulSession): Stage {
         return { summary: { images: samples.length, clusters: clusters.k, reused: checkpointDir } };
       }
       const seed = deriveSeed(config.seed, round, 'train');
-      // fewer clusters of 2+ images than P (an early epoch of a weak model): batches of all of them
-      const groups = identityGroups(labels).groups.length;
-      const p = Math.max(2, Math.min(t.pk.p, groups));
-      if (p < t.pk.p) progress.log(`  ${groups} clusters of 2 or more images: P×K batches of ${p}×${t.pk.k} this epoch (training.pk.p ${t.pk.p})`);
+      // fewer clusters than P (an early epoch of a weak model): batches of all of them
+      const p = Math.min(t.pk.p, clusters.k);
+      if (p < t.pk.p) progress.log(`  ${clusters.k} clusters: P×K batches of ${p}×${t.pk.k} this epoch (training.pk.p ${t.pk.p})`);
+      const steps = contrastSteps(samples.length, p * t.pk.k, cc.itersPerEpoch);
       const memory = { temperature: cc.temperature, momentum: cc.momentum, hard: cc.hard };
-      const training = { method: config.method, epochs: 1, passes: cc.passes, optimizer: t.optimizer, augment: t.augment, loss: 'cluster-memory', ...memory, pk: t.pk, startedFrom: session.checkpointName(round - 1) };
-      progress.log(`  training ${cc.passes === 1 ? 'one pass' : `${cc.passes} passes`} on ${samples.length} images of ${clusters.k} clusters (memory τ=${cc.temperature}, momentum ${cc.momentum}${cc.hard ? ', hard' : ''})`);
+      const training = { method: config.method, epochs: 1, passes: cc.passes, steps, keepOptimizer: cc.keepOptimizer, optimizer: t.optimizer, augment: t.augment, loss: 'cluster-memory', ...memory, pk: t.pk, startedFrom: session.checkpointName(round - 1) };
+      const draws = cc.passes * steps * p * t.pk.k;
+      const visits = (cc.passes * steps * p) / clusters.k;
+      progress.log(
+        `  training ${cc.passes === 1 ? '' : `${cc.passes} passes × `}${steps} steps of P×K ${p}×${t.pk.k} (${draws} image draws${cc.itersPerEpoch === undefined ? '' : ', clusterContrast.itersPerEpoch'}) on the ${samples.length} images of ${clusters.k} clusters, ` +
+          `each cluster ${visits.toFixed(1)} times (memory τ=${cc.temperature}, momentum ${cc.momentum}${cc.hard ? ', hard' : ''})`,
+      );
       const augment = AUGMENTS[t.augment];
       const normalization = (await readCheckpoint(session.checkpointDir(round - 1))).manifest.normalization;
       const { model, records } = await trainResumable({
         workDir: path.join(dir, 'training'),
         // the memory replaces the classifier: the network goes on from the previous epoch as it is
         initialModel: async () => (await loadCheckpoint(session.checkpointDir(round - 1))).model,
+        // the previous epoch's Adam moments (epoch 1 starts fresh: the source checkpoint's state is another training's)
+        ...(cc.keepOptimizer && round > 1 ? { initialOptimizer: async () => loadOptimizerState(await readCheckpoint(session.checkpointDir(round - 1))) } : {}),
         samples,
         labels,
         // each pass a trainer epoch over the same clusters; the memory goes on from pass to pass
@@ -123,15 +140,21 @@ export function contrastTrainStage(session: PulSession): Stage {
         reader: session.reader,
         loss: CLUSTER_CONTRAST_LOSS,
         objective: { memory: { centroids: clusters.centroids, ...memory } },
-        sampler: createSampler('pk', labels, { structure: 'pk', batchSize: p * t.pk.k, p, k: t.pk.k, seed, option: 'training.pk' }),
+        sampler: clusterCycleSampler(labels, { p, k: t.pk.k, steps }),
         meta: { training, state },
         tag: `round-${round}`,
         signal,
         progress,
       });
-      await commitRoundModel(session, round, dir, { model, normalization, epoch: round, training, state });
+      // kept in the epoch's checkpoint for the next epoch to go on with (keepOptimizer)
+      const optimizer = cc.keepOptimizer ? await trainedOptimizerState(path.join(dir, 'training')).catch((err: unknown) => { disposeModel(model); throw err; }) : null;
+      try {
+        await commitRoundModel(session, round, dir, { model, normalization, epoch: round, training, state, optimizer });
+      } finally {
+        if (optimizer !== null) tf.dispose(optimizer.map((n) => n.tensor));
+      }
       const last = records.at(-1);
-      return { summary: { images: samples.length, clusters: clusters.k, lossSpec: 'cluster-memory', ...(last ? { loss: last.loss, imagesPerSecond: last.imagesPerSecond } : {}) } };
+      return { summary: { images: samples.length, clusters: clusters.k, steps: cc.passes * steps, lossSpec: 'cluster-memory', ...(last ? { loss: last.loss, imagesPerSecond: last.imagesPerSecond } : {}) } };
     },
   };
 }

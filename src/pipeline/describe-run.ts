@@ -17,7 +17,7 @@ export interface RunOverview {
 export function describeMethod(c: PipelineConfig): string {
   if (c.method === 'pul') return `pul: k-means K=${c.clustering.k ?? '?'}, ${c.stop.maxRounds} rounds at most`;
   const cc = c.clusterContrast;
-  return `cluster-contrast: ${cc.epochs} epochs${cc.passes === 1 ? "" : ` of ${cc.passes} passes`}, DBSCAN eps ${cc.eps}, minPts ${cc.minPts}, k1 ${cc.k1}, k2 ${cc.k2}; memory τ ${cc.temperature}, momentum ${cc.momentum}${cc.hard ? ' (hard)' : ' (mean)'}; P×K ${c.training.pk.p}×${c.training.pk.k}, ${c.training.optimizer.type} lr ${c.training.optimizer.lr}`;
+  return `cluster-contrast: ${cc.epochs} epochs${cc.passes === 1 ? "" : ` of ${cc.passes} passes`}${cc.itersPerEpoch === undefined ? '' : ` of ${cc.itersPerEpoch} steps`}, DBSCAN eps ${cc.eps}, minPts ${cc.minPts}, k1 ${cc.k1}, k2 ${cc.k2}; memory τ ${cc.temperature}, momentum ${cc.momentum}${cc.hard ? ' (hard)' : ' (mean)'}; P×K ${c.training.pk.p}×${c.training.pk.k}, ${c.training.optimizer.type} lr ${c.training.optimizer.lr}`;
 }
 
 /** A run's state as an overview for `pul inspect`. */

@@ -19,7 +19,7 @@ import { Objective, isObjectiveState, type LossTerm, type ObjectiveOptions } fro
 import type { OptimizerOptions } from '../training/optimizer.js';
 import { Trainer, type EpochRecord } from '../training/train.js';
 import { resolveLatest, writeLatest } from '../checkpoints/latest.js';
-import { loadCheckpoint, loadOptimizerState, type ExpectedModel } from '../checkpoints/load-checkpoint.js';
+import { loadCheckpoint, loadOptimizerState, readCheckpoint, type ExpectedModel } from '../checkpoints/load-checkpoint.js';
 import { saveCheckpoint } from '../checkpoints/save-checkpoint.js';
 import { faultPoint } from './fault.js';
 
@@ -42,6 +42,8 @@ export interface ResumableTraining {
   readonly workDir: string;
   /** Builds the starting model when the work folder holds no epoch yet. */
   readonly initialModel: () => Promise<ReidModel>;
+  /** The optimiser state to start from when the work folder holds no epoch yet (default: a fresh optimiser); the tensors are disposed here. */
+  readonly initialOptimizer?: () => Promise<{ name: string; tensor: tf.Tensor }[] | null>;
   readonly samples: readonly Sample[];
   /** Class 0..K−1 of each sample. */
   readonly labels: Int32Array;
@@ -70,6 +72,19 @@ export interface ResumableTraining {
   readonly progress?: ProgressSink;
 }
 
+/**
+ * The optimiser's own state (no objective or sampler state) saved with the newest epoch of a work
+ * folder, or null when it holds none: what a next training may start from (see initialOptimizer).
+ */
+export async function trainedOptimizerState(workDir: string): Promise<{ name: string; tensor: tf.Tensor }[] | null> {
+  const latest = await resolveLatest(workDir);
+  const saved = latest === null ? null : await loadOptimizerState(await readCheckpoint(latest));
+  if (saved === null) return null;
+  const own = (name: string) => !isObjectiveState(name) && name !== SAMPLER_STATE;
+  tf.dispose(saved.filter((n) => !own(n.name)).map((n) => n.tensor));
+  return saved.filter((n) => own(n.name));
+}
+
 /** Trains (or continues) to `epochs`; returns the trained model (the caller disposes it) and the epochs run now. */
 export async function trainResumable(t: ResumableTraining): Promise<{ model: ReidModel; records: EpochRecord[]; resumedAt: number }> {
   const latest = await resolveLatest(t.workDir);
@@ -84,6 +99,7 @@ export async function trainResumable(t: ResumableTraining): Promise<{ model: Rei
     t.progress?.log(`  continuing ${t.tag} after epoch ${resumedAt} (${latest})`);
   } else {
     model = await t.initialModel();
+    optimizerState = (await t.initialOptimizer?.()) ?? null;
   }
   let objective: Objective;
   try {

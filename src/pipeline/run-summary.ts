@@ -74,7 +74,8 @@ export function summarizePulRun(state: RunState): PulRunSummary {
   const baseline = figures(find(0, 'baseline'));
   const contrast = state.config.method === 'cluster-contrast';
   const loss = contrast ? CLUSTER_CONTRAST_LOSS : retrainingLoss(state.config);
-  const sampler = contrast ? 'pk' : retrainingSampler(state.config, loss);
+  // cluster-contrast: P×K batches of clusters drawn uniformly (src/datasets/cluster-sampler.ts)
+  const sampler = contrast ? 'clusters' : retrainingSampler(state.config, loss);
   const roundNumbers = [...new Set(state.completed.map((r) => r.round).filter((r) => r > 0))].sort((a, b) => a - b);
   const rounds: RoundSummary[] = roundNumbers.map((round) => {
     const select = find(round, 'select');

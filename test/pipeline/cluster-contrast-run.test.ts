@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { parseConfig, runPul, selectBackend, silentProgress, tf, type PipelineConfigInput, type PulRunSummary } from '../../src/index.js';
+import { loadOptimizerState, parseConfig, readCheckpoint, runPul, selectBackend, silentProgress, tf, type PipelineConfigInput, type PulRunSummary } from '../../src/index.js';
 import { runCli } from '../helpers/run-cli.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 import { fixtureConfig, writePulFixture } from './pul-fixture.js';
@@ -59,6 +59,9 @@ describe('pul run --method cluster-contrast', () => {
         assert.equal(noise, record.summary['noise'], 'noise rows of assignments.csv');
         const selected = (await readFile(path.join(runDir, round, 'selection.csv'), 'utf8')).trim().split('\n').length - 1;
         assert.equal(selected, 80 - noise, 'the selection is every non-noise row');
+        // an epoch draws as many P×K batches (2×8) as hold its clustered images once
+        const train = state.completed.find((c) => c.round === Number(round.slice(-2)) && c.stage === 'train')!;
+        assert.equal(train.summary['steps'], Math.ceil(selected / 16), `${round}: steps of ${selected} clustered images`);
       }
       const meta = JSON.parse(await readFile(path.join(runDir, 'round-02', 'checkpoint', 'meta.json'), 'utf8')) as { state: { method: string; clusters: number }; training: { temperature: number; momentum: number; hard: boolean } };
       assert.equal(meta.state.method, 'cluster-contrast');
@@ -81,7 +84,8 @@ describe('pul run --method cluster-contrast', () => {
       const config = path.join(root, 'cc.json');
       // with the batch-norm refresh before each extraction: it too must resume to the same bytes
       const refreshed = contrastConfig(root);
-      await writeFile(config, JSON.stringify({ ...refreshed, clusterContrast: { ...refreshed.clusterContrast, refreshBatchNorm: true } }));
+      // and a fixed number of steps per epoch (Dai et al.'s itersPerEpoch), one Adam across the epochs (keepOptimizer)
+      await writeFile(config, JSON.stringify({ ...refreshed, clusterContrast: { ...refreshed.clusterContrast, refreshBatchNorm: true, itersPerEpoch: 3, keepOptimizer: true } }));
       const run = (name: string, env: Record<string, string> = {}, ...args: string[]) => runCli(['--backend', 'wasm', 'run', '--config', config, '--name', name, '--json', ...args], env);
       const reference = await run('reference');
       assert.equal(reference.code, 0, reference.stderr);
@@ -89,6 +93,16 @@ describe('pul run --method cluster-contrast', () => {
       const killed = await run('killed', { PUL_FAULT: 'train:round-1:epoch-1' });
       assert.equal(killed.code, null, `the process should have died (${killed.stderr.slice(-300)})`);
       const runDir = path.join(root, 'runs', 'killed');
+      const trained = (JSON.parse(await readFile(path.join(root, 'runs', 'reference', 'run.json'), 'utf8')) as { completed: { stage: string; summary: { steps?: number } }[] }).completed.filter((r) => r.stage === 'train');
+      assert.deepEqual(trained.map((r) => r.summary.steps), [3, 3]);
+      // Adam's step count goes on from epoch to epoch: 3 after epoch 1, 6 after epoch 2
+      for (const [round, steps] of [['round-01', 3], ['round-02', 6]] as const) {
+        const saved = await loadOptimizerState(await readCheckpoint(path.join(root, 'runs', 'reference', round, 'checkpoint')));
+        assert.ok(saved !== null, `${round}: no optimiser state in the checkpoint`);
+        const iter = saved.find((n) => n.name === 'iter');
+        assert.equal(iter?.tensor.dataSync()[0], steps, `${round}: Adam iterations`);
+        tf.dispose(saved.map((n) => n.tensor));
+      }
       const resumed = await runCli(['--backend', 'wasm', 'run', '--resume', runDir, '--json']);
       assert.equal(resumed.code, 0, resumed.stderr);
       assert.match(resumed.stderr, /resuming/);
@@ -109,6 +123,7 @@ describe('pul run --method cluster-contrast', () => {
       await bad([], { ...cc, clusterContrast: { temperature: 0 } }, /clusterContrast\.temperature/);
       await bad([], { ...cc, clusterContrast: { momentum: 1.5 } }, /clusterContrast\.momentum/);
       await bad([], { ...cc, clusterContrast: { k1: 5, k2: 6 } }, /clusterContrast\.k2/);
+      await bad([], { ...cc, clusterContrast: { itersPerEpoch: 0 } }, /clusterContrast\.itersPerEpoch/);
       await bad([], { ...cc, clusterContrast: { refreshBatchNorm: 'yes' } } as unknown as PipelineConfigInput, /clusterContrast\.refreshBatchNorm/);
       await bad([], { ...cc, method: 'pul' }, /clustering\.k/);
       await bad([], { ...cc, method: 'kmeans' } as unknown as PipelineConfigInput, /method/);
