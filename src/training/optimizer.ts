@@ -86,9 +86,16 @@ export function createOptimizer(o: OptimizerOptions): tf.Optimizer {
   return o.type === 'adam' ? tf.train.adam(o.lr) : tf.train.momentum(o.lr, o.momentum ?? 0.9);
 }
 
-/** tfjs keeps the rate in a field of each optimiser class; both read it at every applyGradients. */
+/**
+ * Sets the rate used by the next applyGradients. Adam reads its `learningRate` field every step; SGD and
+ * momentum read a scalar `c` = −lr made at construction, which only their setLearningRate renews (setting
+ * the field alone left SGD at its first rate: schedules and warm-up did nothing). No-op when unchanged.
+ */
 export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
-  (optimizer as unknown as { learningRate: number }).learningRate = lr;
+  const o = optimizer as unknown as { learningRate: number; setLearningRate?: (lr: number) => void };
+  if (o.learningRate === lr) return;
+  if (typeof o.setLearningRate === 'function') o.setLearningRate(lr);
+  else o.learningRate = lr;
 }
 
 /** Disposes an optimiser and all it holds: tfjs's MomentumOptimizer.dispose skips SGD's learning-rate scalar `c` (one tensor per optimiser). */

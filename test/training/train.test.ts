@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { buildModel, disposeModel, featureMatrix, isPulError, learningRateAt, Objective, parseLossSpec, Rng, tf, Trainer, type ModelSpec } from '../../src/index.js';
+import { applyGradientsWithDecay, createOptimizer, disposeOptimizer, setLearningRate } from '../../src/training/optimizer.js';
 import { assertClose } from '../helpers/assert-close.js';
 import { TEST_BACKENDS, useBackend } from '../helpers/for-each-backend.js';
 import { withTempDir } from '../helpers/temp-dir.js';
@@ -20,6 +21,27 @@ describe('learning-rate schedules', () => {
 });
 
 for (const backend of TEST_BACKENDS) {
+  describe(`setLearningRate (${backend})`, () => {
+    it('changes the step of SGD-momentum and of Adam, without leaking tensors', async () => {
+      await useBackend(backend);
+      for (const type of ['sgd', 'adam'] as const) {
+        const v = tf.variable(tf.scalar(1), true, `lr-test-${type}-${backend}`);
+        const optimizer = createOptimizer({ type, lr: 0.1, momentum: 0 });
+        const g = tf.scalar(1);
+        applyGradientsWithDecay(optimizer, { [v.name]: g }, 0);
+        const before = tf.memory().numTensors;
+        setLearningRate(optimizer, 0.01);
+        applyGradientsWithDecay(optimizer, { [v.name]: g }, 0);
+        assert.equal(tf.memory().numTensors, before, `${type}: tensors`);
+        // Both steps move v by about lr (Adam's first steps are ±lr whatever the gradient's scale).
+        assertClose([v.dataSync()[0]!], [1 - 0.1 - 0.01], { atol: 1e-6 });
+        g.dispose();
+        disposeOptimizer(optimizer);
+        v.dispose();
+      }
+    });
+  });
+
   describe(`Trainer (${backend})`, () => {
     it('learns the toy task, with the cluster term, and logs one JSON line per epoch', async () => {
       await useBackend(backend);
