@@ -74,7 +74,7 @@ static int padded_width(const pul_conv_t *g) { return (g->ow - 1) * g->sw + g->k
 /* floats of one worker's buffer: the padded image (+ one pixel block of slack), the pixel bases, the tap offsets */
 static size_t direct_floats(const pul_conv_t *g) {
   size_t per_image = (size_t)g->oh * g->ow;
-  return (size_t)padded_height(g) * padded_width(g) * g->ci + 64 + (per_image + 8) + DIRECT_MAX_TAPS;
+  return (size_t)padded_height(g) * padded_width(g) * g->ci + 64 + (per_image + 8) + (size_t)taps(g);
 }
 
 static int use_direct(const pul_conv_t *g) {
@@ -84,6 +84,16 @@ static int use_direct(const pul_conv_t *g) {
   (void)g;
   return 0;
 #endif
+}
+
+/* The forward also reads A from the image when few output channels share each packed A panel: with
+ * co ≤ DIRECT_FWD_MAX_CO the im2col copy and the packing of A are amortised over co/16 ≤ 4 column panels
+ * only (fmnist's 14×14×32→64: 9.2 vs 11 CPU ms per batch of 65; at co = 128 the GEMM path is as fast).
+ * Taps are summed in KC blocks as the AVX2 GEMM does, so the result is the same bits; the AVX-512 GEMM
+ * (16 lanes, k in pairs) keeps its own path. */
+#define DIRECT_FWD_MAX_CO 64
+static int use_direct_forward(const pul_conv_t *g) {
+  return use_direct(g) || (g->co <= DIRECT_FWD_MAX_CO && !is_pointwise(g) && g->co % 8 == 0 && pul_gemm_isa() == PUL_ISA_AVX2);
 }
 
 /* Image n into xp (zero padding), base[p] of each output pixel (pixels past the image: 0), tapoff[t]. */
@@ -135,20 +145,22 @@ static void direct_prepare(const pul_conv_t *g, const float *x, int n, float *bu
   } while (0)
 #define TILE_ACC __m256 acc[6][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}}
 
-/* y rows of pixels b[0..mr) (mr ≤ 6), columns [j, j+8·wide) (wide 1 or 2) = Σ_t xp[b[r] + tapoff[t]] · f[t, j…]. */
-__attribute__((target("avx2,fma"))) static void direct_fwd_tile(int K, const float *xp, const int *b, const int *tapoff, const float *f, int co, int j, int wide,
-                                                                float *y, int mr, const float *bias, int relu) {
+/* y rows of pixels b[0..mr) (mr ≤ 6), columns [j, j+8·wide) (wide 1 or 2) = Σ_t xp[b[r] + tapoff[t]] · f[t, j…]
+ * over taps [t0, t1) (one KC block), added to y unless first; bias and ReLU are applied by the last block. */
+__attribute__((target("avx2,fma"))) static void direct_fwd_tile(int t0, int t1, const float *xp, const int *b, const int *tapoff, const float *f, int co, int j, int wide,
+                                                                float *y, int mr, int first, const float *bias, int relu) {
   TILE_ZERO;
   const float *x0 = xp + b[0], *x1 = xp + b[1], *x2 = xp + b[2], *x3 = xp + b[3], *x4 = xp + b[4], *x5 = xp + b[5];
-  const float *fj = f + j;
+  const float *fj = f + (size_t)t0 * co + j;
+  const int K = t1;
   if (wide == 2) {
-    for (int t = 0; t < K; t++, fj += co) {
+    for (int t = t0; t < K; t++, fj += co) {
       int o = tapoff[t];
       __m256 b0 = _mm256_loadu_ps(fj), b1 = _mm256_loadu_ps(fj + 8);
       TILE_STEP_16(o, b0, b1);
     }
   } else {
-    for (int t = 0; t < K; t++, fj += co) {
+    for (int t = t0; t < K; t++, fj += co) {
       int o = tapoff[t];
       __m256 b0 = _mm256_loadu_ps(fj);
       TILE_STEP_8(o, b0);
@@ -159,7 +171,8 @@ __attribute__((target("avx2,fma"))) static void direct_fwd_tile(int K, const flo
   for (int r = 0; r < mr; r++) {
     float *row = y + (size_t)r * co + j;
     for (int v = 0; v < wide; v++) {
-      __m256 s = acc[r][v];
+      /* (0 + block 1) + block 2 …, as the GEMM adds each KC block's tile into C zeroed first */
+      __m256 s = _mm256_add_ps(first ? zero : _mm256_loadu_ps(row + 8 * v), acc[r][v]);
       if (bias) s = _mm256_add_ps(s, _mm256_loadu_ps(bias + j + 8 * v));
       /* max(s, 0) would turn NaN into 0: keep NaN (divergence must show), as the scalar path */
       if (relu) s = _mm256_blendv_ps(s, zero, _mm256_cmp_ps(s, zero, _CMP_LT_OQ));
@@ -215,8 +228,11 @@ static void direct_task(void *p, int n, int worker) {
     float *y = c->y + (size_t)n * per_image * co;
     for (int p = 0; p < per_image; p += 6) {
       int mr = per_image - p < 6 ? per_image - p : 6;
-      for (int j = 0; j < co; j += 16)
-        direct_fwd_tile(K, xp, base + p, tapoff, c->f, co, j, co - j >= 16 ? 2 : 1, y + (size_t)p * co, mr, c->bias, c->relu);
+      for (int t0 = 0; t0 < K; t0 += PUL_GEMM_KC) {
+        int t1 = K - t0 < PUL_GEMM_KC ? K : t0 + PUL_GEMM_KC, last = t1 == K;
+        for (int j = 0; j < co; j += 16)
+          direct_fwd_tile(t0, t1, xp, base + p, tapoff, c->f, co, j, co - j >= 16 ? 2 : 1, y + (size_t)p * co, mr, t0 == 0, last ? c->bias : 0, last && c->relu);
+      }
     }
     return;
   }
@@ -265,7 +281,7 @@ static void fwd_task(void *p, int task, int worker) {
 
 void pul_conv2d(const pul_conv_t *g, const float *x, const float *f, const float *bias, int relu, float *y) {
   const int K = taps(g);
-  if (use_direct(g)) {
+  if (use_direct_forward(g)) {
     direct_ctx c = {g, x, f, bias, 0, relu, y, pul_workspace(SLOT_DIRECT, (size_t)pul_threads() * direct_floats(g)), 0};
     pul_parallel_for(g->n, direct_task, &c);
     return;

@@ -16,7 +16,7 @@
 
 #define MR 6
 #define NR 16
-#define KC 256
+#define KC PUL_GEMM_KC
 #define MC 120
 #define NC 2048
 

@@ -18,6 +18,9 @@ int pul_sgemm_uses_avx2(void);
 /* The micro-kernel's instruction set: chosen at first use from the CPU's features (the widest it has), or
  * set (-1: the widest again); set returns -1 when this CPU (or build) cannot run it. */
 enum { PUL_ISA_SCALAR = 0, PUL_ISA_AVX2 = 1, PUL_ISA_AVX512 = 2 };
+/* Depth of the K blocks: each block's products are summed in registers, then added to C (kernels that
+ * skip the GEMM but must give its bits sum in the same blocks). */
+#define PUL_GEMM_KC 256
 int pul_gemm_isa(void);
 int pul_gemm_set_isa(int isa);
 int pul_gemm_isa_supported(int isa);

@@ -103,9 +103,9 @@ test('SGEMM from a packed B gives the bits of the plain SGEMM (blocks across NC 
   assert.throws(() => native.sgemmPacked(new Float32Array(4), new Float32Array(15), new Float32Array(4), 2, 2, 2, 0), /bad arguments/);
 });
 
-test('forward convolutions (plain, fused bias + ReLU, strided, 1×1) match the cpu backend', async () => {
+test('forward convolutions (plain, fused bias + ReLU, strided, 1×1, direct with taps past one KC block) match the cpu backend', async () => {
   const rng = new Rng(23);
-  for (const [h, w, ci, co, k, s, pad] of [[9, 7, 3, 5, 3, 1, 'same'], [8, 8, 4, 6, 3, 2, 'same'], [9, 9, 2, 3, 3, 2, 'valid'], [10, 6, 3, 4, 1, 1, 'valid'], [7, 5, 16, 8, 5, 1, 'same']] as const) {
+  for (const [h, w, ci, co, k, s, pad] of [[9, 7, 3, 5, 3, 1, 'same'], [8, 8, 4, 6, 3, 2, 'same'], [9, 9, 2, 3, 3, 2, 'valid'], [10, 6, 3, 4, 1, 1, 'valid'], [7, 5, 16, 8, 5, 1, 'same'], [8, 8, 32, 64, 3, 1, 'same'], [7, 7, 40, 24, 3, 2, 'same']] as const) {
     const x = randomArray(rng, 2 * h * w * ci);
     const f = randomArray(rng, k * k * ci * co);
     const bias = randomArray(rng, co);
