@@ -33,6 +33,11 @@ CASES.push({ batch: 2, height: 10, width: 8, inChannels: 4, outChannels: 6, kern
 CASES.push({ batch: 3, height: 9, width: 7, inChannels: 1, outChannels: 32, kernel: 3, stride: 1, pad: 'same' });
 CASES.push({ batch: 2, height: 11, width: 6, inChannels: 3, outChannels: 24, kernel: 3, stride: 2, pad: 'valid' });
 CASES.push({ batch: 2, height: 8, width: 9, inChannels: 2, outChannels: 8, kernel: 5, stride: 2, pad: 'same' });
+// stride 1 and input channels a multiple of 8 (≤ 64): the input gradient as a direct convolution of dy
+// with the turned filter, its taps (9·co) past one KC block of 256
+CASES.push({ batch: 2, height: 7, width: 6, inChannels: 16, outChannels: 24, kernel: 3, stride: 1, pad: 'same' });
+CASES.push({ batch: 2, height: 9, width: 8, inChannels: 32, outChannels: 64, kernel: 3, stride: 1, pad: 'valid' });
+CASES.push({ batch: 1, height: 6, width: 7, inChannels: 8, outChannels: 16, kernel: 5, stride: 1, pad: 'same' });
 
 function randomArray(rng: Rng, n: number): Float32Array {
   const a = new Float32Array(n);
