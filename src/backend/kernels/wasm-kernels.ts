@@ -12,6 +12,7 @@ import { castWrapper, identityWrapper } from './share-data.js';
 import { sgdMomentumConfig } from './sgd-momentum.js';
 import { spreadMeanConfig } from './spread-mean.js';
 import { broadcastBinaryWrappers } from './broadcast-binary.js';
+import { exactUnaryWrappers } from './exact-unary.js';
 
 /** Kernels pul provides outright (missing from the backend, or replacing a slow one). */
 export const WASM_KERNELS: readonly Omit<KernelConfig, 'backendName'>[] = [
@@ -31,4 +32,5 @@ export const WASM_KERNEL_WRAPPERS: readonly { readonly kernelName: string; wrap(
   identityWrapper,
   castWrapper,
   ...broadcastBinaryWrappers,
+  ...exactUnaryWrappers,
 ];
