@@ -282,6 +282,34 @@ static napi_value max_pool_grad(napi_env env, napi_callback_info info) {
   return 0;
 }
 
+/* maxPool(heap, x, y, dims): dims as maxPoolGrad's */
+static napi_value max_pool(napi_env env, napi_callback_info info) {
+  float *heap;
+  size_t n;
+  int64_t v[2];
+  napi_value args[4];
+  size_t argc = 4, count, byte_offset;
+  int32_t *d;
+  napi_typedarray_type type;
+  napi_value buffer;
+  int ok = read_ints(env, info, &heap, &n, v, 2) && napi_get_cb_info(env, info, &argc, args, 0, 0) == napi_ok && argc == 4 &&
+           napi_get_typedarray_info(env, args[3], &type, &count, (void **)&d, &buffer, &byte_offset) == napi_ok && type == napi_int32_array && count == 12;
+  if (ok) {
+    for (int i = 0; i < 12; i++) ok = ok && (d[i] >= 0) && (i >= 8 || d[i] >= 1);
+    ok = ok && d[10] >= 1 && d[11] >= 1;
+  }
+  if (ok) {
+    int64_t in = (int64_t)d[0] * d[1] * d[2] * d[3], out = (int64_t)d[0] * d[10] * d[11] * d[3];
+    ok = inside(v[0], in, n) && inside(v[1], out, n);
+  }
+  if (!ok) {
+    napi_throw_type_error(env, 0, "pul_native.maxPool(heap, x, y, dims): bad arguments");
+    return 0;
+  }
+  pul_max_pool(heap + v[0], d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], heap + v[1]);
+  return 0;
+}
+
 /* batchMatMul(heap, a, b, c, batch, m, n, k, transA, transB, bBroadcast): c[i] = op(a[i])·op(b[i or 0]) */
 static napi_value batch_mat_mul(napi_env env, napi_callback_info info) {
   float *heap;
@@ -572,7 +600,7 @@ NAPI_MODULE_INIT() {
       {"batchNormGrad", batch_norm_grad}, {"maxPoolGrad", max_pool_grad}, {"elementwise", elementwise}, {"batchMatMul", batch_mat_mul}, {"kmeansStep", kmeans_step}, {"kmeansAccumulate", kmeans_accumulate},
       {"hamming", hamming}, {"hammingRank", hamming_rank}, {"hammingPaths", hamming_paths}, {"topkRows", topk_rows},
       {"batchNormTraining", batch_norm_training}, {"batchNormTrainingGrad", batch_norm_training_grad},
-      {"sgdMomentum", sgd_momentum},
+      {"sgdMomentum", sgd_momentum}, {"maxPool", max_pool},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

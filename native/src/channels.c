@@ -226,6 +226,33 @@ void pul_max_pool_grad(const float *x, const float *dy, int n, int h, int w, int
   pul_parallel_for(n, pool_task, &q);
 }
 
+/* ---- max pooling: one image per task; y[c] = the window's maximum, a NaN in it gives NaN ---- */
+static void pool_forward_task(void *p, int n, int worker) {
+  (void)worker;
+  pool_ctx *q = p;
+  const float *x = q->x + (size_t)n * q->h * q->w * q->c;
+  float *y = q->dx + (size_t)n * q->oh * q->ow * q->c;
+  for (int oy = 0; oy < q->oh; oy++) {
+    int y0 = oy * q->sh - q->pt, ys = y0 < 0 ? 0 : y0, ye = y0 + q->fh < q->h ? y0 + q->fh : q->h;
+    for (int ox = 0; ox < q->ow; ox++, y += q->c) {
+      int x0 = ox * q->sw - q->pl, xs = x0 < 0 ? 0 : x0, xe = x0 + q->fw < q->w ? x0 + q->fw : q->w;
+      float *restrict m = y;
+      for (int k = 0; k < q->c; k++) m[k] = -INFINITY; /* an empty window: −∞, as tfjs's kernels */
+      for (int yy = ys; yy < ye; yy++)
+        for (int xx = xs; xx < xe; xx++) {
+          const float *restrict px = x + ((size_t)yy * q->w + xx) * q->c;
+          /* the larger, and NaN once met (v != v): divergence must reach the loss */
+          for (int k = 0; k < q->c; k++) m[k] = (px[k] > m[k] || px[k] != px[k]) ? px[k] : m[k];
+        }
+    }
+  }
+}
+
+void pul_max_pool(const float *x, int n, int h, int w, int c, int fh, int fw, int sh, int sw, int pt, int pl, int oh, int ow, float *y) {
+  pool_ctx q = {x, 0, h, w, c, fh, fw, sh, sw, pt, pl, oh, ow, y};
+  pul_parallel_for(n, pool_forward_task, &q);
+}
+
 /* ---- element-wise add / sub / mul / square: b whole, one value per channel, or one value ---- */
 #define EW_BLOCK 65536
 

@@ -12,6 +12,8 @@ void pul_batch_norm_grad(const float *x, const float *dy, const float *mean, con
 /* dx of max pooling: each dy goes to its window's first maximum (tfjs's rule). */
 void pul_max_pool_grad(const float *x, const float *dy, int n, int h, int w, int c, int fh, int fw, int sh, int sw, int pt, int pl,
                        int oh, int ow, float *dx);
+/* y of max pooling (NHWC): each window's maximum per channel; a NaN in the window gives NaN. */
+void pul_max_pool(const float *x, int n, int h, int w, int c, int fh, int fw, int sh, int sw, int pt, int pl, int oh, int ow, float *y);
 /* out = a op b over [rows, channels]: b of the same shape (WHOLE), one value per channel (PER_CHANNEL) or one
    value (SCALAR); SQUARE ignores b. The same IEEE operations as tfjs's kernels, so the same bits. */
 enum { PUL_EW_ADD = 0, PUL_EW_SUB = 1, PUL_EW_MUL = 2, PUL_EW_SQUARE = 3 };

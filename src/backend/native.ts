@@ -23,6 +23,8 @@ export interface NativeKernels {
     dx: number, dMean: number, dVariance: number, dScale: number, dOffset: number, rows: number, channels: number, epsilon: number,
   ): void;
   maxPoolGrad(heap: Float32Array, x: number, dy: number, dx: number, dims: Int32Array): void;
+  /** y of max pooling, dims as maxPoolGrad's. Optional: an addon built before it lacks it (the backend's kernel then runs). */
+  maxPool?(heap: Float32Array, x: number, y: number, dims: Int32Array): void;
   /**
    * Training-mode batch norm (+ ReLU) over rows × channels: batch mean and biased variance, y = x·a + b
    * (see native/src/batch-norm.h). Optional: an addon built before it lacks it, and batch norm then

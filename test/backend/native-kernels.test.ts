@@ -190,6 +190,21 @@ test('a NaN input stays NaN through a fused convolution + ReLU (divergence must 
   assert.deepEqual(values.slice(2), [1, 1, 2, 2, 3, 3]);
 });
 
+test('max pooling (2×2 valid, 3×3 stride 2 same, odd sizes, many images) matches the cpu backend bit for bit; a NaN in a window gives NaN', async () => {
+  const rng = new Rng(29);
+  for (const [n, h, w, c, k, s, pad] of [[65, 8, 8, 32, 2, 2, 'valid'], [3, 9, 7, 5, 3, 2, 'same'], [2, 7, 6, 12, 2, 1, 'same']] as const) {
+    const x = randomArray(rng, n * h * w * c);
+    const { ref, got } = await cpuAndWasm(() => [tf.maxPool(tf.tensor4d(x, [n, h, w, c]), k, s, pad)]);
+    assert.deepEqual(got[0]!.shape, ref[0]!.shape);
+    assert.deepEqual(got[0]!.d, ref[0]!.d, `${n}×${h}×${w}×${c} pool ${k} stride ${s} ${pad}`);
+  }
+  await selectBackend('wasm');
+  const y = tf.tidy(() => tf.maxPool(tf.tensor4d([1, Number.NaN, 3, 4, 5, 6, 7, 8], [1, 2, 2, 2]), 2, 2, 'valid'));
+  const values = Array.from(await y.data());
+  y.dispose();
+  assert.ok(Number.isNaN(values[1]!) && values[0] === 7, `got ${values.join(', ')}`);
+});
+
 test('training is repeatable bit for bit on wasm (threaded kernels sum in a fixed order)', async () => {
   await selectBackend('wasm');
   const { MODEL_PRESETS, buildModel, disposeModel } = await import('../../src/index.js');

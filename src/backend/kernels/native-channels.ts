@@ -116,5 +116,27 @@ export function nativeChannelWrappers(native: NativeKernels): readonly Wrapper[]
         return dx;
       },
     },
+    ...maxPool(native),
+  ];
+}
+
+/** MaxPool on every core: the backend's (XNNPACK) runs on one thread, ~2.2 ms for fmnist's 65×28×28×32 per step. */
+function maxPool(native: NativeKernels): Wrapper[] {
+  const run = native.maxPool?.bind(native);
+  if (run === undefined) return [];
+  return [
+    {
+      kernelName: 'MaxPool',
+      wrap: (original) => (args) => {
+        const { x } = args.inputs as { x: TensorInfo };
+        const { filterSize, strides, pad, dimRoundingMode } = args.attrs as { filterSize: number | [number, number]; strides: number | [number, number]; pad: 'valid' | 'same' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+        if (x.dtype !== 'float32' || x.shape.length !== 4) return original(args);
+        const i = tf.backend_util.computePool2DInfo(x.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+        const wasm = asWasmBackend(args.backend);
+        const y = allocate(wasm, [i.batchSize, i.outHeight, i.outWidth, i.outChannels]);
+        run(heap(wasm), offsetOf(wasm, x), offsetOf(wasm, y), Int32Array.from([i.batchSize, i.inHeight, i.inWidth, i.inChannels, i.filterHeight, i.filterWidth, i.strideHeight, i.strideWidth, i.padInfo.top, i.padInfo.left, i.outHeight, i.outWidth]));
+        return y;
+      },
+    },
   ];
 }
