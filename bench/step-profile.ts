@@ -8,7 +8,8 @@
  * steadier figure (a descheduled thread adds wall time, not CPU time). PUL_PROFILE_STEPS sets the timed
  * steps (default 10).
  */
-import { selectBackend, tf } from '../src/index.js';
+import { selectBackend } from '../src/index.js';
+import { timeWasmKernels } from './kernel-timer.js';
 import { table } from './peers.js';
 import { REFERENCE_NETS, referenceTrainStep, type ReferenceNetName } from './reference-nets.js';
 
@@ -29,37 +30,17 @@ const cpuMs = () => {
 
 const totals = new Map<string, Entry>();
 let phase: Phase = 'forward';
-let depth = 0;
 let recording = false;
 
 function instrumentKernels(): void {
-  for (const kernel of tf.getKernelsForBackend('wasm')) {
-    const inner = kernel.kernelFunc;
-    tf.unregisterKernel(kernel.kernelName, 'wasm');
-    tf.registerKernel({
-      ...kernel,
-      kernelFunc: (args) => {
-        if (!recording || depth > 0) return inner(args);
-        depth++;
-        const t = performance.now();
-        const c = cpuMs();
-        try {
-          return inner(args);
-        } finally {
-          const ms = performance.now() - t;
-          const cpu = cpuMs() - c;
-          depth--;
-          const first = Object.values(args.inputs)[0];
-          const key = `${phase}\t${kernel.kernelName}\t${first?.shape.join('×') ?? ''}`;
-          const e = totals.get(key) ?? { ms: 0, cpuMs: 0, calls: 0 };
-          e.ms += ms;
-          e.cpuMs += cpu;
-          e.calls++;
-          totals.set(key, e);
-        }
-      },
-    });
-  }
+  timeWasmKernels((kernelName, shape, ms, cpu) => {
+    const key = `${phase}\t${kernelName}\t${shape}`;
+    const e = totals.get(key) ?? { ms: 0, cpuMs: 0, calls: 0 };
+    e.ms += ms;
+    e.cpuMs += cpu;
+    e.calls++;
+    totals.set(key, e);
+  }, () => recording);
 }
 
 async function profile(name: ReferenceNetName): Promise<void> {

@@ -6,7 +6,8 @@
  * time went (waiting for batches vs steps), with /proc/loadavg: a short, repeatable in-pipeline figure.
  */
 import { readFileSync } from 'node:fs';
-import { tf, buildModel, createSampler, datasetBatchSource, disposeModel, ImageReader, loadDataset, MODEL_PRESETS, PUL_KERAS_AUGMENT, Rng, samplesOf, selectBackend, Trainer, type BatchSource } from '../src/index.js';
+import { buildModel, createSampler, datasetBatchSource, disposeModel, ImageReader, loadDataset, MODEL_PRESETS, PUL_KERAS_AUGMENT, Rng, samplesOf, selectBackend, Trainer, type BatchSource } from '../src/index.js';
+import { timeWasmKernels } from './kernel-timer.js';
 
 const STEPS = Number(process.argv[2] ?? 200);
 const ROOT = process.env['PUL_FMNIST'] ?? '/usr/share/datasets/fashion-mnist';
@@ -24,34 +25,16 @@ function firstSteps(source: BatchSource, steps: number): BatchSource {
   };
 }
 
-/** PUL_STAGE_PROFILE=1: CPU ms and calls per kernel (outermost calls), to see the small ones. */
+/** PUL_STAGE_PROFILE=1: CPU ms and calls per kernel, to see the small ones. */
 const totals = new Map<string, { cpu: number; calls: number }>();
-let depth = 0;
 function instrumentKernels(): void {
-  for (const kernel of tf.getKernelsForBackend('wasm')) {
-    const inner = kernel.kernelFunc;
-    tf.unregisterKernel(kernel.kernelName, 'wasm');
-    tf.registerKernel({
-      ...kernel,
-      kernelFunc: (args) => {
-        if (depth > 0) return inner(args);
-        depth++;
-        const c = process.cpuUsage();
-        try {
-          return inner(args);
-        } finally {
-          const u = process.cpuUsage(c);
-          depth--;
-          const first = Object.values(args.inputs)[0];
-          const key = `${kernel.kernelName} ${first?.shape.join('×') ?? ''}`;
-          const e = totals.get(key) ?? { cpu: 0, calls: 0 };
-          e.cpu += (u.user + u.system) / 1000;
-          e.calls++;
-          totals.set(key, e);
-        }
-      },
-    });
-  }
+  timeWasmKernels((kernelName, shape, _ms, cpu) => {
+    const key = `${kernelName} ${shape}`;
+    const e = totals.get(key) ?? { cpu: 0, calls: 0 };
+    e.cpu += cpu;
+    e.calls++;
+    totals.set(key, e);
+  });
 }
 
 async function main(): Promise<void> {

@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Rng, selectBackend, tf } from '../../src/index.js';
+import { Rng, tf } from '../../src/index.js';
+import { cpuThenWasm } from '../helpers/for-each-backend.js';
 
 const PAIRS: [number[], number[]][] = [
   [[64, 10], [64, 1]], // softmax cross-entropy: logits − logsumexp
@@ -34,11 +35,7 @@ test('broadcasting element-wise ops of small tensors give the cpu backend bits o
     }
     return out;
   };
-  await selectBackend('cpu');
-  const ref = await run();
-  await selectBackend('wasm');
-  const before = tf.memory().numTensors;
-  const got = await run();
-  assert.equal(tf.memory().numTensors, before);
+  const { ref, got, leaked } = await cpuThenWasm(run);
+  assert.equal(leaked, 0);
   got.forEach((g, i) => assert.deepEqual(g, ref[i], `${PAIRS[Math.floor(i / OPS.length)]!.map((s) => `[${s.join(',')}]`).join(' ')} ${OPS[i % OPS.length]}`));
 });

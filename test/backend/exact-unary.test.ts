@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Rng, selectBackend, tf } from '../../src/index.js';
+import { Rng, tf } from '../../src/index.js';
+import { cpuThenWasm } from '../helpers/for-each-backend.js';
 
 test('Floor, Neg and seeded dropout give the cpu backend bits on wasm, without leaking tensors', async () => {
   const rng = new Rng(5);
@@ -19,12 +20,8 @@ test('Floor, Neg and seeded dropout give the cpu backend bits on wasm, without l
     tf.dispose([x, s, ints, ...outs]);
     return data;
   };
-  await selectBackend('cpu');
-  const ref = await run();
-  await selectBackend('wasm');
-  const before = tf.memory().numTensors;
-  const got = await run();
-  assert.equal(tf.memory().numTensors, before);
+  const { ref, got, leaked } = await cpuThenWasm(run);
+  assert.equal(leaked, 0);
   assert.deepEqual(got, ref);
   assert.deepEqual(ref[3], [-4]);
   assert.ok(Object.is(got[1]![0], -0) && Object.is(got[0]![1], -0), 'floor(−0) and −0 keep their sign');
