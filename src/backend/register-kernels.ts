@@ -16,6 +16,7 @@ import { batchNormTrainingKernels } from './kernels/batch-norm-training.js';
 import { installFusedBatchNorm } from './batch-norm-training.js';
 import { FUSED_CONV_ATTRS_RECORDER, markFusedConvAttrsRecorded } from './fused-conv-gradient.js';
 import { softmaxCrossEntropyGradient } from './softmax-cross-entropy.js';
+import { dropoutApplyGradient } from './dropout.js';
 
 let wasmRegistered = false;
 
@@ -50,6 +51,7 @@ export function registerPulKernels(tfjsBackend: string, native: NativeKernels | 
   const meanGradient = tf.getGradient('Mean');
   if (meanGradient !== undefined) tf.registerGradient(fastMeanGradient(meanGradient));
   tf.registerGradient(softmaxCrossEntropyGradient);
+  tf.registerGradient(dropoutApplyGradient);
   markFusedConvAttrsRecorded('wasm');
   wasmRegistered = true;
   return names;
