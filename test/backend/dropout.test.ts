@@ -17,7 +17,7 @@ test('seeded dropout on wasm: the cpu backend tf.dropout bits forward and backwa
     for (const [rate, seed] of [[0.5, 7], [0.3, 1234]] as const) {
       const x = tf.tensor2d(values, [65, 128]);
       const w = tf.tensor2d(weights, [65, 128]);
-      const f = (t: tf.Tensor) => tf.sum(tf.mul(seededDropout(t, rate, seed), w)) as tf.Scalar;
+      const f = (t: tf.Tensor) => tf.sum<tf.Scalar>(tf.mul(seededDropout(t, rate, seed), w));
       const y = seededDropout(x, rate, seed);
       const dx = tf.grad(f)(x);
       out.push(Array.from(await y.data()), Array.from(await dx.data()));
@@ -35,7 +35,7 @@ test('seeded dropout on wasm: the cpu backend tf.dropout bits forward and backwa
   // on wasm (still selected): one PulDropoutApply call forward and one backward
   const x = tf.tensor2d(values, [65, 128]);
   const info = await tf.profile(() => {
-    const dx = tf.grad((t: tf.Tensor) => tf.sum(seededDropout(t, 0.5, 7)) as tf.Scalar)(x);
+    const dx = tf.grad((t: tf.Tensor) => tf.sum<tf.Scalar>(seededDropout(t, 0.5, 7)))(x);
     dx.dispose();
   });
   assert.equal(info.kernels.filter((k) => k.name === 'PulDropoutApply').length, 2);
