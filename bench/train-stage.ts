@@ -4,9 +4,11 @@
  * the config's normalisation, "pul" augmentation, SGD momentum 0.9, P×K 5×13 batches (PUL_STAGE_SAMPLER=epoch:
  * batches of 64, the source training's). Prints img/s, CPU ms per step (every thread) and where the wall
  * time went (waiting for batches vs steps), with /proc/loadavg: a short, repeatable in-pipeline figure.
+ * PUL_STAGE_OPBYOP_LOSS=1: the cross-entropy op by op instead of pul's fused kernel (A/B of that kernel);
+ * PUL_STAGE_OPBYOP_DROPOUT=1: tf.dropout's ops instead of pul's fused dropout.
  */
 import { readFileSync } from 'node:fs';
-import { buildModel, createSampler, datasetBatchSource, disposeModel, ImageReader, loadDataset, MODEL_PRESETS, PUL_KERAS_AUGMENT, Rng, samplesOf, selectBackend, Trainer, type BatchSource } from '../src/index.js';
+import { tf, buildModel, createSampler, datasetBatchSource, disposeModel, ImageReader, loadDataset, MODEL_PRESETS, PUL_KERAS_AUGMENT, Rng, samplesOf, selectBackend, Trainer, type BatchSource } from '../src/index.js';
 import { timeWasmKernels } from './kernel-timer.js';
 
 const STEPS = Number(process.argv[2] ?? 200);
@@ -40,6 +42,9 @@ function instrumentKernels(): void {
 async function main(): Promise<void> {
   const info = await selectBackend('wasm');
   const profiling = process.env['PUL_STAGE_PROFILE'] === '1';
+  // without its gradient the fused loss is not used (src/backend/softmax-cross-entropy.ts)
+  if (process.env['PUL_STAGE_OPBYOP_LOSS'] === '1') tf.unregisterGradient('PulSoftmaxCrossEntropy');
+  if (process.env['PUL_STAGE_OPBYOP_DROPOUT'] === '1') tf.unregisterGradient('PulDropoutApply');
   if (profiling) instrumentKernels();
   const dataset = await loadDataset(ROOT, { format: 'idx', classes: [5, 6, 7, 8, 9] });
   const samples = samplesOf(dataset, 'train');

@@ -15,6 +15,8 @@ import { nativeElementwiseWrappers } from './kernels/native-elementwise.js';
 import { batchNormTrainingKernels } from './kernels/batch-norm-training.js';
 import { installFusedBatchNorm } from './batch-norm-training.js';
 import { FUSED_CONV_ATTRS_RECORDER, markFusedConvAttrsRecorded } from './fused-conv-gradient.js';
+import { softmaxCrossEntropyGradient } from './softmax-cross-entropy.js';
+import { dropoutApplyGradient } from './dropout.js';
 
 let wasmRegistered = false;
 
@@ -48,6 +50,8 @@ export function registerPulKernels(tfjsBackend: string, native: NativeKernels | 
   if (batchNormGradient !== undefined) tf.registerGradient(fastBatchNormGradient(batchNormGradient));
   const meanGradient = tf.getGradient('Mean');
   if (meanGradient !== undefined) tf.registerGradient(fastMeanGradient(meanGradient));
+  tf.registerGradient(softmaxCrossEntropyGradient);
+  tf.registerGradient(dropoutApplyGradient);
   markFusedConvAttrsRecorded('wasm');
   wasmRegistered = true;
   return names;

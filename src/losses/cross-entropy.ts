@@ -1,6 +1,7 @@
 /** Softmax cross-entropy on integer labels, with optional label smoothing (Szegedy et al. 2016). */
 import { tf } from '../backend/tf.js';
 import { PulError } from '../core/errors.js';
+import { fusedCrossEntropy } from '../backend/softmax-cross-entropy.js';
 
 /** Options of crossEntropy (label smoothing ε). */
 export interface CrossEntropyOptions {
@@ -19,6 +20,9 @@ export interface CrossEntropyOptions {
 export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, opts: CrossEntropyOptions = {}): tf.Scalar {
   const eps = opts.labelSmoothing ?? 0;
   if (!(eps >= 0 && eps < 1)) throw new PulError('option.outOfRange', `labelSmoothing=${eps} must be in [0, 1)`, { option: 'labelSmoothing' });
+  // one kernel forward and one backward on the wasm backend (kernels/softmax-cross-entropy.ts)
+  const fused = fusedCrossEntropy(logits, labels, eps);
+  if (fused !== null) return fused;
   return tf.tidy(() => {
     const k = logits.shape[1];
     const logp = tf.logSoftmax(logits);

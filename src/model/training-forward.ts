@@ -7,6 +7,7 @@
  * replica does; inference (extraction) uses those running statistics as usual.
  */
 import { tf } from '../backend/tf.js';
+import { seededDropout } from '../backend/dropout.js';
 import { LAYER_BNNECK, LAYER_CLASSIFIER, type ReidModel } from './build-model.js';
 
 /** The BNNeck and classifier of a pul network, or null for a graph of another shape (dropout then skipped). */
@@ -23,7 +24,7 @@ function forwardWhole(model: ReidModel, x: tf.Tensor4D, seed: number): [tf.Tenso
   if (head === null) return model.net.apply(x, { training: true }) as [tf.Tensor2D, tf.Tensor2D];
   const emb = model.embedder.apply(x, { training: true }) as tf.Tensor2D;
   const normalised = head.bnneck.apply(emb, { training: true }) as tf.Tensor2D;
-  const dropped = tf.dropout(normalised, rate, undefined, seed);
+  const dropped = seededDropout(normalised, rate, seed);
   return [emb, head.classifier.apply(dropped, { training: true }) as tf.Tensor2D];
 }
 

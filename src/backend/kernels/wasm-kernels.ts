@@ -13,6 +13,8 @@ import { sgdMomentumConfig } from './sgd-momentum.js';
 import { spreadMeanConfig } from './spread-mean.js';
 import { broadcastBinaryWrappers } from './broadcast-binary.js';
 import { exactUnaryWrappers } from './exact-unary.js';
+import { dropoutApplyConfig } from './dropout-apply.js';
+import { softmaxCrossEntropyConfig, softmaxCrossEntropyGradConfig } from './softmax-cross-entropy.js';
 
 /** Kernels pul provides outright (missing from the backend, or replacing a slow one). */
 export const WASM_KERNELS: readonly Omit<KernelConfig, 'backendName'>[] = [
@@ -23,6 +25,9 @@ export const WASM_KERNELS: readonly Omit<KernelConfig, 'backendName'>[] = [
   broadcastChannelsConfig,
   sgdMomentumConfig,
   spreadMeanConfig,
+  softmaxCrossEntropyConfig,
+  softmaxCrossEntropyGradConfig,
+  dropoutApplyConfig,
 ];
 
 /** Kernels pul speeds up for some inputs, handing the rest to the backend's own kernel. */
