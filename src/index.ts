@@ -61,7 +61,7 @@ export type { IndexRow, IndexSplit, FeatureFolder } from './features/features-np
 export { CODES_FILE, CODES_FORMAT_VERSION, codeBit, decodeCodes, emptyCodes, encodeCodes, packSigns, readCodeFolder, readCodes, writeCodes } from './features/binary-codes.js';
 export { MAX_HASH_BITS, MIN_HASH_BITS, hashBitsProblem } from './model/hash-bits.js';
 export type { PackedCodes } from './features/binary-codes.js';
-export { extractFeatures } from './features/extract-features.js';
+export { extractFeatures, extractBatchSize } from './features/extract-features.js';
 export type { ExtractOptions } from './features/extract-features.js';
 export { extractFeatureFolder } from './features/extract-folder.js';
 export { fitPca, projectPca } from './features/pca.js';

@@ -58,7 +58,7 @@ export interface RankModelOptions extends EvaluateOptions {
  */
 export async function rankModel(model: ReidModel, query: readonly Sample[], gallery: readonly Sample[], opts: RankModelOptions): Promise<{ report: RankReport; query: FeatureFolder; gallery: FeatureFolder }> {
   const { normalization, reader, sources, signal, progress, ...evaluate } = opts;
-  const extract = { batchSize: 256, normalize: normalization, ...(reader ? { reader } : {}) };
+  const extract = { normalize: normalization, ...(reader ? { reader } : {}) };
   const ctx = { ...(signal ? { signal } : {}), ...(progress ? { progress } : {}) };
   const q = await extractFeatureFolder(model, query, extract, ctx);
   const g = await extractFeatureFolder(model, gallery, extract, ctx);
@@ -139,6 +139,6 @@ export async function modelAllVsAll(
   const { normalization, reader, source, signal, progress, ...metricOptions } = opts;
   const labels = classLabels(samples, source ?? 'samples');
   const ctx = { ...(signal ? { signal } : {}), ...(progress ? { progress } : {}) };
-  const features = await extractFeatures(model, samples, { batchSize: 256, normalize: normalization, ...(reader ? { reader } : {}) }, ctx);
+  const features = await extractFeatures(model, samples, { normalize: normalization, ...(reader ? { reader } : {}) }, ctx);
   return { metrics: allVsAllMetrics(features, labels, metricOptions, source), features };
 }

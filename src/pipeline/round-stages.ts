@@ -52,7 +52,7 @@ export function extractStage(session: PulSession): Stage {
       // features come from the previous round's model (round 1: the source model), as in the authors' code
       const { model, checkpoint } = await loadCheckpoint(session.checkpointDir(round - 1));
       try {
-        const opts = { batchSize: 256, normalize: checkpoint.manifest.normalization, reader: session.reader };
+        const opts = { normalize: checkpoint.manifest.normalization, reader: session.reader };
         const config = session.config;
         if (config.method === 'cluster-contrast' && config.clusterContrast.refreshBatchNorm) {
           // the same statistics for every image of the extraction, estimated on the target itself

@@ -15,7 +15,7 @@ export async function closedSetAccuracy(model: ReidModel, samples: readonly Samp
   const source = datasetBatchSource(samples, labels, { ...model.spec.input, normalize, ...(reader ? { reader } : {}), batchSize: 256, seed: 0, dropLast: false });
   let correct = 0;
   for await (const b of source.batches(0)) {
-    const pred = tf.tidy(() => tf.argMax((model.net.predict(tf.tensor4d(b.pixels, [...b.shape])) as tf.Tensor[])[1]!, 1));
+    const pred = tf.tidy(() => tf.argMax((model.net.predict(tf.tensor4d(b.pixels, [...b.shape]), { batchSize: b.shape[0] }) as tf.Tensor[])[1]!, 1));
     const p = await pred.data();
     pred.dispose();
     for (let i = 0; i < b.labels.length; i++) if (p[i] === b.labels[i]) correct++;

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import {
-  CODES_FILE, FEATURES_FILE, parseShard, shardSamples, INDEX_FILE, PulError, SPLITS, hashBitsProblem, packSigns, writeCodes, commitOutputDir, disposeModel, extractFeatureFolder, legacyFiles, loadDataset, parseClassList, parseDatasetFormat, streamProgress, writeFeatureFiles,
+  CODES_FILE, FEATURES_FILE, parseShard, shardSamples, INDEX_FILE, PulError, SPLITS, hashBitsProblem, packSigns, writeCodes, commitOutputDir, disposeModel, extractBatchSize, extractFeatureFolder, legacyFiles, loadDataset, parseClassList, parseDatasetFormat, streamProgress, writeFeatureFiles,
   type DatasetFormat, type Shard, type Split,
 } from '../../index.js';
 import { activateBackend } from '../global-options.js';
@@ -23,7 +23,7 @@ interface ExtractCliOptions {
   split: Split | 'all';
   format?: DatasetFormat;
   classes?: number[];
-  batch: number;
+  batch?: number;
   force?: boolean;
   json?: boolean;
   allowOutside?: boolean;
@@ -45,7 +45,7 @@ export function registerExtract(program: Command): void {
     .addOption(allowOutsideOption())
     .option('--binary', `also write ${CODES_FILE}: sign(embedding) as packed bits (for pul eval --binary); the embedding size must be a multiple of 8 in [8, 1024] — a hash head (pul train --hash-bits) is made for this`)
     .option('--shard <i/n>', 'only job i of n: the i-th of n equal blocks of the samples sorted by path (independent jobs for a batch scheduler; pul index --features merges their folders)', parseWith('--shard', (v) => parseShard(v)))
-    .option('--batch <n>', 'images per forward pass', parseWhole('--batch', 1), 128)
+    .option('--batch <n>', 'images per forward pass (default 512 for inputs of up to 64 × 64 values, 256 for larger ones)', parseWhole('--batch', 1))
     .option('--json', 'print one JSON object')
     .action(
       runAction(async (opts: ExtractCliOptions) => {
@@ -63,7 +63,7 @@ export function registerExtract(program: Command): void {
           const dataset = await loadDataset(opts.data, datasetLoadOptions(opts));
           const split = opts.split === 'all' ? dataset.samples : dataset.samples.filter((s) => s.split === opts.split);
           const samples = opts.shard === undefined ? split : shardSamples(split, opts.shard);
-          const folder = await extractFeatureFolder(model, samples, { batchSize: opts.batch, normalize: checkpoint.manifest.normalization }, { progress: streamProgress() });
+          const folder = await extractFeatureFolder(model, samples, { batchSize: opts.batch ?? extractBatchSize(model.spec), normalize: checkpoint.manifest.normalization }, { progress: streamProgress() });
           await commitOutputDir(out, async (tmp) => {
             await writeFeatureFiles(tmp, folder);
             if (opts.binary) await writeCodes(path.join(tmp, CODES_FILE), packSigns(folder.features));
@@ -71,7 +71,7 @@ export function registerExtract(program: Command): void {
           const { rows, dim } = folder.features;
           const seconds = (performance.now() - started) / 1000;
           if (opts.json) {
-            const report = { out: opts.out, rows, dim, ...(opts.shard ? { shard: `${opts.shard.index}/${opts.shard.count}` } : {}), binary: opts.binary ?? false, data: opts.data, split: opts.split, checkpoint: checkpoint.dir, batch: opts.batch, seconds, backend: backend.backend };
+            const report = { out: opts.out, rows, dim, ...(opts.shard ? { shard: `${opts.shard.index}/${opts.shard.count}` } : {}), binary: opts.binary ?? false, data: opts.data, split: opts.split, checkpoint: checkpoint.dir, batch: opts.batch ?? extractBatchSize(model.spec), seconds, backend: backend.backend };
             process.stdout.write(`${JSON.stringify(report)}\n`);
           } else process.stdout.write(`wrote ${rows} × ${dim} features${opts.binary ? ` and ${dim}-bit codes` : ''} of ${opts.data} (${opts.split}) to ${opts.out}\n`);
         } finally {
